@@ -1,0 +1,128 @@
+"""Topics and subscribers: looking them up and adding them, with input checked first."""
+
+from __future__ import annotations
+
+import re
+from datetime import time
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from email_validator import EmailNotValidError, validate_email
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from newsletter.i18n import SUPPORTED_LANGUAGES
+from newsletter.models import (
+    Source,
+    Subscriber,
+    SubscriberStatus,
+    Suppression,
+    Topic,
+    email_hash,
+    utcnow,
+)
+
+_SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,39}$")
+SOURCE_KINDS = ("rss",)
+
+
+class InputError(ValueError):
+    """Bad input from a person; the message says what to fix. Nothing was changed."""
+
+
+def topic_by_slug(session: Session, slug: str) -> Topic:
+    topic = session.scalar(select(Topic).where(Topic.slug == slug))
+    if topic is None:
+        known = ", ".join(session.scalars(select(Topic.slug).order_by(Topic.slug))) or "none yet"
+        raise InputError(f"unknown topic {slug!r} (known: {known})")
+    return topic
+
+
+def add_topic(
+    session: Session,
+    slug: str,
+    name: str,
+    *,
+    keywords: list[str],
+    languages: list[str],
+    timezone: str = "UTC",
+    send_time: str = "07:00",
+) -> Topic:
+    if not _SLUG.match(slug):
+        raise InputError("a topic slug is 1-40 lowercase letters, digits and dashes")
+    if session.scalar(select(Topic.id).where(Topic.slug == slug)) is not None:
+        raise InputError(f"topic {slug!r} exists already")
+    unknown = [language for language in languages if language not in SUPPORTED_LANGUAGES]
+    if not languages or unknown:
+        raise InputError(f"languages must be among {', '.join(SUPPORTED_LANGUAGES)}")
+    try:
+        ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise InputError(f"unknown time zone {timezone!r}") from None
+    try:
+        at = time.fromisoformat(send_time)
+    except ValueError:
+        raise InputError(f"send time must be HH:MM, got {send_time!r}") from None
+    topic = Topic(
+        slug=slug,
+        name=name.strip() or slug,
+        keywords=[k.strip() for k in keywords if k.strip()],
+        languages=languages,
+        timezone=timezone,
+        send_time=at,
+    )
+    session.add(topic)
+    session.flush()
+    return topic
+
+
+def add_source(session: Session, topic: Topic, kind: str, name: str, url: str) -> Source:
+    if kind not in SOURCE_KINDS:
+        raise InputError(f"source kind must be one of {', '.join(SOURCE_KINDS)}")
+    if not url.startswith(("https://", "http://", "sample://")):
+        raise InputError(f"a source URL must be http(s), got {url!r}")
+    source = Source(topic=topic, kind=kind, name=name, url=url)
+    session.add(source)
+    session.flush()
+    return source
+
+
+def normalize_email(address: str) -> str:
+    """The address in canonical form, or InputError saying what is wrong with it."""
+    if len(address) > 320 or any(c in address for c in "\r\n"):
+        raise InputError("that is not an email address")
+    try:
+        result = validate_email(address, check_deliverability=False)
+    except EmailNotValidError as error:
+        raise InputError(str(error)) from None
+    return result.normalized.lower()
+
+
+def add_subscriber(
+    session: Session,
+    address: str,
+    *,
+    language: str,
+    topics: list[Topic],
+    confirmed: bool = False,
+) -> Subscriber:
+    email = normalize_email(address)
+    if language not in SUPPORTED_LANGUAGES:
+        raise InputError(f"language must be one of {', '.join(SUPPORTED_LANGUAGES)}")
+    if not topics:
+        raise InputError("choose at least one topic")
+    if session.scalar(select(Subscriber.id).where(Subscriber.email == email)) is not None:
+        raise InputError(f"{email} is subscribed already")
+    if session.scalar(select(Suppression.id).where(Suppression.email_hash == email_hash(email))):
+        raise InputError(f"{email} is on the suppression list")
+    subscriber = Subscriber(email=email, language=language, topics=list(topics))
+    if confirmed:
+        subscriber.status = SubscriberStatus.CONFIRMED
+        subscriber.confirmed_at = utcnow()
+    session.add(subscriber)
+    session.flush()
+    return subscriber
+
+
+def unsubscribe(subscriber: Subscriber) -> None:
+    subscriber.status = SubscriberStatus.UNSUBSCRIBED
+    subscriber.unsubscribed_at = utcnow()

@@ -1,0 +1,1 @@
+"""Delivery: fan-out to delivery rows, personalised messages, transports."""

@@ -1,0 +1,66 @@
+"""Fan-out: one delivery row per eligible (digest, subscriber), created in bulk, once."""
+
+from __future__ import annotations
+
+from sqlalchemy import ColumnElement, and_, exists, false, or_, select
+from sqlalchemy.orm import Session
+
+from newsletter.db import insert_ignoring_conflicts
+from newsletter.models import (
+    Delivery,
+    DeliveryState,
+    Digest,
+    Subscriber,
+    SubscriberStatus,
+    Subscription,
+    Suppression,
+    Topic,
+)
+
+BATCH_SIZE = 1000
+
+
+def eligible(topic: Topic, language: str) -> ColumnElement[bool]:
+    """Confirmed, subscribed to ``topic``, reading ``language``, and not suppressed.
+
+    Readers of a language the topic does not offer get its first language.
+    """
+    if language == topic.languages[0]:
+        reads_it = or_(Subscriber.language == language, Subscriber.language.not_in(topic.languages))
+    elif language in topic.languages:
+        reads_it = Subscriber.language == language
+    else:
+        reads_it = false()
+    return and_(
+        Subscriber.status == SubscriberStatus.CONFIRMED,
+        reads_it,
+        exists().where(
+            Subscription.subscriber_id == Subscriber.id, Subscription.topic_id == topic.id
+        ),
+        ~exists().where(Suppression.email == Subscriber.email),
+    )
+
+
+def fan_out(session: Session, digest: Digest) -> int:
+    """Create the pending deliveries of ``digest``; the number of new rows."""
+    created = 0
+    last_id = 0
+    while True:
+        ids = list(
+            session.scalars(
+                select(Subscriber.id)
+                .where(eligible(digest.topic, digest.language), Subscriber.id > last_id)
+                .order_by(Subscriber.id)
+                .limit(BATCH_SIZE)
+            )
+        )
+        if not ids:
+            return created
+        rows = [
+            {"digest_id": digest.id, "subscriber_id": i, "state": DeliveryState.PENDING.value}
+            for i in ids
+        ]
+        created += len(
+            insert_ignoring_conflicts(session, Delivery, rows, ["digest_id", "subscriber_id"])
+        )
+        last_id = ids[-1]

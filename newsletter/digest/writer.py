@@ -1,0 +1,37 @@
+"""What every digest writer takes and gives."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Protocol
+
+from newsletter.digest.schema import Usage, WrittenDigest
+from newsletter.sources.dedupe import Story
+
+
+@dataclass(frozen=True)
+class WriteRequest:
+    topic: str
+    topic_name: str
+    date: date
+    language: str
+    stories: list[Story]
+
+
+@dataclass(frozen=True)
+class WriteResult:
+    digest: WrittenDigest
+    writer: str
+    model: str | None
+    usage: Usage = field(default_factory=Usage)
+
+
+class Writer(Protocol):
+    name: str
+
+    def write(self, request: WriteRequest) -> WriteResult: ...
+
+
+class WriterError(RuntimeError):
+    """The writer could not produce a digest; the digest is marked failed, never sent."""

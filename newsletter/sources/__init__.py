@@ -1,0 +1,1 @@
+"""Ingestion: fetch each topic's sources, normalise their items, store them deduplicated."""

@@ -1,0 +1,44 @@
+"""Signed, purpose-scoped tokens for the links in emails (itsdangerous).
+
+A token signed for one purpose never validates for another. Confirmation tokens
+expire; unsubscribe and preference tokens do not, so links in old emails keep working.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+
+
+class Purpose(StrEnum):
+    CONFIRM = "confirm"
+    UNSUBSCRIBE = "unsubscribe"
+    PREFERENCES = "preferences"
+
+
+class InvalidToken(ValueError):
+    """Tampered, for another purpose, or expired (see ``expired``)."""
+
+    def __init__(self, message: str, *, expired: bool = False) -> None:
+        super().__init__(message)
+        self.expired = expired
+
+
+class Tokens:
+    def __init__(self, secret_key: str) -> None:
+        self._serializer = URLSafeTimedSerializer(secret_key)
+
+    def make(self, purpose: Purpose, subscriber_id: int) -> str:
+        return self._serializer.dumps(subscriber_id, salt=purpose.value)
+
+    def read(self, purpose: Purpose, token: str, max_age_seconds: int | None = None) -> int:
+        try:
+            value = self._serializer.loads(token, salt=purpose.value, max_age=max_age_seconds)
+        except SignatureExpired:
+            raise InvalidToken("this link has expired", expired=True) from None
+        except BadSignature:
+            raise InvalidToken("this link is not valid") from None
+        if not isinstance(value, int):
+            raise InvalidToken("this link is not valid")
+        return value
