@@ -12,7 +12,7 @@ from typing import Any
 
 import click
 from flask import Flask
-from flask.cli import FlaskGroup
+from flask.cli import FlaskGroup, with_appcontext
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
@@ -37,7 +37,8 @@ def _fail(message: str) -> click.ClickException:
 
 
 def reports_errors(command: Callable[..., Any]) -> Callable[..., Any]:
-    """Turn expected failures into a one-line error and exit status 1, not a traceback."""
+    """Run in the app context; expected failures become a one-line error and exit status 1,
+    never a traceback."""
 
     @functools.wraps(command)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -50,7 +51,7 @@ def reports_errors(command: Callable[..., Any]) -> Callable[..., Any]:
         except SQLAlchemyError as error:
             raise _fail(f"database error: {error}") from None
 
-    return wrapper
+    return with_appcontext(wrapper)
 
 
 def parse_day(value: str | None) -> date:
