@@ -11,7 +11,6 @@ from sqlalchemy import (
     JSON,
     Boolean,
     Date,
-    DateTime,
     Enum,
     ForeignKey,
     Index,
@@ -23,7 +22,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from newsletter.db import Base
+from newsletter.db import Base, UTCDateTime
 
 
 def utcnow() -> datetime:
@@ -67,7 +66,7 @@ class DeliveryState(enum.StrEnum):
 
 
 class Timestamped:
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class Topic(Timestamped, Base):
@@ -99,7 +98,7 @@ class Source(Timestamped, Base):
     enabled: Mapped[bool] = mapped_column(Boolean, default=True)
     last_status: Mapped[str | None] = mapped_column(String(16))
     last_error: Mapped[str | None] = mapped_column(Text)
-    last_fetched_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_fetched_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     etag: Mapped[str | None] = mapped_column(String(500))
     last_modified: Mapped[str | None] = mapped_column(String(100))
 
@@ -120,9 +119,9 @@ class Item(Base):
     url: Mapped[str] = mapped_column(String(2000))
     title: Mapped[str] = mapped_column(String(500))
     outlet: Mapped[str] = mapped_column(String(200))
-    published_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    published_at: Mapped[datetime] = mapped_column(UTCDateTime)
     summary: Mapped[str] = mapped_column(Text, default="")
-    fetched_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    fetched_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class Subscriber(Timestamped, Base):
@@ -134,8 +133,8 @@ class Subscriber(Timestamped, Base):
     status: Mapped[SubscriberStatus] = mapped_column(
         _enum(SubscriberStatus), default=SubscriberStatus.PENDING
     )
-    confirmed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    unsubscribed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    unsubscribed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     topics: Mapped[list[Topic]] = relationship(secondary="subscriptions", order_by="Topic.slug")
 
@@ -188,8 +187,8 @@ class Delivery(Timestamped, Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
     message_id: Mapped[str | None] = mapped_column(String(250))
-    lease_expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    lease_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class Suppression(Timestamped, Base):

@@ -1,0 +1,93 @@
+"""Building a digest: idempotent, windowed, and grounded on stored items."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from sqlalchemy import func, select
+
+from newsletter import pipeline
+from newsletter.config import Settings
+from newsletter.db import Database
+from newsletter.demo import SAMPLE_DATE, seed_demo
+from newsletter.digest.build import NothingToWrite, assemble, news_window
+from newsletter.digest.offline import OfflineWriter
+from newsletter.digest.schema import DigestContent
+from newsletter.digest.writer import WriterError
+from newsletter.models import Digest, DigestStatus, Item, Topic
+
+
+@pytest.fixture
+def fetched(db: Database) -> Database:
+    with db.session() as session:
+        seed_demo(session)
+    pipeline.fetch(db, "claude")
+    return db
+
+
+def test_build_twice_keeps_one_digest_per_language(fetched: Database, settings: Settings) -> None:
+    first = pipeline.build(fetched, settings, "claude", SAMPLE_DATE, ["en"])
+    second = pipeline.build(fetched, settings, "claude", SAMPLE_DATE, ["en"])
+    assert first[0].created and not second[0].created
+    assert first[0].digest.id == second[0].digest.id
+    with fetched.session() as session:
+        assert session.scalar(select(func.count()).select_from(Digest)) == 1
+
+
+def test_digest_uses_only_items_in_the_window(fetched: Database, settings: Settings) -> None:
+    (outcome,) = pipeline.build(fetched, settings, "claude", SAMPLE_DATE, ["en"])
+    content = DigestContent.model_validate(outcome.digest.content)
+    with fetched.session() as session:
+        topic = session.scalar(select(Topic))
+        start, end = news_window(topic, SAMPLE_DATE)
+        items = {item.id: item for item in session.scalars(select(Item))}
+    assert content.sources, "the digest cites its items"
+    for source in content.sources:
+        item = items[source.item_id]
+        assert start < item.published_at <= end
+        assert source.url == item.canonical_url
+    assert "claude-in-chrome" not in outcome.digest.content.__repr__()  # published a week before
+
+
+def test_every_section_is_filled(fetched: Database, settings: Settings) -> None:
+    (outcome,) = pipeline.build(fetched, settings, "claude", SAMPLE_DATE, ["zh-TW"])
+    content = DigestContent.model_validate(outcome.digest.content)
+    assert content.title == "CLAUDE 每日動態 - 2026-01-12"
+    assert content.tagline == f"彙整 {len(content.sources)} 則 CLAUDE 相關新聞"
+    assert len(content.summary) == 3
+    assert 3 <= len(content.highlights) <= 5
+    assert all(len(h.item_ids) >= 1 for h in content.highlights)
+    assert content.trends and content.analysis.industry and content.key_points
+    assert content.further_thinking.developers and content.further_thinking.everyday_users
+    assert outcome.digest.writer == "offline"
+
+
+def test_no_news_in_the_window_writes_nothing(fetched: Database, settings: Settings) -> None:
+    with pytest.raises(NothingToWrite):
+        pipeline.build(fetched, settings, "claude", date(2025, 6, 1), ["en"])
+    with fetched.session() as session:
+        assert session.scalar(select(func.count()).select_from(Digest)) == 0
+
+
+def test_a_digest_citing_an_unknown_item_is_rejected(fetched: Database) -> None:
+    with fetched.session() as session:
+        topic = session.scalar(select(Topic))
+        items = list(session.scalars(select(Item)))
+        from newsletter.digest.writer import WriteRequest
+        from newsletter.sources.dedupe import cluster_stories
+
+        request = WriteRequest("claude", "Claude", SAMPLE_DATE, "en", cluster_stories(items))
+        written = OfflineWriter().write(request).digest
+        written.highlights[0].item_ids.append(999_999)
+        with pytest.raises(WriterError, match="999999"):
+            assemble(topic, SAMPLE_DATE, "en", written, items)
+
+
+def test_offline_writer_is_deterministic(fetched: Database, settings: Settings) -> None:
+    (first,) = pipeline.build(fetched, settings, "claude", SAMPLE_DATE, ["en"])
+    with fetched.session() as session:
+        session.delete(session.get(Digest, first.digest.id))
+    (second,) = pipeline.build(fetched, settings, "claude", SAMPLE_DATE, ["en"])
+    assert first.digest.content == second.digest.content
+    assert second.digest.status == DigestStatus.READY
