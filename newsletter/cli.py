@@ -188,7 +188,14 @@ def _print_source(result: SourceResult) -> None:
     )
 
 
+def _require_topic(slug: str) -> None:
+    """Fail before printing anything when the topic does not exist."""
+    with services().db.session() as session:
+        topic_by_slug(session, slug)
+
+
 def run_fetch(slug: str) -> None:
+    _require_topic(slug)
     console.print(f"Fetching {slug} sources…")
     results = pipeline.fetch(services().db, slug, on_source_done=_print_source)
     new = sum(result.new_items for result in results)
@@ -198,6 +205,7 @@ def run_fetch(slug: str) -> None:
 
 def run_build(slug: str, day: date, languages: list[str] | None = None) -> list[Digest]:
     app = services()
+    _require_topic(slug)
     console.print(f"Building the {slug} digest for {day}…")
     outcomes = pipeline.build(app.db, app.settings, slug, day, languages)
     for outcome in outcomes:
@@ -214,6 +222,7 @@ def run_build(slug: str, day: date, languages: list[str] | None = None) -> list[
 
 def run_send(slug: str, day: date) -> None:
     app = services()
+    _require_topic(slug)
     with Progress(
         TextColumn("  sending"), BarColumn(), MofNCompleteColumn(), console=console
     ) as progress:

@@ -1,0 +1,98 @@
+"""The `newsletter` command as a person runs it: bad input gets one line and status 1."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from sqlalchemy import func, select
+
+from newsletter.app import services
+from newsletter.db import Base
+
+NEWSLETTER = str(Path(sys.executable).with_name("newsletter"))
+
+
+def run(args: list[str], cwd: Path, **env: str) -> subprocess.CompletedProcess[str]:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("NEWSLETTER_")}
+    return subprocess.run(
+        [NEWSLETTER, *args],
+        cwd=cwd,
+        env={**clean, **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def row_counts(app: Flask) -> dict[str, int]:
+    with app.app_context(), services().db.session() as session:
+        return {
+            table.name: session.scalar(select(func.count()).select_from(table))
+            for table in Base.metadata.sorted_tables
+        }
+
+
+def test_demo_on_embedded_defaults_in_a_fresh_folder(tmp_path: Path) -> None:
+    result = run(["demo"], cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "instance" / "newsletter.db").is_file()
+    assert len(list((tmp_path / "instance" / "outbox").glob("*.eml"))) == 3
+    assert str(tmp_path / "instance" / "outbox") in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["fetch", "nope"], "Error: unknown topic 'nope'"),
+        (["build", "nope"], "Error: unknown topic 'nope'"),
+        (["send", "nope"], "Error: unknown topic 'nope'"),
+        (["build", "claude", "--date", "2026-13-45"], "Error: bad date '2026-13-45'"),
+        (["send", "claude", "--date", "yesterday"], "Error: bad date 'yesterday'"),
+        (["subscribers", "add", "not-an-address", "--topic", "claude"], "Error: "),
+        (["topics", "add", "Bad Slug!", "Bad"], "Error: a topic slug is"),
+        (["preview", "12345"], "Error: no ready digest #12345"),
+    ],
+)
+def test_bad_input_is_one_line_and_changes_nothing(
+    app: Flask, args: list[str], message: str
+) -> None:
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["demo"]).exit_code == 0
+    before = row_counts(app)
+    result = runner.invoke(args=args)
+    assert result.exit_code == 1
+    assert result.output.startswith(message), result.output
+    assert len(result.output.strip().splitlines()) == 1
+    assert "Traceback" not in result.output
+    assert row_counts(app) == before
+
+
+def test_unreachable_database_is_one_line(tmp_path: Path) -> None:
+    result = run(
+        ["build", "claude"],
+        cwd=tmp_path,
+        NEWSLETTER_DATABASE_URL="postgresql+psycopg://nobody@127.0.0.1:1/none",
+    )
+    assert result.returncode == 1
+    assert result.stderr.startswith("Error: cannot reach the database")
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert not (tmp_path / "instance").exists()
+
+
+def test_production_refuses_the_development_secret(tmp_path: Path) -> None:
+    result = run(["topics", "list"], cwd=tmp_path, NEWSLETTER_ENV="production")
+    assert result.returncode == 1
+    assert result.stderr.strip() == (
+        "Error: NEWSLETTER_SECRET_KEY must be set to a random value of 32+ characters in production"
+    )
+
+
+def test_a_malformed_setting_names_the_variable(tmp_path: Path) -> None:
+    result = run(["topics", "list"], cwd=tmp_path, NEWSLETTER_SMTP_PORT="twenty-five")
+    assert result.returncode == 1
+    assert "NEWSLETTER_SMTP_PORT must be a int" in result.stderr

@@ -1,0 +1,46 @@
+"""Settings from the environment."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from newsletter.config import ConfigError, Settings
+
+
+def test_embedded_defaults_need_no_environment(tmp_path: Path) -> None:
+    settings = Settings.from_env({"NEWSLETTER_INSTANCE_DIR": str(tmp_path)})
+    assert settings.database_url == f"sqlite:///{tmp_path / 'newsletter.db'}"
+    assert settings.outbox_dir == tmp_path / "outbox"
+    assert settings.transport == "outbox"
+    assert settings.inline_jobs
+
+
+def test_values_are_converted() -> None:
+    settings = Settings.from_env(
+        {"NEWSLETTER_SMTP_PORT": "2525", "NEWSLETTER_LANGUAGES": "zh-TW, en"}
+    )
+    assert settings.smtp_port == 2525
+    assert settings.languages == ("zh-TW", "en")
+
+
+@pytest.mark.parametrize(
+    ("environ", "message"),
+    [
+        ({"NEWSLETTER_ENV": "production"}, "NEWSLETTER_SECRET_KEY"),
+        ({"NEWSLETTER_ENV": "staging"}, "NEWSLETTER_ENV"),
+        ({"NEWSLETTER_TRANSPORT": "pigeon"}, "NEWSLETTER_TRANSPORT"),
+        ({"NEWSLETTER_SMTP_PORT": "x"}, "NEWSLETTER_SMTP_PORT"),
+    ],
+)
+def test_bad_settings_name_the_variable(environ: dict[str, str], message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        Settings.from_env(environ)
+
+
+def test_production_accepts_a_real_secret() -> None:
+    settings = Settings.from_env(
+        {"NEWSLETTER_ENV": "production", "NEWSLETTER_SECRET_KEY": "s" * 40}
+    )
+    assert settings.production

@@ -1,0 +1,34 @@
+"""Signed link tokens: scoped to one purpose, tamper-evident, expiring only when asked."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from newsletter.tokens import InvalidToken, Purpose, Tokens
+
+
+def test_a_token_reads_back_for_its_purpose_only() -> None:
+    tokens = Tokens("k" * 32)
+    token = tokens.make(Purpose.UNSUBSCRIBE, 42)
+    assert tokens.read(Purpose.UNSUBSCRIBE, token) == 42
+    with pytest.raises(InvalidToken):
+        tokens.read(Purpose.CONFIRM, token)
+
+
+def test_tampered_or_foreign_tokens_are_rejected() -> None:
+    token = Tokens("k" * 32).make(Purpose.PREFERENCES, 7)
+    with pytest.raises(InvalidToken):
+        Tokens("k" * 32).read(Purpose.PREFERENCES, token[:-2] + "xx")
+    with pytest.raises(InvalidToken):
+        Tokens("other" * 8).read(Purpose.PREFERENCES, token)
+
+
+def test_expiry_is_reported_as_such() -> None:
+    tokens = Tokens("k" * 32)
+    token = tokens.make(Purpose.CONFIRM, 1)
+    time.sleep(1.1)
+    with pytest.raises(InvalidToken) as raised:
+        tokens.read(Purpose.CONFIRM, token, max_age_seconds=0)
+    assert raised.value.expired
