@@ -13,7 +13,7 @@ from newsletter.sources.sample_transport import sample_url
 
 SAMPLE_DATE = date(2026, 1, 12)  # the bundled sample news was published on the 11th-12th
 SAMPLE_FEEDS = (
-    ("Anthropic News", "anthropic-news.xml"),
+    ("Anthropic", "anthropic-news.xml"),
     ("Hacker News", "hacker-news.xml"),
     ("Reddit", "reddit-claudeai.xml"),
     ("Tech press", "tech-press.xml"),
