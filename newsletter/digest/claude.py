@@ -6,16 +6,19 @@ middleware holds every attempt to the writer's total time budget. A digest whose
 input does not validate, or whose citations are wrong, is sent back to the model once,
 with the error, as the tool's result; a second failure (or any API failure that the
 retries did not cure) raises WriterError, which stores the digest as failed.
+
+There is no temperature: the API version this SDK speaks (2026-10-21) rejects sampling
+parameters; the model's effort level (output_config.effort) is the knob offered instead.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import anthropic
-from anthropic import Middleware
+from anthropic import APIRequest, APIResponse, CallNext, Middleware
 from anthropic.types import Message, ToolUseBlock
 from pydantic import ValidationError
 
@@ -28,6 +31,7 @@ from newsletter.digest.writer import WriteRequest, WriterError, WriteResult
 
 Clock = Callable[[], float]
 _TOOL_USE_FIELDS = {"type", "id", "name", "input"}
+_RETRIED = frozenset({408, 409, 429})  # and 5xx: the statuses the SDK retries
 
 
 class BudgetExceeded(Exception):
@@ -48,20 +52,22 @@ class _Deadline(Middleware):
     def left(self) -> float:
         return self.ends - self.clock()
 
-    def handle(self, request: Any, call_next: Any) -> Any:
+    def handle(self, request: APIRequest, call_next: CallNext) -> APIResponse[Any]:
         left = self.left()
         if left <= 0:
             raise BudgetExceeded(f"no answer within the {self.seconds:g} s time budget")
         response = call_next(request.copy(timeout=left))
+        retried = response.status_code in _RETRIED or response.status_code >= 500
         wait = _retry_after(response.headers)
-        if not response.http_response.is_success and wait is not None and wait >= self.left():
+        if retried and wait is not None and wait >= self.left():
+            response.http_response.close()
             raise BudgetExceeded(
                 f"the API asked to retry in {wait:g} s, beyond the {self.seconds:g} s time budget"
             )
         return response
 
 
-def _retry_after(headers: Any) -> float | None:
+def _retry_after(headers: Mapping[str, str]) -> float | None:
     for name, scale in (("retry-after-ms", 0.001), ("retry-after", 1.0)):
         try:
             return float(headers[name]) * scale
@@ -204,13 +210,13 @@ class ClaudeWriter:
             return client.messages.create(
                 model=self.model,
                 max_tokens=self.max_tokens,
-                output_config={"effort": self.effort} if self.effort else anthropic.omit,  # type: ignore[typeddict-item]
+                output_config={"effort": self.effort} if self.effort else anthropic.omit,
                 system=[
                     {"type": "text", "text": SYSTEM_PROMPT, "cache_control": {"type": "ephemeral"}}
                 ],
-                tools=[TOOL],  # type: ignore[list-item]
+                tools=[TOOL],
                 tool_choice={"type": "tool", "name": TOOL_NAME, "disable_parallel_tool_use": True},
-                messages=messages,  # type: ignore[arg-type]
+                messages=messages,
             )
         except (anthropic.AnthropicError, BudgetExceeded) as error:
             raise WriterError(_api_failure(error), usage) from error

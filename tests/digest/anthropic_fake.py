@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,7 @@ class FakeAnthropic:
     def __init__(self) -> None:
         self.queue: list[dict[str, Any]] = []
         self.requests: list[dict[str, Any]] = []
+        self.delay = 0.0  # seconds to wait before answering
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -30,14 +32,18 @@ class FakeAnthropic:
                     {"path": self.path, "headers": dict(self.headers), "json": json.loads(body)}
                 )
                 answer = fake.queue.pop(0) if fake.queue else recorded("unauthorized_401")
+                time.sleep(fake.delay)
                 payload = json.dumps(answer["body"]).encode()
-                self.send_response(answer["status"])
-                for name, value in answer["headers"].items():
-                    self.send_header(name, value)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(payload)))
-                self.end_headers()
-                self.wfile.write(payload)
+                try:
+                    self.send_response(answer["status"])
+                    for name, value in answer["headers"].items():
+                        self.send_header(name, value)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(payload)))
+                    self.end_headers()
+                    self.wfile.write(payload)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass  # the client gave up waiting (the time-budget test)
 
             def log_message(self, format: str, *args: Any) -> None:
                 pass

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import pytest
@@ -84,6 +85,14 @@ def test_request_forces_the_tool_caches_the_system_prompt_and_fences_items(
     records = [json.loads(line) for line in block.splitlines()]
     assert sorted(record["id"] for record in records) == ALL_IDS
     assert set(records[0]) == {"id", "story", "outlet", "title", "url", "summary"}
+
+
+def test_effort_is_sent_when_set(
+    db: Database, news: int, claude_settings: Settings, fake_anthropic: FakeAnthropic
+) -> None:
+    fake_anthropic.answer("good")
+    build(db, dataclasses.replace(claude_settings, anthropic_effort="medium"))
+    assert fake_anthropic.bodies[0]["output_config"] == {"effort": "medium"}
 
 
 def test_invented_urls_are_removed_and_item_urls_kept(
@@ -177,10 +186,15 @@ def test_output_cut_at_max_tokens_fails_without_re_ask(
     assert len(fake_anthropic.requests) == 1
 
 
+@pytest.mark.parametrize("failure", ["overloaded_529", "rate_limited_429", "server_error_500"])
 def test_overloaded_then_success_is_retried_by_the_sdk(
-    db: Database, news: int, claude_settings: Settings, fake_anthropic: FakeAnthropic
+    db: Database,
+    news: int,
+    claude_settings: Settings,
+    fake_anthropic: FakeAnthropic,
+    failure: str,
 ) -> None:
-    fake_anthropic.answer("overloaded_529", "good")
+    fake_anthropic.answer(failure, "good")
     build(db, claude_settings)
 
     assert stored(db).status == DigestStatus.READY
@@ -241,3 +255,18 @@ def test_a_retry_after_beyond_the_budget_is_not_waited_for(
     assert digest.status == DigestStatus.FAILED
     assert "retry in 120 s, beyond the 30 s time budget" in (digest.error or "")
     assert len(fake_anthropic.requests) == 1
+
+
+def test_an_attempt_gets_only_the_time_left_in_the_budget(
+    db: Database, news: int, claude_settings: Settings, fake_anthropic: FakeAnthropic
+) -> None:
+    fake_anthropic.answer("good")
+    fake_anthropic.delay = 2.0
+    settings = dataclasses.replace(
+        claude_settings, anthropic_budget_seconds=0.3, anthropic_max_retries=0
+    )
+    build(db, settings)
+
+    digest = stored(db)
+    assert digest.status == DigestStatus.FAILED
+    assert digest.error == "the Anthropic API timed out"
