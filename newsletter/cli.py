@@ -270,7 +270,12 @@ def fetch_command(topic: str) -> None:
 @click.option("--language", "languages", multiple=True, help="Default: languages with readers.")
 @reports_errors
 def build_command(topic: str, day: str | None, languages: tuple[str, ...]) -> None:
-    run_build(topic, parse_day(day), list(languages) or None)
+    digests = run_build(topic, parse_day(day), list(languages) or None)
+    failed = [digest for digest in digests if digest.status == DigestStatus.FAILED]
+    if failed:
+        raise click.ClickException(
+            f"{len(failed)} digest(s) failed and will not be sent; run the build again to retry"
+        )
 
 
 @click.command("send", help="Send the built digests of TOPIC for a date (default today).")

@@ -104,8 +104,9 @@ def test_cli_build_names_the_writer_and_shows_usage(
     assert "~$0.0275" in result.output
 
     result = runner.invoke(args=["build", "claude", "--date", "2026-01-12", "--language", "zh-TW"])
-    assert result.exit_code == 0, result.output
-    assert "failed" in result.output and "[9999]" in result.output
+    assert result.exit_code == 1, result.output
+    assert "[9999]" in result.output
+    assert "1 digest(s) failed and will not be sent" in result.output
 
     listing = runner.invoke(args=["digests", "list", "--topic", "claude"])
     assert listing.exit_code == 0, listing.output

@@ -147,6 +147,19 @@ def test_missing_item_id_twice_fails_the_digest_and_nothing_is_sent(
     assert pipeline.send(db, claude_settings, "claude", DAY) == []
 
 
+def test_a_failed_digest_is_rebuilt_in_place_by_the_next_build(
+    db: Database, news: int, claude_settings: Settings, fake_anthropic: FakeAnthropic
+) -> None:
+    fake_anthropic.answer(*["overloaded_529"] * 3, "good")
+    build(db, claude_settings)
+    failed = stored(db)
+    assert failed.status == DigestStatus.FAILED
+
+    build(db, claude_settings)
+    rebuilt = stored(db)
+    assert (rebuilt.id, rebuilt.status, rebuilt.error) == (failed.id, DigestStatus.READY, None)
+
+
 @pytest.mark.parametrize(
     ("answers", "status"),
     [
