@@ -31,7 +31,8 @@ def _inline_refs(node: Any, defs: dict[str, Any], in_properties: bool = False) -
     if not isinstance(node, dict):
         return node
     if "$ref" in node:
-        return _inline_refs(defs[node["$ref"].rsplit("/", 1)[-1]], defs)
+        siblings = {key: value for key, value in node.items() if key != "$ref"}
+        return _inline_refs({**defs[node["$ref"].rsplit("/", 1)[-1]], **siblings}, defs)
     return {
         key: _inline_refs(value, defs, in_properties=key == "properties" and not in_properties)
         for key, value in node.items()
