@@ -14,6 +14,7 @@ import click
 from flask import Flask
 from flask.cli import FlaskGroup, with_appcontext
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 from sqlalchemy import func, select
@@ -26,7 +27,8 @@ from newsletter.config import ConfigError
 from newsletter.delivery.send import render_email
 from newsletter.demo import SAMPLE_DATE, seed_demo
 from newsletter.digest.build import NothingToWrite
-from newsletter.models import Delivery, DeliveryState, Digest, Subscriber, Topic
+from newsletter.digest.jekyll import export_jekyll
+from newsletter.models import Delivery, DeliveryState, Digest, DigestStatus, Subscriber, Topic
 from newsletter.sources.ingest import SourceResult
 
 console = Console(highlight=False)
@@ -203,17 +205,36 @@ def run_fetch(slug: str) -> None:
     console.print(f"  {new} new item(s), {failed} failed source(s).")
 
 
+def usage_text(digest: Digest) -> str:
+    """Tokens and estimated cost of a digest, or "" when it cost nothing."""
+    if not (digest.input_tokens or digest.output_tokens):
+        return ""
+    text = f"{digest.input_tokens:,} in / {digest.output_tokens:,} out tokens"
+    if digest.cache_read_tokens or digest.cache_write_tokens:
+        text += (
+            f" (cache: {digest.cache_write_tokens:,} written, {digest.cache_read_tokens:,} read)"
+        )
+    if digest.cost_usd is not None:
+        text += f", ~${digest.cost_usd:.4f}"
+    return text
+
+
 def run_build(slug: str, day: date, languages: list[str] | None = None) -> list[Digest]:
     app = services()
     _require_topic(slug)
     console.print(f"Building the {slug} digest for {day}…")
+    console.print(f"  {pipeline.writer_reason(app.settings)}", soft_wrap=True)
     outcomes = pipeline.build(app.db, app.settings, slug, day, languages)
     for outcome in outcomes:
         digest = outcome.digest
         state = "built" if outcome.created else "already built"
         detail = f"writer {digest.writer}"
+        if digest.model:
+            detail += f", model {digest.model}"
+        if usage_text(digest):
+            detail += f", {usage_text(digest)}"
         if digest.error:
-            detail += f", error: {digest.error}"
+            detail += f", error: {escape(digest.error)}"
         console.print(
             f"  #{digest.id} {digest.language}: {state}, {digest.status.value} ({detail})"
         )
@@ -258,7 +279,12 @@ def fetch_command(topic: str) -> None:
 @click.option("--language", "languages", multiple=True, help="Default: languages with readers.")
 @reports_errors
 def build_command(topic: str, day: str | None, languages: tuple[str, ...]) -> None:
-    run_build(topic, parse_day(day), list(languages) or None)
+    digests = run_build(topic, parse_day(day), list(languages) or None)
+    failed = [digest for digest in digests if digest.status == DigestStatus.FAILED]
+    if failed:
+        raise click.ClickException(
+            f"{len(failed)} digest(s) failed and will not be sent; run the build again to retry"
+        )
 
 
 @click.command("send", help="Send the built digests of TOPIC for a date (default today).")
@@ -287,6 +313,52 @@ def preview_command(digest_id: int, fmt: str, output: Path | None) -> None:
         return
     output.write_text(body, encoding="utf-8")
     console.print(f"Wrote {output}")
+
+
+@click.group("digests", help="Built digests.")
+def digests_group() -> None:
+    pass
+
+
+@digests_group.command("list", help="Newest first: status, writer, model, tokens, cost.")
+@click.option("--topic", "slug", help="Only this topic.")
+@click.option("--limit", default=30, show_default=True, type=click.IntRange(min=1))
+@reports_errors
+def digests_list(slug: str | None, limit: int) -> None:
+    with services().db.session() as session:
+        query = select(Digest).join(Topic).order_by(Digest.date.desc(), Digest.id.desc())
+        if slug:
+            query = query.where(Topic.id == topic_by_slug(session, slug).id)
+        digests = list(session.scalars(query.limit(limit)))
+        if not digests:
+            console.print("No digests yet.")
+        for digest in digests:
+            writer = "/".join(filter(None, (digest.writer, digest.model)))
+            colour = "green" if digest.status == DigestStatus.READY else "red"
+            console.print(
+                f"#{digest.id:<5} {digest.topic.slug} {digest.date} {digest.language:<6} "
+                f"[{colour}]{digest.status.value:<6}[/] {writer}  {usage_text(digest)}",
+                soft_wrap=True,
+            )
+            if digest.error:
+                console.print(f"       {escape(digest.error)}", soft_wrap=True)
+
+
+@click.command("export-jekyll", help="Write a digest as a Jekyll post (Markdown).")
+@click.argument("digest_id", type=int)
+@click.option(
+    "-o",
+    "--output-dir",
+    "directory",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("."),
+    show_default=True,
+)
+@reports_errors
+def export_jekyll_command(digest_id: int, directory: Path) -> None:
+    with services().db.session() as session:
+        path = export_jekyll(session, digest_id, directory)
+    console.print(f"Wrote {path}")
 
 
 @click.command("demo", help="Run the whole pipeline on bundled sample news, offline.")
@@ -322,6 +394,8 @@ COMMANDS = (
     build_command,
     send_command,
     preview_command,
+    digests_group,
+    export_jekyll_command,
     demo_command,
 )
 

@@ -8,12 +8,22 @@ to an outbox folder.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import get_args
+
+from anthropic.types import ModelParam
 
 DEV_SECRET_KEY = "dev-only-insecure-secret-key"
 TRANSPORTS = ("outbox", "smtp")
+# Above this, the SDK insists on streaming (a non-streaming call could outlast 10 minutes).
+MAX_NONSTREAMING_TOKENS = 21_333
+# The API version the SDK speaks (2026-10-21) has no sampling temperature; the model's
+# effort level is the knob it offers instead ("" leaves it to the API's default).
+EFFORTS = ("", "low", "medium", "high", "xhigh", "max")
+_SONNET_ALIAS = re.compile(r"^claude-sonnet-(?P<major>\d+)(?:-(?P<minor>\d{1,2}))?$")
 
 
 class ConfigError(ValueError):
@@ -39,6 +49,13 @@ class Settings:
     from_name: str = "AI Daily Digest"
     postal_address: str = "AI Daily Digest, 1 Example Street, Taipei"
     languages: tuple[str, ...] = ("en", "zh-TW")
+    anthropic_api_key: str = field(default="", repr=False)
+    anthropic_base_url: str = ""
+    anthropic_model: str = field(default_factory=lambda: newest_sonnet_alias())
+    anthropic_max_tokens: int = 8000
+    anthropic_effort: str = ""
+    anthropic_max_retries: int = 4
+    anthropic_budget_seconds: float = 300.0
 
     def __post_init__(self) -> None:
         if not self.database_url:
@@ -71,6 +88,18 @@ class Settings:
             raise ConfigError("NEWSLETTER_SMTP_SECURITY must be 'none', 'starttls' or 'ssl'")
         if not self.languages:
             raise ConfigError("NEWSLETTER_LANGUAGES must list at least one language")
+        if not 1 <= self.anthropic_max_tokens <= MAX_NONSTREAMING_TOKENS:
+            raise ConfigError(
+                f"NEWSLETTER_ANTHROPIC_MAX_TOKENS must be between 1 and {MAX_NONSTREAMING_TOKENS}"
+            )
+        if self.anthropic_effort not in EFFORTS:
+            raise ConfigError(
+                f"NEWSLETTER_ANTHROPIC_EFFORT must be empty or one of {', '.join(EFFORTS[1:])}"
+            )
+        if self.anthropic_max_retries < 0:
+            raise ConfigError("NEWSLETTER_ANTHROPIC_MAX_RETRIES must be 0 or more")
+        if self.anthropic_budget_seconds <= 0:
+            raise ConfigError("NEWSLETTER_ANTHROPIC_BUDGET_SECONDS must be more than 0")
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: object) -> Settings:
@@ -86,6 +115,8 @@ class Settings:
             if raw is None:
                 continue
             values[name] = _convert(name, raw, kind)
+        if "anthropic_api_key" not in values and env.get("ANTHROPIC_API_KEY"):
+            values["anthropic_api_key"] = env["ANTHROPIC_API_KEY"]
         values.update(overrides)
         return cls(**values)  # type: ignore[arg-type]
 
@@ -108,7 +139,24 @@ _FIELDS: dict[str, type] = {
     "from_name": str,
     "postal_address": str,
     "languages": tuple,
+    "anthropic_api_key": str,
+    "anthropic_base_url": str,
+    "anthropic_model": str,
+    "anthropic_max_tokens": int,
+    "anthropic_effort": str,
+    "anthropic_max_retries": int,
+    "anthropic_budget_seconds": float,
 }
+
+
+def newest_sonnet_alias() -> str:
+    """The newest Sonnet alias (no date suffix) among the models the installed SDK lists."""
+    versions = []
+    for name in get_args(get_args(ModelParam)[0]):
+        match = _SONNET_ALIAS.match(name)
+        if match:
+            versions.append((int(match["major"]), int(match["minor"] or 0), name))
+    return max(versions)[2]
 
 
 def _convert(name: str, raw: str, kind: type) -> object:

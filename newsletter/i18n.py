@@ -6,6 +6,7 @@ from types import MappingProxyType
 
 _LABELS = {
     "en": {
+        "language_name": "English",
         "title": "{topic} Daily Digest - {date}",
         "tagline": "{count} {topic} news stories in one read",
         "summary": "In three sentences",
@@ -29,6 +30,7 @@ _LABELS = {
         "why_received": "You receive this because you subscribed to the {topic} digest.",
     },
     "zh-TW": {
+        "language_name": "Traditional Chinese as written in Taiwan (繁體中文, zh-TW)",
         "title": "{topic} 每日動態 - {date}",
         "tagline": "彙整 {count} 則 {topic} 相關新聞",
         "summary": "三句話摘要",

@@ -15,6 +15,7 @@ from newsletter.delivery.fanout import eligible, fan_out
 from newsletter.delivery.send import SendReport, send_digest
 from newsletter.delivery.transport import Transport, make_transport
 from newsletter.digest.build import BuildOutcome, build_digest, find_digest
+from newsletter.digest.claude import ClaudeWriter
 from newsletter.digest.offline import OfflineWriter
 from newsletter.digest.writer import Writer
 from newsletter.models import Digest, DigestStatus, Subscriber
@@ -30,7 +31,20 @@ def fetch(
 
 
 def choose_writer(settings: Settings) -> Writer:
+    """Claude when an API key is set, else the offline writer (the pipeline runs offline)."""
+    if settings.anthropic_api_key:
+        return ClaudeWriter.from_settings(settings)
     return OfflineWriter()
+
+
+def writer_reason(settings: Settings) -> str:
+    """Which writer ``choose_writer`` picks, and why, in one line for people."""
+    if settings.anthropic_api_key:
+        return f"Writer: Claude ({settings.anthropic_model}), because an Anthropic API key is set."
+    return (
+        "Writer: offline (extractive, no network), because neither "
+        "NEWSLETTER_ANTHROPIC_API_KEY nor ANTHROPIC_API_KEY is set."
+    )
 
 
 def languages_to_build(db: Database, slug: str) -> list[str]:

@@ -6,6 +6,7 @@ is, so re-running a build, or two workers racing on it, never writes a second on
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -14,13 +15,16 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from newsletter.digest.schema import DigestContent, SourceRef, WrittenDigest
+from newsletter.digest.grounding import citation_problems, remove_foreign_urls
+from newsletter.digest.schema import DigestContent, SourceRef, Usage, WrittenDigest
 from newsletter.digest.writer import Writer, WriteRequest, WriterError
 from newsletter.i18n import labels
 from newsletter.models import Digest, DigestStatus, Item, Topic
 from newsletter.sources.dedupe import cluster_stories
 
 WINDOW = timedelta(hours=24)
+MAX_TAGS = 12
+log = logging.getLogger(__name__)
 
 
 class NothingToWrite(LookupError):
@@ -72,21 +76,31 @@ def build_digest(
         )
     request = WriteRequest(topic.slug, topic.name, day, language, cluster_stories(items))
     digest = existing or Digest(topic_id=topic.id, date=day, language=language)
+    usage = Usage()
     try:
         result = writer.write(request)
+        usage = result.usage
         content = assemble(topic, day, language, result.digest, items)
     except WriterError as error:
         digest.status, digest.writer, digest.error = DigestStatus.FAILED, writer.name, str(error)
-        digest.content = None
+        digest.model, digest.content = writer.model, None
+        _record_usage(digest, usage + error.usage)
         return _save(session, digest, topic, day, language)
     digest.status = DigestStatus.READY
     digest.content = content.model_copy(
         update={"writer": result.writer, "model": result.model, "usage": result.usage}
     ).model_dump(mode="json")
     digest.writer, digest.model, digest.error = result.writer, result.model, None
-    digest.input_tokens = result.usage.input_tokens
-    digest.output_tokens = result.usage.output_tokens
+    _record_usage(digest, usage)
     return _save(session, digest, topic, day, language)
+
+
+def _record_usage(digest: Digest, usage: Usage) -> None:
+    digest.input_tokens = usage.input_tokens
+    digest.output_tokens = usage.output_tokens
+    digest.cache_write_tokens = usage.cache_write_tokens
+    digest.cache_read_tokens = usage.cache_read_tokens
+    digest.cost_usd = usage.cost_usd
 
 
 def _save(session: Session, digest: Digest, topic: Topic, day: date, language: str) -> BuildOutcome:
@@ -103,11 +117,19 @@ def _save(session: Session, digest: Digest, topic: Topic, day: date, language: s
 def assemble(
     topic: Topic, day: date, language: str, written: WrittenDigest, items: list[Item]
 ) -> DigestContent:
-    """The full digest: the writer's text, grounded on ``items``, plus what we compute."""
+    """The full digest: the writer's text, grounded on ``items``, plus what we compute.
+
+    Raises WriterError if a citation is wrong; removes every URL that is not an item's.
+    """
     by_id = {item.id: item for item in items}
-    unknown = [item_id for item_id in written.cited_item_ids() if item_id not in by_id]
-    if unknown:
-        raise WriterError(f"the digest cites items that do not exist: {unknown}")
+    problems = citation_problems(written, by_id)
+    if problems:
+        raise WriterError("the digest is not grounded: " + "; ".join(problems))
+    written, removed = remove_foreign_urls(
+        written, [url for item in items for url in (item.url, item.canonical_url)]
+    )
+    if removed:
+        log.warning("removed %d link(s) to sites outside the ingested items", len(removed))
     sources = [
         SourceRef(
             item_id=i, title=by_id[i].title, url=by_id[i].canonical_url, outlet=by_id[i].outlet
@@ -116,8 +138,11 @@ def assemble(
     ]
     words = labels(language)
     name = topic.name.upper()
+    fixed_tags = [name, "AI", "Digest"]
+    tags = list(dict.fromkeys([*written.tags[: MAX_TAGS - len(fixed_tags)], *fixed_tags]))
     return DigestContent(
-        **written.model_dump(),
+        **written.model_dump(exclude={"tags"}),
+        tags=tags,
         topic=topic.slug,
         topic_name=topic.name,
         date=day,

@@ -29,9 +29,17 @@ class WriteResult:
 
 class Writer(Protocol):
     name: str
+    model: str | None
 
     def write(self, request: WriteRequest) -> WriteResult: ...
 
 
 class WriterError(RuntimeError):
-    """The writer could not produce a digest; the digest is marked failed, never sent."""
+    """The writer could not produce a digest; the digest is marked failed, never sent.
+
+    ``usage`` is what the failed attempt spent, so that failures are accounted for too.
+    """
+
+    def __init__(self, message: str, usage: Usage | None = None) -> None:
+        super().__init__(message)
+        self.usage = usage or Usage()

@@ -26,6 +26,7 @@ _STOPWORDS = frozenset(
 
 class StoryItem(Protocol):
     id: int
+    canonical_url: str
     title: str
     summary: str
     outlet: str

@@ -1,0 +1,74 @@
+"""Export a digest as a Jekyll post, in the example's shape.
+
+Front matter keys and their order are the example's: layout, title, tagline, date,
+model, categories, tags, image, ai_summary. As in the example, ``model`` and the first
+category are the topic (the example site files posts by model family). Strings are
+written as JSON strings, which are valid YAML double-quoted scalars.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy.orm import Session
+
+from newsletter.catalog import InputError
+from newsletter.digest.schema import DigestContent
+from newsletter.models import Digest, DigestStatus
+from newsletter.render.markdown import render_digest_markdown
+
+
+@dataclass(frozen=True)
+class JekyllPost:
+    filename: str
+    text: str
+
+
+def _quoted(text: str) -> str:
+    return json.dumps(" ".join(text.split()), ensure_ascii=False)
+
+
+def front_matter(content: DigestContent) -> str:
+    day = content.date.isoformat()
+    lines = [
+        "---",
+        "layout: post",
+        f"title: {_quoted(content.title)}",
+        f"tagline: {_quoted(content.tagline)}",
+        f"date: {day}",
+        f"model: {content.topic}",
+        f"categories: [{content.topic}, daily]",
+        f"tags: [{', '.join(_quoted(tag) for tag in content.tags)}]",
+        f"image: //assets/img/posts/{day}-{content.topic}-infographic.png",
+        f"ai_summary: {_quoted(' '.join(content.summary))}",
+        "---",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def jekyll_post(content: DigestContent, primary_language: str | None = None) -> JekyllPost:
+    """The post; a language other than the topic's primary one gets a filename suffix,
+    so the posts of one day in two languages do not overwrite each other."""
+    suffix = "" if content.language == (primary_language or content.language) else "-"
+    suffix += content.language.lower() if suffix else ""
+    filename = f"{content.date.isoformat()}-{content.topic}-daily{suffix}.md"
+    return JekyllPost(filename, front_matter(content) + render_digest_markdown(content))
+
+
+def export_jekyll(session: Session, digest_id: int, directory: Path) -> Path:
+    """Write the post of a ready digest into ``directory``; returns its path."""
+    digest = session.get(Digest, digest_id)
+    if digest is None:
+        raise InputError(f"no digest #{digest_id}")
+    if digest.status != DigestStatus.READY or digest.content is None:
+        raise InputError(f"digest #{digest_id} failed ({digest.error}); there is nothing to export")
+    content = DigestContent.model_validate(digest.content)
+    post = jekyll_post(content, digest.topic.languages[0] if digest.topic.languages else None)
+    if directory.exists() and not directory.is_dir():
+        raise InputError(f"{directory} is not a directory")
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / post.filename
+    path.write_text(post.text, encoding="utf-8")
+    return path
