@@ -14,8 +14,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import get_args
 
-from anthropic.types import ModelParam
-
 DEV_SECRET_KEY = "dev-only-insecure-secret-key"
 TRANSPORTS = ("outbox", "smtp")
 # Above this, the SDK insists on streaming (a non-streaming call could outlast 10 minutes).
@@ -51,7 +49,7 @@ class Settings:
     languages: tuple[str, ...] = ("en", "zh-TW")
     anthropic_api_key: str = field(default="", repr=False)
     anthropic_base_url: str = ""
-    anthropic_model: str = field(default_factory=lambda: newest_sonnet_alias())
+    anthropic_model: str = ""  # empty: the newest Sonnet alias, chosen when a key is set
     anthropic_max_tokens: int = 8000
     anthropic_effort: str = ""
     anthropic_max_retries: int = 4
@@ -63,6 +61,8 @@ class Settings:
             object.__setattr__(self, "database_url", url)
         if self.outbox_dir is None:
             object.__setattr__(self, "outbox_dir", self.instance_dir / "outbox")
+        if self.anthropic_api_key and not self.anthropic_model:
+            object.__setattr__(self, "anthropic_model", newest_sonnet_alias())
         self.validate()
 
     @property
@@ -150,7 +150,13 @@ _FIELDS: dict[str, type] = {
 
 
 def newest_sonnet_alias() -> str:
-    """The newest Sonnet alias (no date suffix) among the models the installed SDK lists."""
+    """The newest Sonnet alias (no date suffix) among the models the installed SDK lists.
+
+    Imported here, not at module level: the SDK's types take seconds to import, and
+    only a process that will call Claude should pay for them.
+    """
+    from anthropic.types import ModelParam
+
     versions = []
     for name in get_args(get_args(ModelParam)[0]):
         match = _SONNET_ALIAS.match(name)

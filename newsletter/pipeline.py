@@ -15,7 +15,6 @@ from newsletter.delivery.fanout import eligible, fan_out
 from newsletter.delivery.send import SendReport, send_digest
 from newsletter.delivery.transport import Transport, make_transport
 from newsletter.digest.build import BuildOutcome, build_digest, find_digest
-from newsletter.digest.claude import ClaudeWriter
 from newsletter.digest.offline import OfflineWriter
 from newsletter.digest.writer import Writer
 from newsletter.models import Digest, DigestStatus, Subscriber
@@ -33,6 +32,8 @@ def fetch(
 def choose_writer(settings: Settings) -> Writer:
     """Claude when an API key is set, else the offline writer (the pipeline runs offline)."""
     if settings.anthropic_api_key:
+        from newsletter.digest.claude import ClaudeWriter  # the SDK is slow to import
+
         return ClaudeWriter.from_settings(settings)
     return OfflineWriter()
 
