@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import unicodedata
 from collections.abc import Iterator
+from functools import lru_cache
 
 from newsletter.digest.schema import DigestContent
 from newsletter.i18n import labels
@@ -24,12 +25,15 @@ NO_LINE_START = frozenset("、。，．：；？！）」』】〕〉》〗〙�
 NO_LINE_END = frozenset("（「『【〔〈《〖〘〚〝‘“([{")
 
 
+@lru_cache(maxsize=4096)
 def char_width(char: str) -> int:
     return 2 if unicodedata.east_asian_width(char) in ("W", "F") else 1
 
 
 def display_width(text: str) -> int:
     """Columns ``text`` takes in a monospace terminal or mail client."""
+    if text.isascii():
+        return len(text)
     return sum(map(char_width, text))
 
 
@@ -81,19 +85,21 @@ def wrap(text: str, width: int = WIDTH, indent: str = "", hanging: str = "") -> 
     """
     lines: list[str] = []
     prefix, current = indent, []
+    used = display_width(prefix)
     for token in _tokens(text):
         if token == " " and not current:
             continue
-        used = display_width(prefix) + sum(map(display_width, current))
         size = display_width(token)
         fits = used + size <= width or not current or token == " "
         hangs = _starts_badly(token) and size <= HANG and used + size <= width + HANG
         if fits or hangs:
             current.append(token)
+            used += size
             continue
         carried = _break(current, token)
         lines.append((prefix + "".join(current)).rstrip())
         prefix, current = hanging, carried
+        used = display_width(prefix + "".join(current))
     if current:
         lines.append((prefix + "".join(current)).rstrip())
     return lines
