@@ -8,6 +8,7 @@ to an outbox folder.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -71,6 +72,10 @@ class Settings:
             raise ConfigError("NEWSLETTER_SMTP_SECURITY must be 'none', 'starttls' or 'ssl'")
         if not self.languages:
             raise ConfigError("NEWSLETTER_LANGUAGES must list at least one language")
+        if not re.match(r"https?://[^\s/]+(/\S*)?\Z", self.base_url):
+            raise ConfigError(
+                "NEWSLETTER_BASE_URL must be an absolute http(s) URL, like https://news.example.org"
+            )
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: object) -> Settings:
