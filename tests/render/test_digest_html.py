@@ -198,3 +198,16 @@ def test_personalisation_only_touches_the_placeholders(demo_digests) -> None:
     assert render_html.render_key(demo_digests["en"], "a") != render_html.render_key(
         demo_digests["zh-TW"], "a"
     )
+
+
+def test_a_claude_written_ten_source_digest_fits_and_links_every_source(
+    claude_written_digest: DigestContent,
+) -> None:
+    content = claude_written_digest
+    assert len(content.sources) == 10 and content.language == "zh-TW"
+    html = personalize_html(render(content), LINKS)
+    assert len(html.encode("utf-8")) < GMAIL_CLIP_BYTES
+    soup = soup_of(html)
+    for source in content.sources:
+        assert soup.find("a", href=source.url, string=source.title)
+    assert "本文由 AI 自動生成，彙整自 10 篇新聞來源。" in soup.get_text()

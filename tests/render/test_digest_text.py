@@ -133,3 +133,18 @@ def test_the_text_part_has_every_section_and_footnoted_link(demo_digests, langua
 def squeeze_lines(lines: list[str]) -> str:
     """Wrapped prose joined back (CJK lines join without a space)."""
     return " ".join(lines).replace("。 ", "。")
+
+
+def test_a_chinese_digest_wraps_cleanly(claude_written_digest) -> None:
+    text = render_digest_text(
+        claude_written_digest,
+        view_online_url="https://news.example.org/archive/claude/2026-01-12?lang=zh-TW",
+        postal_address="AI Daily Digest, 1 Example Street, Taipei",
+    )
+    prose = [line for line in text.splitlines() if "://" not in line and line]
+    assert len(prose) > 60
+    for line in prose:
+        assert display_width(line) <= WIDTH + HANG, line
+        assert line.lstrip()[0] not in NO_LINE_START, line
+    assert sum(display_width(line) >= WIDTH - 4 for line in prose) > 30
+    assert squeeze(claude_written_digest.highlights[0].body) in squeeze(text)
