@@ -19,16 +19,17 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 from sqlalchemy import func, select
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
+from werkzeug.serving import run_simple
 
 from newsletter import migrate, pipeline
 from newsletter.app import create_app, services
 from newsletter.catalog import InputError, add_source, add_subscriber, add_topic, topic_by_slug
 from newsletter.config import ConfigError
-from newsletter.delivery.send import render_email
 from newsletter.demo import SAMPLE_DATE, seed_demo
 from newsletter.digest.build import NothingToWrite
 from newsletter.digest.jekyll import export_jekyll
 from newsletter.models import Delivery, DeliveryState, Digest, DigestStatus, Subscriber, Topic
+from newsletter.render.preview import NoSuchDigest, preview_app, render_preview, write_preview
 from newsletter.sources.ingest import SourceResult
 
 console = Console(highlight=False)
@@ -295,24 +296,30 @@ def send_command(topic: str, day: str | None) -> None:
     run_send(topic, parse_day(day))
 
 
-@click.command("preview", help="Write a digest's email as HTML or text.")
+@click.command("preview", help="Write a digest's email (HTML and text) to files, or serve it.")
 @click.argument("digest_id", type=int)
-@click.option("--format", "fmt", type=click.Choice(["html", "text"]), default="html")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "-o",
+    "--output-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("preview"),
+    show_default=True,
+)
+@click.option("--serve", is_flag=True, help="Then serve the email views on localhost.")
+@click.option("--port", type=click.IntRange(1, 65535), default=8025, show_default=True)
 @reports_errors
-def preview_command(digest_id: int, fmt: str, output: Path | None) -> None:
+def preview_command(digest_id: int, output_dir: Path, serve: bool, port: int) -> None:
     app = services()
-    with app.db.session() as session:
-        digest = session.get(Digest, digest_id)
-        if digest is None or digest.content is None:
-            raise InputError(f"no ready digest #{digest_id}")
-        rendered = render_email(app.settings, digest)
-    body = rendered.html if fmt == "html" else rendered.text
-    if output is None:
-        sys.stdout.write(body)
-        return
-    output.write_text(body, encoding="utf-8")
-    console.print(f"Wrote {output}")
+    try:
+        preview = render_preview(app.db, app.settings, digest_id)
+    except NoSuchDigest as error:
+        raise InputError(str(error)) from None
+    for path in write_preview(preview, output_dir):
+        console.print(f"Wrote {path}")
+    if serve:
+        console.print(f"Serving the preview at http://127.0.0.1:{port}/ (Ctrl-C stops)")
+        # werkzeug directly: Flask's app.run() refuses to run inside a `flask` CLI command.
+        run_simple("127.0.0.1", port, preview_app(app.db, app.settings, digest_id))
 
 
 @click.group("digests", help="Built digests.")

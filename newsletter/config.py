@@ -100,6 +100,10 @@ class Settings:
             raise ConfigError("NEWSLETTER_ANTHROPIC_MAX_RETRIES must be 0 or more")
         if self.anthropic_budget_seconds <= 0:
             raise ConfigError("NEWSLETTER_ANTHROPIC_BUDGET_SECONDS must be more than 0")
+        if not re.match(r"https?://[^\s/]+(/\S*)?\Z", self.base_url):
+            raise ConfigError(
+                "NEWSLETTER_BASE_URL must be an absolute http(s) URL, like https://news.example.org"
+            )
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: object) -> Settings:

@@ -1,8 +1,14 @@
 """Digest HTML: Jinja2 fills an MJML template from emails/, mjml-python compiles it,
-premailer inlines the CSS (many mail clients ignore <style>)."""
+premailer inlines the CSS (many mail clients ignore <style>).
+
+That pipeline costs tens of milliseconds, so its result is cached per (digest content,
+links, template): every recipient of a digest shares one render, and only the
+placeholders of ``render.placeholders`` differ between them.
+"""
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from functools import cache
 from pathlib import Path
@@ -13,42 +19,83 @@ from premailer import Premailer
 
 from newsletter.digest.schema import DigestContent
 from newsletter.i18n import labels
+from newsletter.render.cache import RenderCache
+from newsletter.render.links import public_url
 from newsletter.render.placeholders import PREFERENCES, UNSUBSCRIBE
 
 EMAILS_DIR = Path(__file__).resolve().parents[2] / "emails"
+DIGEST_TEMPLATE = "digest.mjml"
+DOCTYPE = "<!doctype html>"
+RTL_LANGUAGES = frozenset({"ar", "fa", "he", "ur", "yi"})
+CJK_LANGUAGES = frozenset({"zh", "ja", "ko"})
+
+LATIN_FONTS = "-apple-system, BlinkMacSystemFont, 'Segoe UI', 'Helvetica Neue', Arial"
+CJK_FONTS = "'PingFang TC', 'Noto Sans TC', 'Noto Sans CJK TC', 'Microsoft JhengHei'"
+# Hidden after the preheader so that clients do not fill the inbox preview with body text.
+PREHEADER_FILLER = "\u034f\u200c\u00a0" * 40
+
+html_cache = RenderCache(size=32)
 
 
 @cache
 def _environment() -> Environment:
-    return Environment(
+    environment = Environment(
         loader=FileSystemLoader(EMAILS_DIR),
         autoescape=True,
         undefined=StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
     )
+    environment.filters["public_url"] = public_url
+    return environment
 
 
 def compile_mjml(source: str) -> str:
-    """MJML to HTML with the CSS inlined."""
+    """MJML to HTML with the CSS inlined.
+
+    The ``<style>`` blocks are kept as well: media queries (phones, dark mode) and client
+    hooks such as Outlook.com's ``[data-ogsc]`` only work from there. premailer drops the
+    doctype, which would put browsers and some clients in quirks mode; it is restored.
+    """
     html = mjml.mjml2html(source, disable_comments=True)
-    return Premailer(
+    inlined = Premailer(
         html,
         keep_style_tags=True,
         strip_important=False,
         cssutils_logging_level=logging.CRITICAL,
         allow_network=False,
     ).transform()
+    if not inlined.lstrip().lower().startswith("<!doctype"):
+        inlined = f"{DOCTYPE}\n{inlined}"
+    return inlined
 
 
-def render_digest_html(content: DigestContent, *, view_online_url: str, postal_address: str) -> str:
-    """The digest email's HTML, with the recipient's links left as placeholders."""
-    mjml_source = (
+def is_cjk(language: str) -> bool:
+    return language.split("-")[0].lower() in CJK_LANGUAGES
+
+
+def text_direction(language: str) -> str:
+    return "rtl" if language.split("-")[0].lower() in RTL_LANGUAGES else "ltr"
+
+
+def font_stack(language: str) -> str:
+    """System fonts only (no web font download); CJK faces first for CJK languages, so
+    that punctuation takes its full-width CJK form."""
+    if is_cjk(language):
+        return f"{CJK_FONTS}, {LATIN_FONTS}, sans-serif"
+    return f"{LATIN_FONTS}, {CJK_FONTS}, sans-serif"
+
+
+def digest_mjml(content: DigestContent, *, view_online_url: str, postal_address: str) -> str:
+    """The filled MJML source of the digest (before compilation)."""
+    words = labels(content.language)
+    cjk = is_cjk(content.language)
+    return (
         _environment()
-        .get_template("digest.mjml")
+        .get_template(DIGEST_TEMPLATE)
         .render(
             d=content,
-            w=labels(content.language),
+            w=words,
             sources={source.item_id: source for source in content.sources},
             links={
                 "view_online": view_online_url,
@@ -56,6 +103,33 @@ def render_digest_html(content: DigestContent, *, view_online_url: str, postal_a
                 "unsubscribe": UNSUBSCRIBE,
             },
             postal_address=postal_address,
+            long_date=words["long_date"].format(d=content.date),
+            direction=text_direction(content.language),
+            font_stack=font_stack(content.language),
+            mso_fonts="'Microsoft JhengHei', Arial, sans-serif" if cjk else "Arial, sans-serif",
+            cjk=cjk,
+            line_height="1.75" if cjk else "1.6",
+            preheader_filler=PREHEADER_FILLER,
         )
     )
-    return compile_mjml(mjml_source)
+
+
+def render_key(content: DigestContent, *args: str) -> tuple[str, ...]:
+    """What a render depends on: the content, the extra arguments and the template file
+    (its modification time, so an edited template is never served from the cache)."""
+    digest = hashlib.sha256(content.model_dump_json().encode()).hexdigest()
+    template = (EMAILS_DIR / DIGEST_TEMPLATE).stat().st_mtime_ns
+    return (digest, str(template), *args)
+
+
+def render_digest_html(content: DigestContent, *, view_online_url: str, postal_address: str) -> str:
+    """The digest email's HTML, with the recipient's links left as placeholders.
+
+    Compiled once per distinct content and links; later calls return the cached HTML.
+    """
+    return html_cache.get_or_render(
+        render_key(content, view_online_url, postal_address),
+        lambda: compile_mjml(
+            digest_mjml(content, view_online_url=view_online_url, postal_address=postal_address)
+        ),
+    )

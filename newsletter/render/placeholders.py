@@ -1,16 +1,27 @@
 """Per-recipient values are left as placeholders by the renderers and filled in last.
 
 The placeholders are plain ASCII that MJML, premailer and the transfer encoding leave
-alone, so the expensive render happens once per digest and language.
+alone, so the expensive render happens once per digest and language. Filling them is one
+pass over a pre-split template: a value is never scanned again, so a link that happens to
+contain a placeholder cannot pull in another recipient's value, and each value is checked
+(absolute http(s), no whitespace or control characters) and HTML-escaped for the HTML part.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+from functools import lru_cache
 from html import escape
 
 UNSUBSCRIBE = "[[UNSUBSCRIBE_URL]]"
 PREFERENCES = "[[PREFERENCES_URL]]"
+_PLACEHOLDER = re.compile(r"(\[\[(?:UNSUBSCRIBE|PREFERENCES)_URL\]\])")
+_SAFE_LINK = re.compile(r"https?://[^\s\x00-\x1f\x7f]+\Z")
+
+
+class PlaceholderError(ValueError):
+    """A recipient value that must not be put into an email."""
 
 
 @dataclass(frozen=True)
@@ -18,12 +29,34 @@ class RecipientLinks:
     unsubscribe: str
     preferences: str
 
+    def __post_init__(self) -> None:
+        for name in ("unsubscribe", "preferences"):
+            if not _SAFE_LINK.match(getattr(self, name)):
+                raise PlaceholderError(
+                    f"the {name} link must be an absolute http(s) URL without spaces"
+                )
+
+    def values(self) -> dict[str, str]:
+        return {UNSUBSCRIBE: self.unsubscribe, PREFERENCES: self.preferences}
+
+
+@lru_cache(maxsize=16)
+def _segments(template: str) -> tuple[str, ...]:
+    """The template split around its placeholders: literal text at even positions,
+    placeholders at odd ones. Cached, so each rendered part is split once."""
+    return tuple(_PLACEHOLDER.split(template))
+
+
+def _fill(template: str, values: dict[str, str]) -> str:
+    parts = list(_segments(template))
+    parts[1::2] = [values[placeholder] for placeholder in parts[1::2]]
+    return "".join(parts)
+
 
 def personalize_html(html: str, links: RecipientLinks) -> str:
-    return html.replace(UNSUBSCRIBE, escape(links.unsubscribe)).replace(
-        PREFERENCES, escape(links.preferences)
-    )
+    values = {key: escape(value, quote=True) for key, value in links.values().items()}
+    return _fill(html, values)
 
 
 def personalize_text(text: str, links: RecipientLinks) -> str:
-    return text.replace(UNSUBSCRIBE, links.unsubscribe).replace(PREFERENCES, links.preferences)
+    return _fill(text, links.values())

@@ -1,30 +1,47 @@
 """The plain-text part, written from the digest schema (not scraped from the HTML).
 
-Lines wrap at 76 columns, counting East Asian wide characters as two; links become
-numbered footnotes so the prose stays readable.
+Lines wrap at 76 columns, counting East Asian wide characters as two. CJK text has no
+spaces, so it may break between any two wide characters, except that closing punctuation
+never starts a line (it may hang up to 78 columns instead) and opening punctuation never
+ends one. Words and URLs are never split: a URL longer than a line gets a line of its own.
+Links become numbered footnotes so the prose stays readable.
 """
 
 from __future__ import annotations
 
 import unicodedata
 from collections.abc import Iterator
+from functools import lru_cache
 
 from newsletter.digest.schema import DigestContent
 from newsletter.i18n import labels
+from newsletter.render.links import public_url
 from newsletter.render.placeholders import PREFERENCES, UNSUBSCRIBE
 
 WIDTH = 76
+HANG = 2  # room for one full-width closing mark past WIDTH (so at most 78 columns)
+# Characters that must not begin a line (kinsoku shori) and ones that must not end it.
+NO_LINE_START = frozenset("、。，．：；？！）」』】〕〉》〗〙〛〞’”…‥・ー々〜ゝゞ,.:;?!)]}%")
+NO_LINE_END = frozenset("（「『【〔〈《〖〘〚〝‘“([{")
 
 
-def _width(char: str) -> int:
+@lru_cache(maxsize=4096)
+def char_width(char: str) -> int:
     return 2 if unicodedata.east_asian_width(char) in ("W", "F") else 1
+
+
+def display_width(text: str) -> int:
+    """Columns ``text`` takes in a monospace terminal or mail client."""
+    if text.isascii():
+        return len(text)
+    return sum(map(char_width, text))
 
 
 def _tokens(text: str) -> Iterator[str]:
     """Words, single spaces, and each wide character on its own."""
     word = ""
     for char in " ".join(text.split()):
-        if char == " " or _width(char) == 2:
+        if char == " " or char_width(char) == 2:
             if word:
                 yield word
             word = ""
@@ -35,36 +52,91 @@ def _tokens(text: str) -> Iterator[str]:
         yield word
 
 
+def _starts_badly(token: str) -> bool:
+    return token[0] in NO_LINE_START
+
+
+def _ends_badly(token: str) -> bool:
+    return token == " " or token[-1] in NO_LINE_END
+
+
+def _break(current: list[str], token: str) -> list[str]:
+    """Start a new line with ``token``: take tokens back from ``current`` (in place)
+    until the new line does not begin with a closing mark and the old one does not end
+    with an opening mark or a space. Returns the new line's tokens."""
+    carried = [token]
+    while len(current) > 1 and (carried[0] == " " or _starts_badly(carried[0])):
+        moved = current.pop()
+        carried = carried[1:] if carried[0] == " " else carried
+        carried.insert(0, moved)
+    while len(current) > 1 and _ends_badly(current[-1]):
+        moved = current.pop()
+        if moved != " ":
+            carried.insert(0, moved)
+    while carried and carried[0] == " ":
+        carried.pop(0)
+    return carried
+
+
 def wrap(text: str, width: int = WIDTH, indent: str = "", hanging: str = "") -> list[str]:
-    """Wrap at spaces, or between wide characters (CJK has no spaces to break at)."""
+    """Wrap at spaces, or between wide characters (CJK has no spaces to break at).
+
+    ``indent`` starts the first line and ``hanging`` the others (for bullets: "- ", "  ").
+    """
     lines: list[str] = []
-    line, used = indent, len(indent)
+    prefix, current = indent, []
+    used = display_width(prefix)
     for token in _tokens(text):
-        size = sum(map(_width, token))
-        if token != " " and used + size > width and line.strip():
-            lines.append(line.rstrip())
-            line, used = hanging, len(hanging)
-        if token == " " and used == len(hanging) and line == hanging:
+        if token == " " and not current:
             continue
-        line, used = line + token, used + size
-    if line.strip():
-        lines.append(line.rstrip())
+        size = display_width(token)
+        fits = used + size <= width or not current or token == " "
+        hangs = _starts_badly(token) and size <= HANG and used + size <= width + HANG
+        if fits or hangs:
+            current.append(token)
+            used += size
+            continue
+        carried = _break(current, token)
+        lines.append((prefix + "".join(current)).rstrip())
+        prefix, current = hanging, carried
+        used = display_width(prefix + "".join(current))
+    if current:
+        lines.append((prefix + "".join(current)).rstrip())
     return lines
+
+
+def _underline(text: str, char: str) -> str:
+    return char * min(WIDTH, display_width(text))
 
 
 def render_digest_text(content: DigestContent, *, view_online_url: str, postal_address: str) -> str:
     w = labels(content.language)
+    join = w["list_join"]
     notes: dict[str, int] = {}
 
-    def note(url: str) -> str:
-        return f"[{notes.setdefault(url, len(notes) + 1)}]"
+    def cite(text: str, url: str) -> str:
+        """``text [n]``, with the link kept as footnote n (or just the text if the URL
+        cannot be a public link)."""
+        safe = public_url(url)
+        if safe is None:
+            return text
+        return f"{text} [{notes.setdefault(safe, len(notes) + 1)}]"
 
     sources = {source.item_id: source for source in content.sources}
-    out: list[str] = [content.title, "=" * min(WIDTH, sum(map(_width, content.title)))]
-    out += [content.tagline, ""]
+    out: list[str] = [*wrap(content.title), _underline(content.title, "=")]
+    out += wrap(f"{content.topic_name} · {w['long_date'].format(d=content.date)}")
+    out += wrap(content.tagline)
 
     def heading(text: str) -> None:
-        out.extend(["", text, "-" * min(WIDTH, sum(map(_width, text)))])
+        out.extend(["", "", text, _underline(text, "-"), ""])
+
+    def subheading(text: str) -> None:
+        if out[-1]:
+            out.append("")
+        out.extend(wrap(text))
+
+    def paragraph(text: str) -> None:
+        out.extend(wrap(text))
 
     def bullets(lines: list[str]) -> None:
         for line in lines:
@@ -73,40 +145,44 @@ def render_digest_text(content: DigestContent, *, view_online_url: str, postal_a
     heading(w["summary"])
     bullets(content.summary)
     heading(w["trends"])
-    out.extend(wrap(content.trends))
+    paragraph(content.trends)
     heading(w["highlights"])
     for number, highlight in enumerate(content.highlights, 1):
-        refs = " ".join(
-            f"{sources[i].outlet} {note(sources[i].url)}"
-            for i in highlight.item_ids
-            if i in sources
+        refs = join.join(
+            cite(sources[i].outlet, sources[i].url) for i in highlight.item_ids if i in sources
         )
-        out.append("")
-        out.extend(wrap(f"{number}) {highlight.title}"))
-        out.extend(wrap(highlight.body))
-        out.extend(wrap(refs))
+        if number > 1:
+            out.append("")
+        prefix = f"{number}. "
+        out.extend(wrap(highlight.title, indent=prefix, hanging=" " * len(prefix)))
+        out.extend(wrap(highlight.body, indent=" " * len(prefix), hanging=" " * len(prefix)))
+        out.extend(
+            wrap(
+                w["cited"].format(outlets=refs), indent=" " * len(prefix), hanging=" " * len(prefix)
+            )
+        )
     heading(w["analysis"])
     for key in ("industry", "competition", "market"):
-        out.append("")
-        out.append(w[key])
-        out.extend(wrap(getattr(content.analysis, key)))
+        subheading(w[key])
+        paragraph(getattr(content.analysis, key))
     heading(w["key_points"])
     bullets([point.text for point in content.key_points])
     heading(w["thinking"])
     out.append(w["developers"])
     bullets(content.further_thinking.developers)
-    out.append(w["everyday_users"])
+    subheading(w["everyday_users"])
     bullets(content.further_thinking.everyday_users)
     heading(w["sources"])
-    bullets([f"{s.title} ({s.outlet}) {note(s.url)}" for s in content.sources])
-    out += ["", "---", *wrap(w["footer"].format(count=len(content.sources))), ""]
-    out += [f"{number:>3}. {url}" for url, number in notes.items()]
-    out += [
-        "",
-        *wrap(w["why_received"].format(topic=content.topic_name)),
-        f"{w['view_online']}: {view_online_url}",
-        f"{w['preferences']}: {PREFERENCES}",
-        f"{w['unsubscribe']}: {UNSUBSCRIBE}",
-        postal_address,
-    ]
+    bullets([f"{cite(s.title, s.url)} ({s.outlet})" for s in content.sources])
+    out.append("")
+    out += [f"[{number}] {url}" for url, number in notes.items()]
+    out += ["", "", "---", *wrap(w["footer"].format(count=len(content.sources)))]
+    out += ["", *wrap(w["why_received"].format(topic=content.topic_name))]
+    for label, url in (
+        (w["view_online"], view_online_url),
+        (w["preferences"], PREFERENCES),
+        (w["unsubscribe"], UNSUBSCRIBE),
+    ):
+        out += ["", label, url]
+    out += ["", *wrap(postal_address)]
     return "\n".join(out) + "\n"
