@@ -12,6 +12,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from limits import parse_many
+
 DEV_SECRET_KEY = "dev-only-insecure-secret-key"
 TRANSPORTS = ("outbox", "smtp")
 
@@ -39,6 +41,11 @@ class Settings:
     from_name: str = "AI Daily Digest"
     postal_address: str = "AI Daily Digest, 1 Example Street, Taipei"
     languages: tuple[str, ...] = ("en", "zh-TW")
+    confirm_max_age_days: int = 7
+    resend_interval_minutes: int = 10
+    check_deliverability: bool = False
+    signup_rate_limit: str = "10/minute;100/hour"
+    signup_address_rate_limit: str = "3/hour;10/day"
 
     def __post_init__(self) -> None:
         if not self.database_url:
@@ -71,6 +78,17 @@ class Settings:
             raise ConfigError("NEWSLETTER_SMTP_SECURITY must be 'none', 'starttls' or 'ssl'")
         if not self.languages:
             raise ConfigError("NEWSLETTER_LANGUAGES must list at least one language")
+        if self.confirm_max_age_days < 1:
+            raise ConfigError("NEWSLETTER_CONFIRM_MAX_AGE_DAYS must be at least 1")
+        if self.resend_interval_minutes < 0:
+            raise ConfigError("NEWSLETTER_RESEND_INTERVAL_MINUTES must not be negative")
+        for name in ("signup_rate_limit", "signup_address_rate_limit"):
+            try:
+                parse_many(getattr(self, name))
+            except ValueError:
+                raise ConfigError(
+                    f"NEWSLETTER_{name.upper()} must look like '10/minute;100/hour'"
+                ) from None
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: object) -> Settings:
@@ -108,13 +126,24 @@ _FIELDS: dict[str, type] = {
     "from_name": str,
     "postal_address": str,
     "languages": tuple,
+    "confirm_max_age_days": int,
+    "resend_interval_minutes": int,
+    "check_deliverability": bool,
+    "signup_rate_limit": str,
+    "signup_address_rate_limit": str,
 }
+
+_TRUE, _FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
 
 
 def _convert(name: str, raw: str, kind: type) -> object:
     try:
         if kind is tuple:
             return tuple(part.strip() for part in raw.split(",") if part.strip())
+        if kind is bool:
+            if raw.lower() not in _TRUE + _FALSE:
+                raise ValueError(raw)
+            return raw.lower() in _TRUE
         if kind is Path:
             return Path(raw).expanduser().resolve()
         return kind(raw)

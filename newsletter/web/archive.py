@@ -1,0 +1,131 @@
+"""The public archive of past digests: a list per topic and language, each digest as a
+web page, and an Atom feed. Rendered from the stored DigestContent."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+from flask import Blueprint, Response, abort, render_template, request, url_for
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from newsletter.app import services
+from newsletter.digest.schema import DigestContent
+from newsletter.i18n import SUPPORTED_LANGUAGES, labels
+from newsletter.models import Digest, DigestStatus, Topic
+from newsletter.web.language import page_language, use_language
+
+bp = Blueprint("archive", __name__, url_prefix="/archive")
+
+FEED_ENTRIES = 30
+CACHE = "public, max-age=300"
+
+
+@bp.app_template_filter("atom_time")
+def atom_time(moment: datetime) -> str:
+    """RFC 3339, as Atom wants; SQLite hands back naive UTC datetimes."""
+    aware = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return aware.isoformat(timespec="seconds")
+
+
+def _topic(session: Session, slug: str) -> Topic:
+    topic = session.scalar(select(Topic).where(Topic.slug == slug))
+    if topic is None:
+        abort(404)
+    return topic
+
+
+def _language() -> str:
+    requested = request.args.get("lang", "")
+    if requested in SUPPORTED_LANGUAGES:
+        use_language(requested)
+        return requested
+    return page_language()
+
+
+def _ready(session: Session, topic: Topic, language: str, limit: int | None = None) -> list[Digest]:
+    query = (
+        select(Digest)
+        .where(
+            Digest.topic_id == topic.id,
+            Digest.language == language,
+            Digest.status == DigestStatus.READY,
+        )
+        .order_by(Digest.date.desc())
+        .limit(limit)
+    )
+    return list(session.scalars(query))
+
+
+def _cached(body: str, mimetype: str = "text/html") -> Response:
+    response = Response(body, mimetype=mimetype)
+    response.headers["Cache-Control"] = CACHE
+    return response
+
+
+@bp.get("/<slug>/")
+def index(slug: str) -> Response:
+    language = _language()
+    with services().db.session() as session:
+        topic = _topic(session, slug)
+        digests = [
+            (digest.date, DigestContent.model_validate(digest.content))
+            for digest in _ready(session, topic, language)
+        ]
+        body = render_template(
+            "archive_index.html",
+            topic=topic,
+            digests=digests,
+            languages=[code for code in topic.languages if code != language],
+        )
+    return _cached(body)
+
+
+@bp.get("/<slug>/<day>")
+def digest_page(slug: str, day: str) -> Response:
+    language = _language()
+    try:
+        when = date.fromisoformat(day)
+    except ValueError:
+        abort(404)
+    with services().db.session() as session:
+        topic = _topic(session, slug)
+        digest = session.scalar(
+            select(Digest).where(
+                Digest.topic_id == topic.id,
+                Digest.date == when,
+                Digest.language == language,
+                Digest.status == DigestStatus.READY,
+            )
+        )
+        if digest is None or digest.content is None:
+            abort(404)
+        content = DigestContent.model_validate(digest.content)
+    body = render_template(
+        "archive_digest.html",
+        d=content,
+        w=labels(content.language),
+        sources={source.item_id: source for source in content.sources},
+        index_url=url_for(".index", slug=slug, lang=language),
+    )
+    return _cached(body)
+
+
+@bp.get("/<slug>/feed.xml")
+def feed(slug: str) -> Response:
+    language = _language()
+    with services().db.session() as session:
+        topic = _topic(session, slug)
+        entries = [
+            (digest, DigestContent.model_validate(digest.content))
+            for digest in _ready(session, topic, language, FEED_ENTRIES)
+        ]
+        base = services().settings.base_url.rstrip("/")
+        body = render_template(
+            "feed.xml",
+            topic=topic,
+            entries=entries,
+            base=base,
+            feed_language=language,
+        )
+    return _cached(body, "application/atom+xml")
