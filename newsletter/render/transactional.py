@@ -68,7 +68,8 @@ def _text(kind: Kind, w: dict[str, str], context: TransactionalContext, topics: 
             *wrap(w["welcome_manage"]),
             links["preferences"],
             "",
-            f"{w['unsubscribe']}: {links['unsubscribe']}",
+            f"{w['unsubscribe']}:",
+            links["unsubscribe"],
         ]
     else:
         body = [

@@ -10,7 +10,7 @@ from newsletter.web import archive, confirm, health, language, preferences, secu
 from newsletter.web import unsubscribe as unsubscribe_views
 
 site = Blueprint(
-    "site", __name__, static_folder="static", static_url_path="/static", template_folder="templates"
+    "site", __name__, static_folder="static", static_url_path="/assets", template_folder="templates"
 )
 BLUEPRINTS = (
     site,
@@ -27,12 +27,13 @@ ERROR_PAGES = {
     404: ("not_found_title", "not_found_body"),
     413: ("too_large_title", "too_large_body"),
     429: ("rate_limited_title", "rate_limited_body"),
+    500: ("error_title", "server_error_body"),
 }
 
 
 def _error_page(error: HTTPException) -> tuple[str, int]:
     code = error.code or 500
-    title, body = ERROR_PAGES.get(code, ("error_title", "error_title"))
+    title, body = ERROR_PAGES.get(code, ERROR_PAGES[500])
     return render_template("error.html", title_key=title, body_key=body), code
 
 
