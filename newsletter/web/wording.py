@@ -114,7 +114,7 @@ _WORDING = {
         "topics_unknown": "Choose topics from the list.",
         "language_invalid": "Choose a language from the list.",
         "send_failed": "We could not send the email just now. Please try again in a few minutes.",
-        "form_errors": "Please fix the problem below.",
+        "form_errors": "Please fix what is marked below.",
         "error_prefix": "Error:",
     },
     "zh-TW": {
@@ -211,7 +211,7 @@ _WORDING = {
         "topics_unknown": "請從清單中選擇主題。",
         "language_invalid": "請從清單中選擇語言。",
         "send_failed": "目前無法寄出信件。請幾分鐘後再試。",
-        "form_errors": "請修正下方的問題。",
+        "form_errors": "請修正下方標示的問題。",
         "error_prefix": "錯誤：",
     },
 }
