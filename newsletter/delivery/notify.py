@@ -39,7 +39,8 @@ def build_transactional(settings: Settings, rendered: RenderedEmail, recipient: 
     message["Message-ID"] = make_msgid(domain=domain)
     message["Auto-Submitted"] = "auto-generated"
     message.set_content(rendered.text)
-    message.add_alternative(rendered.html, subtype="html")
+    # base64: the HTML has long lines, and choosing between encodings costs more than it saves
+    message.add_alternative(rendered.html, subtype="html", cte="base64")
     return message.as_bytes()
 
 

@@ -2,14 +2,17 @@
 
 Same pipeline as the digest (Jinja2 fills an MJML template from emails/, then
 ``compile_mjml``), with a plain-text alternative written from the same wording.
-Rendered per recipient: these are rare, so there is nothing to share between them.
+The MJML work is done once per (kind, language, topics) with placeholder links, and
+each recipient gets a string substitution, as for the digest: a signup costs a
+replace, not a compile.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
-from functools import cache
+from functools import cache, lru_cache
+from html import escape
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
@@ -17,6 +20,11 @@ from newsletter.delivery.message import RenderedEmail
 from newsletter.i18n import email_labels, labels
 from newsletter.render.html import EMAILS_DIR, compile_mjml
 from newsletter.render.text import wrap
+
+LINK_PLACEHOLDERS = {
+    name: f"[[{name.upper()}_URL]]"
+    for name in ("confirm", "preferences", "unsubscribe", "resubscribe")
+}
 
 
 class Kind(StrEnum):
@@ -96,26 +104,54 @@ def _text(kind: Kind, w: dict[str, str], context: TransactionalContext, topics: 
     )
 
 
-def render_transactional(kind: Kind, context: TransactionalContext) -> RenderedEmail:
-    """Subject, HTML and text of one confirm, welcome or goodbye email."""
-    w = _wording(context.language)
-    topics = w["topics_join"].join(context.topic_names)
-    subject = w[f"{kind}_subject"].format(site=context.site)
+@lru_cache(maxsize=256)
+def _render_shell(
+    kind: Kind,
+    language: str,
+    site: str,
+    topic_names: tuple[str, ...],
+    postal_address: str,
+    confirm_days: int,
+) -> RenderedEmail:
+    """The email with placeholders where the recipient's links go."""
+    context = TransactionalContext(
+        language, site, list(topic_names), postal_address, LINK_PLACEHOLDERS, confirm_days
+    )
+    w = _wording(language)
+    topics = w["topics_join"].join(topic_names)
+    subject = w[f"{kind}_subject"].format(site=site)
     mjml_source = (
         _environment()
         .get_template(f"{kind}.mjml")
         .render(
-            language=context.language,
+            language=language,
             subject=subject,
             heading=w[f"{kind}_heading"],
-            site=context.site,
+            site=site,
             w=w,
             topics=topics,
-            days=context.confirm_days,
-            links=context.links,
-            postal_address=context.postal_address,
+            days=confirm_days,
+            links=LINK_PLACEHOLDERS,
+            postal_address=postal_address,
         )
     )
     return RenderedEmail(
         subject=subject, html=compile_mjml(mjml_source), text=_text(kind, w, context, topics)
     )
+
+
+def render_transactional(kind: Kind, context: TransactionalContext) -> RenderedEmail:
+    """Subject, HTML and text of one confirm, welcome or goodbye email."""
+    shell = _render_shell(
+        kind,
+        context.language,
+        context.site,
+        tuple(context.topic_names),
+        context.postal_address,
+        context.confirm_days,
+    )
+    html, text = shell.html, shell.text
+    for name, url in context.links.items():
+        html = html.replace(LINK_PLACEHOLDERS[name], escape(url))
+        text = text.replace(LINK_PLACEHOLDERS[name], url)
+    return RenderedEmail(subject=shell.subject, html=html, text=text)

@@ -1,11 +1,16 @@
 """The public archive of past digests: a list per topic and language, each digest as a
-web page, and an Atom feed. Rendered from the stored DigestContent."""
+web page, and an Atom feed. Rendered from the stored DigestContent.
+
+A ready digest never changes, so its page is rendered once per URL and kept in a small
+per-process cache for PAGE_TTL seconds (less than the max-age we let proxies keep it).
+"""
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, date, datetime
 
-from flask import Blueprint, Response, abort, render_template, request, url_for
+from flask import Blueprint, Response, abort, current_app, render_template, request, url_for
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -18,6 +23,8 @@ from newsletter.web.language import page_language, use_language
 bp = Blueprint("archive", __name__, url_prefix="/archive")
 
 FEED_ENTRIES = 30
+PAGE_CACHE_SIZE = 256
+PAGE_TTL = 60.0
 CACHE = "public, max-age=300"
 
 
@@ -81,13 +88,15 @@ def index(slug: str) -> Response:
     return _cached(body)
 
 
-@bp.get("/<slug>/<day>")
-def digest_page(slug: str, day: str) -> Response:
-    language = _language()
+def _page_cache() -> dict[tuple[str, str], tuple[float, str]]:
+    return current_app.extensions.setdefault("newsletter_archive_pages", {})
+
+
+def _render_digest(slug: str, day: str, language: str) -> str | None:
     try:
         when = date.fromisoformat(day)
     except ValueError:
-        abort(404)
+        return None
     with services().db.session() as session:
         topic = _topic(session, slug)
         digest = session.scalar(
@@ -99,15 +108,30 @@ def digest_page(slug: str, day: str) -> Response:
             )
         )
         if digest is None or digest.content is None:
-            abort(404)
+            return None
         content = DigestContent.model_validate(digest.content)
-    body = render_template(
+    return render_template(
         "archive_digest.html",
         d=content,
         w=labels(content.language),
         sources={source.item_id: source for source in content.sources},
         index_url=url_for(".index", slug=slug, lang=language),
     )
+
+
+@bp.get("/<slug>/<day>")
+def digest_page(slug: str, day: str) -> Response:
+    language = _language()
+    cache, key, now = _page_cache(), (request.full_path, language), time.monotonic()
+    cached = cache.get(key)
+    if cached is not None and cached[0] > now:
+        return _cached(cached[1])
+    body = _render_digest(slug, day, language)
+    if body is None:
+        abort(404)
+    if len(cache) >= PAGE_CACHE_SIZE:
+        cache.clear()
+    cache[key] = (now + PAGE_TTL, body)
     return _cached(body)
 
 

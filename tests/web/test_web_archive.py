@@ -112,3 +112,17 @@ def test_unknown_topic_or_date_is_404(
 def test_empty_archive_says_so(client: FlaskClient) -> None:
     html = client.get("/archive/openai/?lang=en").get_data(as_text=True)
     assert "No digests in this language yet." in html
+
+
+def test_cached_page_carries_nothing_from_a_visitors_session(
+    app: Flask, digests: dict[str, DigestContent]
+) -> None:
+    first = app.test_client()
+    with first.session_transaction() as session:
+        session["_flashes"] = [("message", "private note for the first visitor")]
+    path = f"/archive/claude/{SAMPLE_DATE}?lang=en"
+    assert "private note" not in first.get(path).get_data(as_text=True)
+    second = app.test_client().get(path)
+    assert second.status_code == 200
+    assert "private note" not in second.get_data(as_text=True)
+    assert escape(digests["en"].title) in second.get_data(as_text=True)
