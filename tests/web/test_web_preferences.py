@@ -135,8 +135,8 @@ def test_unsubscribe_from_all(
     assert "You are unsubscribed" in page and "Resubscribe" in page
 
 
-def test_download_my_data(app: Flask, client: FlaskClient, db: Database) -> None:
-    path = preferences_path(app, db)
+def add_delivery(db: Database) -> None:
+    """A delivery row for the only subscriber, of a digest of today."""
     with db.session() as session:
         reader = session.scalar(select(Subscriber))
         assert reader is not None
@@ -151,6 +151,11 @@ def test_download_my_data(app: Flask, client: FlaskClient, db: Database) -> None
         session.add(digest)
         session.flush()
         session.add(Delivery(digest_id=digest.id, subscriber_id=reader.id))
+
+
+def test_download_my_data(app: Flask, client: FlaskClient, db: Database) -> None:
+    path = preferences_path(app, db)
+    add_delivery(db)
     response = client.get(f"{path}/data.json")
     assert response.status_code == 200
     assert response.mimetype == "application/json"
@@ -181,6 +186,7 @@ def test_delete_removes_personal_data_and_keeps_a_hashed_suppression(
     app: Flask, client: FlaskClient, db: Database, settings: Settings
 ) -> None:
     path = preferences_path(app, db)
+    add_delivery(db)
     response = client.post(
         f"{path}/delete", data={"csrf_token": csrf_token(client, path), "confirm": "yes"}
     )
@@ -189,6 +195,7 @@ def test_delete_removes_personal_data_and_keeps_a_hashed_suppression(
     with db.session() as session:
         assert session.scalar(select(func.count()).select_from(Subscriber)) == 0
         assert session.scalar(select(func.count()).select_from(Subscription)) == 0
+        assert session.scalar(select(func.count()).select_from(Delivery)) == 0
         [suppression] = session.scalars(select(Suppression))
         assert suppression.email is None
         assert suppression.email_hash == email_hash("reader@example.com")
