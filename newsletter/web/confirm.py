@@ -7,6 +7,7 @@ from flask import Blueprint, redirect, render_template, url_for
 from werkzeug.wrappers import Response
 
 from newsletter.app import services
+from newsletter.i18n import labels
 from newsletter.models import Subscriber, SubscriberStatus
 from newsletter.render.transactional import Kind
 from newsletter.subscriptions import confirm
@@ -42,12 +43,13 @@ def confirm_page(token: str) -> tuple[str, int]:
         subscriber = session.get(Subscriber, subscriber_id)
         if subscriber is None or subscriber.status == SubscriberStatus.UNSUBSCRIBED:
             return render_template("confirm.html", state="nothing"), 200
-        use_language(choose_language(subscriber.language))
+        language = choose_language(subscriber.language)
+        use_language(language)
         return render_template(
             "confirm.html",
             state=subscriber.status.value,
             email=subscriber.email,
-            topics=[topic.name for topic in subscriber.topics],
+            topics=labels(language)["list_join"].join(t.name for t in subscriber.topics),
             preferences=link_for(Purpose.PREFERENCES, subscriber.id),
         ), 200
 

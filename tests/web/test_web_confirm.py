@@ -128,3 +128,18 @@ def test_confirm_email_text_states_the_expiry(client: FlaskClient, settings: Set
     assert f"This link works for {settings.confirm_max_age_days} days" in text_of(
         outbox(settings)[-1]
     ).replace("\n", " ")
+
+
+def test_confirm_page_speaks_the_readers_language(client: FlaskClient, settings: Settings) -> None:
+    client.post(
+        "/",
+        data={
+            "csrf_token": csrf_token(client),
+            "email": "mei@example.com",
+            "topics": ["claude", "openai"],
+            "language": "zh-TW",
+        },
+    )
+    html = client.get(link_in(outbox(settings)[-1], "confirm")).get_data(as_text=True)
+    assert '<html lang="zh-TW">' in html
+    assert "確認 mei@example.com 要接收以下主題的每日摘要：Claude、OpenAI。" in html
