@@ -79,6 +79,12 @@ _EMAIL_LABELS = {
         "welcome_heading": "You are subscribed",
         "welcome_body": "From tomorrow you will receive the daily {topics} digest, in English.",
         "welcome_manage": "You can change your topics or language, or pause, at any time:",
+        "already_subject": "You are already subscribed to {site}",
+        "already_heading": "You are already subscribed",
+        "already_body": (
+            "Someone, hopefully you, asked to subscribe this address again. It already "
+            "receives the daily {topics} digest, and nothing has changed."
+        ),
         "goodbye_subject": "You have unsubscribed from {site}",
         "goodbye_heading": "You are unsubscribed",
         "goodbye_body": "We will send no more digests to this address. This is the last email.",
@@ -102,6 +108,12 @@ _EMAIL_LABELS = {
         "welcome_heading": "訂閱成功",
         "welcome_body": "從明天起，您將收到以繁體中文撰寫的 {topics} 每日動態。",
         "welcome_manage": "您可以隨時變更主題、語言或暫停寄送：",
+        "already_subject": "您已訂閱 {site}",
+        "already_heading": "您已經訂閱了",
+        "already_body": (
+            "有人（希望是您）再次以這個信箱訂閱。這個地址已在接收 {topics} 每日動態"
+            "，設定沒有任何變更。"
+        ),
         "goodbye_subject": "您已取消訂閱 {site}",
         "goodbye_heading": "已取消訂閱",
         "goodbye_body": "我們不會再寄送任何每日動態到這個信箱。這是最後一封信。",

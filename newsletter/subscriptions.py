@@ -30,6 +30,14 @@ FORGOTTEN_REASON = "personal data deleted at the reader's request"
 
 
 @dataclass(frozen=True)
+class SignupNotice:
+    """Who to write to after a signup, and whether they were confirmed already."""
+
+    subscriber_id: int
+    already_subscribed: bool
+
+
+@dataclass(frozen=True)
 class SignupRequest:
     address: str
     language: str
@@ -64,7 +72,7 @@ def is_suppressed(session: Session, address: str) -> bool:
 
 
 def _claim_confirmation(subscriber: Subscriber, resend_interval: timedelta) -> bool:
-    """Record that a confirmation goes out now, unless one went out too recently."""
+    """Record that a signup notice goes out now, unless one went out too recently."""
     now = utcnow()
     last = subscriber.confirmation_sent_at
     if last is not None and now - _aware(last) < resend_interval:
@@ -79,13 +87,15 @@ def request_signup(
     *,
     resend_interval: timedelta,
     check_deliverability: bool = False,
-) -> int | None:
-    """Record a signup; the subscriber id to send a confirmation to, or None.
+) -> SignupNotice | None:
+    """Record a signup; who to write to now, or None (too soon, or suppressed).
 
     A new address becomes a pending subscriber. A pending or unsubscribed one takes the
     new choices and waits for confirmation again. A confirmed one is left as it is (only
-    its owner may change it, through their preferences link). Suppressed addresses get
-    nothing. InputError (nothing changed) for a bad address, language or topic.
+    its owner may change it, through their preferences link) and is told it is
+    subscribed already, so that every known or unknown address gets one email, at most
+    once per ``resend_interval``. Suppressed addresses get nothing. InputError (nothing
+    changed) for a bad address, language or topic.
     """
     email = normalize_email(request.address, check_deliverability=check_deliverability)
     _check_language(request.language)
@@ -96,17 +106,15 @@ def request_signup(
     if subscriber is None:
         subscriber = Subscriber(email=email, language=request.language, topics=topics)
         session.add(subscriber)
-    elif subscriber.status == SubscriberStatus.CONFIRMED:
-        return None
-    else:
+    elif subscriber.status != SubscriberStatus.CONFIRMED:
         subscriber.language = request.language
         subscriber.topics = topics
         subscriber.status = SubscriberStatus.PENDING
-    if not _claim_confirmation(subscriber, resend_interval):
-        session.flush()
-        return None
+    claimed = _claim_confirmation(subscriber, resend_interval)
     session.flush()
-    return subscriber.id
+    if not claimed:
+        return None
+    return SignupNotice(subscriber.id, subscriber.status == SubscriberStatus.CONFIRMED)
 
 
 def request_resend(

@@ -11,6 +11,7 @@ from newsletter.catalog import InputError, add_subscriber, add_topic, topic_by_s
 from newsletter.db import Database
 from newsletter.models import Subscriber, SubscriberStatus, Suppression, email_hash
 from newsletter.subscriptions import (
+    SignupNotice,
     SignupRequest,
     confirm,
     forget,
@@ -39,7 +40,7 @@ def add_reader(session: Session) -> Subscriber:
     )
 
 
-def signup(db: Database, address: str = "r@example.com", **changes: object) -> int | None:
+def signup(db: Database, address: str = "r@example.com", **changes: object) -> SignupNotice | None:
     fields = {"address": address, "language": "en", "topic_slugs": ["claude"], **changes}
     with db.session() as session:
         return request_signup(session, SignupRequest(**fields), resend_interval=INTERVAL)  # type: ignore[arg-type]
@@ -72,8 +73,9 @@ def test_bad_signups_raise_and_create_nothing(
 
 
 def test_confirm_only_confirms_pending_readers_once(db: Database, topics: None) -> None:
-    reader_id = signup(db)
-    assert reader_id is not None
+    notice = signup(db)
+    assert notice is not None and not notice.already_subscribed
+    reader_id = notice.subscriber_id
     with db.session() as session:
         assert confirm(session, reader_id) is not None
     with db.session() as session:
@@ -82,8 +84,9 @@ def test_confirm_only_confirms_pending_readers_once(db: Database, topics: None) 
 
 
 def test_a_suppressed_pending_reader_cannot_be_confirmed(db: Database, topics: None) -> None:
-    reader_id = signup(db)
-    assert reader_id is not None
+    notice = signup(db)
+    assert notice is not None and not notice.already_subscribed
+    reader_id = notice.subscriber_id
     with db.session() as session:
         session.add(Suppression(email_hash=email_hash("r@example.com"), reason="bounced"))
     with db.session() as session:

@@ -30,6 +30,7 @@ LINK_PLACEHOLDERS = {
 class Kind(StrEnum):
     CONFIRM = "confirm"
     WELCOME = "welcome"
+    ALREADY = "already"
     GOODBYE = "goodbye"
 
 
@@ -69,9 +70,9 @@ def _text(kind: Kind, w: dict[str, str], context: TransactionalContext, topics: 
             "",
             *wrap(w["confirm_expiry"].format(days=context.confirm_days)),
         ]
-    elif kind is Kind.WELCOME:
+    elif kind in (Kind.WELCOME, Kind.ALREADY):
         body = [
-            *wrap(w["welcome_body"].format(topics=topics)),
+            *wrap(w[f"{kind}_body"].format(topics=topics)),
             "",
             *wrap(w["welcome_manage"]),
             links["preferences"],

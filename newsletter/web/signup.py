@@ -1,7 +1,9 @@
 """Signup (`/`) with double opt-in, and asking for a new confirmation link (`/resend`).
 
 Both answer the same way whatever the address: a redirect to the "check your inbox"
-page, so nobody learns whether an address is subscribed.
+page, so nobody learns whether an address is subscribed. A signup sends one email
+whether the address is new (confirm) or subscribed already (a reminder with the
+preferences link), so the time taken does not tell them apart either.
 """
 
 from __future__ import annotations
@@ -32,8 +34,8 @@ def _resend_interval() -> timedelta:
     return timedelta(minutes=services().settings.resend_interval_minutes)
 
 
-def _send_confirmation(subscriber_id: int) -> bool:
-    if try_send(Kind.CONFIRM, subscriber_id):
+def _send_confirmation(subscriber_id: int, kind: Kind = Kind.CONFIRM) -> bool:
+    if try_send(kind, subscriber_id):
         return True
     with services().db.session() as session:
         release_confirmation(session, subscriber_id)
@@ -69,7 +71,7 @@ def signup() -> Response | tuple[str, int]:
     )
     try:
         with app.db.session() as session:
-            subscriber_id = request_signup(
+            notice = request_signup(
                 session,
                 signup_request,
                 resend_interval=_resend_interval(),
@@ -78,9 +80,11 @@ def signup() -> Response | tuple[str, int]:
     except InputError:
         result.errors["email"] = "email_invalid"
         return _signup_page(result, 400)
-    if subscriber_id is not None and not _send_confirmation(subscriber_id):
-        result.errors["form"] = "send_failed"
-        return _signup_page(result, 503)
+    if notice is not None:
+        kind = Kind.ALREADY if notice.already_subscribed else Kind.CONFIRM
+        if not _send_confirmation(notice.subscriber_id, kind):
+            result.errors["form"] = "send_failed"
+            return _signup_page(result, 503)
     return redirect(url_for(".sent"), 303)
 
 

@@ -17,6 +17,7 @@ LINKS = {
 EXPECTED_LINKS = {
     Kind.CONFIRM: ["confirm"],
     Kind.WELCOME: ["preferences", "unsubscribe"],
+    Kind.ALREADY: ["preferences", "unsubscribe"],
     Kind.GOODBYE: ["resubscribe"],
 }
 

@@ -70,6 +70,7 @@ def test_signup_never_reveals_a_known_address(
         reader = session.scalar(select(Subscriber))
         assert reader is not None
         reader.status = SubscriberStatus.CONFIRMED
+        reader.confirmation_sent_at = None
     again = signup(client, topics=["openai"])
     assert (first.status_code, first.headers["Location"]) == (
         again.status_code,
@@ -78,7 +79,11 @@ def test_signup_never_reveals_a_known_address(
     confirmed = subscriber(db, "reader@example.com")
     assert confirmed is not None
     assert [topic.slug for topic in confirmed.topics] == ["claude"], "a stranger changed it"
-    assert len(outbox(settings)) == 1
+    reminder = outbox(settings)[-1]
+    assert reminder["Subject"] == "You are already subscribed to AI Daily Digest"
+    assert link_in(reminder, "preferences")
+    signup(client, topics=["openai"])
+    assert len(outbox(settings)) == 2, "the reminder is throttled like a confirmation"
 
 
 def test_signing_up_again_resends_at_most_once_per_interval(
