@@ -46,6 +46,7 @@ class Settings:
     check_deliverability: bool = False
     signup_rate_limit: str = "10/minute;100/hour"
     signup_address_rate_limit: str = "3/hour;10/day"
+    proxy_hops: int = 0
 
     def __post_init__(self) -> None:
         if not self.database_url:
@@ -80,6 +81,8 @@ class Settings:
             raise ConfigError("NEWSLETTER_LANGUAGES must list at least one language")
         if self.confirm_max_age_days < 1:
             raise ConfigError("NEWSLETTER_CONFIRM_MAX_AGE_DAYS must be at least 1")
+        if not 0 <= self.proxy_hops <= 5:
+            raise ConfigError("NEWSLETTER_PROXY_HOPS must be between 0 and 5")
         if self.resend_interval_minutes < 0:
             raise ConfigError("NEWSLETTER_RESEND_INTERVAL_MINUTES must not be negative")
         for name in ("signup_rate_limit", "signup_address_rate_limit"):
@@ -131,6 +134,7 @@ _FIELDS: dict[str, type] = {
     "check_deliverability": bool,
     "signup_rate_limit": str,
     "signup_address_rate_limit": str,
+    "proxy_hops": int,
 }
 
 _TRUE, _FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off")

@@ -11,6 +11,7 @@ from flask import Flask, Response, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_wtf.csrf import CSRFProtect
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from newsletter.config import Settings
 
@@ -76,6 +77,11 @@ def _headers(response: Response, production: bool) -> Response:
 
 def init_app(app: Flask, settings: Settings) -> Limiter:
     app.config["MAX_CONTENT_LENGTH"] = MAX_REQUEST_BYTES
+    if settings.proxy_hops:
+        # Behind a reverse proxy: take the client address (for rate limits) and the
+        # scheme (for secure cookies and CSRF's HTTPS checks) from its X-Forwarded-* headers.
+        hops = settings.proxy_hops
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
     if settings.production:
         app.config["SESSION_COOKIE_NAME"] = "__Host-session"
     csrf.init_app(app)

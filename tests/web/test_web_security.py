@@ -188,3 +188,19 @@ def test_a_failure_on_our_side_gets_a_plain_error_page(settings: Settings) -> No
     assert response.status_code == 500
     html = response.get_data(as_text=True)
     assert "<h1>發生錯誤</h1>" in html and "Traceback" not in html
+
+
+@pytest.mark.parametrize(("hops", "separate"), [(0, False), (1, True)])
+def test_client_address_comes_from_the_proxy_only_when_configured(
+    settings: Settings, db: Database, topics: list[str], hops: int, separate: bool
+) -> None:
+    app = make_app(settings, db, proxy_hops=hops, signup_rate_limit="1/hour")
+    client = app.test_client()
+    first = {"X-Forwarded-For": "198.51.100.1"}
+    second = {"X-Forwarded-For": "198.51.100.2"}
+    assert (
+        client.post("/", data=signup_data(client, "a@example.com"), headers=first).status_code
+        == 303
+    )
+    status = client.post("/", data=signup_data(client, "b@example.com"), headers=second).status_code
+    assert status == (303 if separate else 429)
