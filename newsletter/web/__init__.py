@@ -23,7 +23,7 @@ BLUEPRINTS = (
 )
 RATE_LIMITED_ENDPOINTS = ("signup.signup", "signup.resend")
 ERROR_PAGES = {
-    400: ("error_title", "csrf_error"),
+    400: ("error_title", "bad_request_body"),
     404: ("not_found_title", "not_found_body"),
     413: ("too_large_title", "too_large_body"),
     429: ("rate_limited_title", "rate_limited_body"),
@@ -35,6 +35,10 @@ def _error_page(error: HTTPException) -> tuple[str, int]:
     code = error.code or 500
     title, body = ERROR_PAGES.get(code, ERROR_PAGES[500])
     return render_template("error.html", title_key=title, body_key=body), code
+
+
+def _csrf_page(error: CSRFError) -> tuple[str, int]:
+    return render_template("error.html", title_key="error_title", body_key="csrf_error"), 400
 
 
 def init_app(app: Flask) -> None:
@@ -51,6 +55,6 @@ def init_app(app: Flask) -> None:
     app.context_processor(
         lambda: {"site_name": settings.from_name, "postal_address": settings.postal_address}
     )
-    app.register_error_handler(CSRFError, _error_page)
+    app.register_error_handler(CSRFError, _csrf_page)
     for code in ERROR_PAGES:
         app.register_error_handler(code, _error_page)
