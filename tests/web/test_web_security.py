@@ -204,4 +204,3 @@ def test_client_address_comes_from_the_proxy_only_when_configured(
     )
     status = client.post("/", data=signup_data(client, "b@example.com"), headers=second).status_code
     assert status == (303 if separate else 429)
-
