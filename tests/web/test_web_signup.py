@@ -139,6 +139,7 @@ def test_suppressed_address_gets_the_same_answer_and_no_mail(
         ({"email": "a@example.com\r\nBcc: victim@example.net"}, "Enter a valid email address"),
         ({"email": "a@example.com\nSubject: hi"}, "Enter a valid email address"),
         ({"email": "x" * 250 + "@example.com"}, "Enter a valid email address"),
+        ({"email": "用戶@example.com"}, "Enter a valid email address"),
         ({"topics": []}, "Choose at least one topic."),
         ({"topics": ["claude", "no-such-topic"]}, "Choose topics from the list."),
         ({"language": "fr"}, "Choose a language from the list."),
@@ -213,3 +214,12 @@ def test_transport_failure_says_so_and_allows_a_retry(
     assert "could not send the email" in response.get_data(as_text=True)
     reader = subscriber(db, "reader@example.com")
     assert reader is not None and reader.confirmation_sent_at is None
+
+
+def test_an_international_domain_is_stored_and_mailed_in_ascii(
+    client: FlaskClient, db: Database, settings: Settings
+) -> None:
+    assert signup(client, email="Reader@Bücher.de").status_code == 303
+    assert subscriber(db, "reader@xn--bcher-kva.de") is not None
+    [message] = outbox(settings)
+    assert message["To"] == "reader@xn--bcher-kva.de"
