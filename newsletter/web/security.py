@@ -39,11 +39,16 @@ def address_key() -> str:
 
 
 def make_limiter(app: Flask, settings: Settings) -> Limiter:
-    """A limiter for this app: Redis when configured (shared by all workers), else memory."""
+    """A limiter for this app: Redis when configured (shared by all workers), else memory.
+
+    If Redis goes away the limits fall back to per-process memory: signups keep working.
+    """
     return Limiter(
         get_remote_address,
         app=app,
         storage_uri=settings.redis_url or "memory://",
+        storage_options={"socket_connect_timeout": 1, "socket_timeout": 1},
+        in_memory_fallback_enabled=True,
         key_prefix="newsletter-limits",
         headers_enabled=True,
         strategy="moving-window",

@@ -132,6 +132,15 @@ def test_limits_live_in_redis_when_configured(
     assert len(outbox(settings)) == 1
 
 
+def test_signup_works_while_redis_is_down(
+    settings: Settings, db: Database, topics: list[str]
+) -> None:
+    app = make_app(settings, db, redis_url="redis://127.0.0.1:1/0")
+    client = app.test_client()
+    assert client.post("/", data=signup_data(client, "a@example.com")).status_code == 303
+    assert len(outbox(settings)) == 1
+
+
 def test_healthz_checks_database_and_redis(
     settings: Settings, db: Database, redis_db: Redis
 ) -> None:
