@@ -196,6 +196,11 @@ def measure(args: argparse.Namespace) -> list[Result]:
         shutil.rmtree(work, ignore_errors=True)
 
 
+def database_kind() -> str:
+    url = os.environ.get("NEWSLETTER_DATABASE_URL", "")
+    return url.split(":", 1)[0] if url else "SQLite (embedded default)"
+
+
 def write_report(results: list[Result], args: argparse.Namespace) -> None:
     trivial = results[0].requests_per_second
     goals = {"archive page": 0.8, "signup POST": 0.5}
@@ -209,7 +214,7 @@ def write_report(results: list[Result], args: argparse.Namespace) -> None:
         f"Python {platform.python_version()}",
         f"- gunicorn sync workers: {args.workers}; wrk: {min(2, args.connections)} threads, "
         f"{args.connections} connections, {args.seconds} s per endpoint, after a 2 s warm-up",
-        "- database: SQLite (embedded default), outbox transport (confirm emails written to files)",
+        f"- database: {database_kind()}; outbox transport (confirm emails written to files)",
         "",
         "| endpoint | requests/s | p99 | ratio to trivial | goal |",
         "| --- | ---: | ---: | ---: | ---: |",
