@@ -14,7 +14,7 @@ def tokens() -> Tokens:
     return Tokens(services().settings.secret_key)
 
 
-def link_for(purpose: Purpose, subscriber_id: int) -> str:
+def token_for(purpose: Purpose, subscriber_id: int) -> str:
     """A token for ``subscriber_id`` (used to move between the reader's own pages)."""
     return tokens().make(purpose, subscriber_id)
 

@@ -12,7 +12,7 @@ from newsletter.models import Subscriber, SubscriberStatus
 from newsletter.render.transactional import Kind
 from newsletter.subscriptions import confirm
 from newsletter.tokens import InvalidToken, Purpose
-from newsletter.web.common import link_for, tokens
+from newsletter.web.common import token_for, tokens
 from newsletter.web.forms import FormResult
 from newsletter.web.language import choose_language, use_language
 from newsletter.web.notices import try_send
@@ -50,7 +50,7 @@ def confirm_page(token: str) -> tuple[str, int]:
             state=subscriber.status.value,
             email=subscriber.email,
             topics=labels(language)["list_join"].join(t.name for t in subscriber.topics),
-            preferences=link_for(Purpose.PREFERENCES, subscriber.id),
+            preferences=token_for(Purpose.PREFERENCES, subscriber.id),
         ), 200
 
 

@@ -13,7 +13,7 @@ from newsletter.models import Subscriber, SubscriberStatus
 from newsletter.render.transactional import Kind
 from newsletter.subscriptions import export_data, forget, unsubscribe, update_preferences
 from newsletter.tokens import InvalidToken, Purpose
-from newsletter.web.common import all_topics, link_for, tokens
+from newsletter.web.common import all_topics, token_for, tokens
 from newsletter.web.forms import FormResult, read_preferences
 from newsletter.web.language import choose_language, use_language
 from newsletter.web.notices import try_send
@@ -52,7 +52,7 @@ def _page(
             "preferences.html",
             email=subscriber.email,
             unsubscribed=subscriber.status == SubscriberStatus.UNSUBSCRIBED,
-            unsubscribe_token=link_for(Purpose.UNSUBSCRIBE, subscriber.id),
+            unsubscribe_token=token_for(Purpose.UNSUBSCRIBE, subscriber.id),
             topics=[(topic.slug, topic.name) for topic in all_topics(session)],
             form=result,
         ), status
@@ -91,7 +91,7 @@ def unsubscribe_all(token: str) -> Response:
         left = unsubscribe(session.get_one(Subscriber, subscriber_id))
     if left:
         try_send(Kind.GOODBYE, subscriber_id)
-    unsubscribe_token = link_for(Purpose.UNSUBSCRIBE, subscriber_id)
+    unsubscribe_token = token_for(Purpose.UNSUBSCRIBE, subscriber_id)
     return redirect(url_for("unsubscribe.show", token=unsubscribe_token), 303)
 
 

@@ -14,7 +14,7 @@ from newsletter.models import Subscriber, SubscriberStatus
 from newsletter.render.transactional import Kind
 from newsletter.subscriptions import resubscribe, unsubscribe
 from newsletter.tokens import InvalidToken, Purpose
-from newsletter.web.common import link_for, tokens
+from newsletter.web.common import token_for, tokens
 from newsletter.web.language import choose_language, use_language
 from newsletter.web.notices import try_send
 from newsletter.web.security import csrf
@@ -46,7 +46,7 @@ def show(token: str) -> tuple[str, int]:
             state=state,
             email=subscriber.email,
             token=token,
-            preferences=link_for(Purpose.PREFERENCES, subscriber.id),
+            preferences=token_for(Purpose.PREFERENCES, subscriber.id),
         ), 200
 
 
