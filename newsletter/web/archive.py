@@ -67,6 +67,7 @@ def _ready(session: Session, topic: Topic, language: str, limit: int | None = No
 def _cached(body: str, mimetype: str = "text/html") -> Response:
     response = Response(body, mimetype=mimetype)
     response.headers["Cache-Control"] = CACHE
+    response.vary.add("Accept-Language")  # without ?lang= the language comes from it
     return response
 
 

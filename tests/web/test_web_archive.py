@@ -126,3 +126,19 @@ def test_cached_page_carries_nothing_from_a_visitors_session(
     assert second.status_code == 200
     assert "private note" not in second.get_data(as_text=True)
     assert escape(digests["en"].title) in second.get_data(as_text=True)
+
+
+def test_publicly_cacheable_pages_never_set_a_cookie(
+    app: Flask, digests: dict[str, DigestContent]
+) -> None:
+    client = app.test_client()
+    client.get("/")  # a session with a CSRF token in it
+    for path in (
+        "/archive/claude/?lang=zh-TW",
+        f"/archive/claude/{SAMPLE_DATE}?lang=zh-TW",
+        "/archive/claude/feed.xml?lang=en",
+    ):
+        response = client.get(path)
+        assert response.headers["Cache-Control"].startswith("public")
+        assert "Set-Cookie" not in response.headers, path
+        assert "Accept-Language" in response.headers["Vary"]
