@@ -13,6 +13,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from email import policy
 from email.message import EmailMessage
@@ -20,13 +21,15 @@ from pathlib import Path
 
 import pytest
 from aiosmtpd.controller import Controller
+from playwright.sync_api import Browser, expect, sync_playwright
 from sqlalchemy import select
 from werkzeug.serving import make_server
 
-from newsletter import create_app
+from newsletter import create_app, pipeline
 from newsletter.app import Services
 from newsletter.config import Settings
 from newsletter.db import Database
+from newsletter.demo import SAMPLE_DATE, seed_demo
 from newsletter.models import Subscriber, SubscriberStatus
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -113,23 +116,44 @@ def inbox() -> Iterator[tuple[Inbox, int]]:
     controller.stop()
 
 
-@pytest.fixture
-def live_site(
-    settings: Settings, db: Database, topics: list[str], inbox: tuple[Inbox, int]
-) -> Iterator[str]:
+@contextmanager
+def serving(settings: Settings, db: Database, **changes: object) -> Iterator[str]:
+    """The app on a werkzeug server in a thread; yields its base URL."""
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    live = replace(
-        settings, base_url=base, transport="smtp", smtp_host="127.0.0.1", smtp_port=inbox[1]
-    )
+    live = replace(settings, base_url=base, **changes)  # type: ignore[arg-type]
     app = create_app(live)
     app.extensions["newsletter"] = Services(live, db)
     server = make_server("127.0.0.1", port, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield base
-    server.shutdown()
-    thread.join(timeout=5)
+    try:
+        yield base
+    finally:
+        server.shutdown()
+        thread.join(timeout=5)
+
+
+@pytest.fixture
+def live_site(
+    settings: Settings, db: Database, topics: list[str], inbox: tuple[Inbox, int]
+) -> Iterator[str]:
+    smtp = {"transport": "smtp", "smtp_host": "127.0.0.1", "smtp_port": inbox[1]}
+    with serving(settings, db, **smtp) as base:
+        yield base
+
+
+@contextmanager
+def chromium() -> Iterator[Browser]:
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM),
+            args=["--no-sandbox", "--disable-background-networking", "--disable-gpu"],
+        )
+        try:
+            yield browser
+        finally:
+            browser.close()
 
 
 def check(page, name: str) -> None:
@@ -141,14 +165,8 @@ def check(page, name: str) -> None:
 def test_signup_confirm_preferences_unsubscribe_in_chromium(
     live_site: str, inbox: tuple[Inbox, int], db: Database
 ) -> None:
-    from playwright.sync_api import expect, sync_playwright
-
     mail = inbox[0]
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM),
-            args=["--no-sandbox", "--disable-background-networking", "--disable-gpu"],
-        )
+    with chromium() as browser:
         context = browser.new_context(locale="en-US", viewport={"width": 420, "height": 900})
         page = context.new_page()
         page.goto(live_site + "/")
@@ -181,7 +199,6 @@ def test_signup_confirm_preferences_unsubscribe_in_chromium(
         page.get_by_role("button", name="取消訂閱").click()
         expect(page.get_by_role("heading", level=1)).to_have_text("已取消訂閱")
         check(page, "8-unsubscribed")
-        browser.close()
 
     with db.session() as session:
         reader = session.scalars(select(Subscriber)).one()
@@ -190,3 +207,21 @@ def test_signup_confirm_preferences_unsubscribe_in_chromium(
         assert [topic.slug for topic in reader.topics] == ["claude", "openai"]
     goodbye = mail.wait_for(3)
     assert goodbye["Subject"] == "您已取消訂閱 AI Daily Digest"
+
+
+def test_archive_pages_pass_the_audit_on_a_phone_and_a_desktop(
+    settings: Settings, db: Database
+) -> None:
+    with db.session() as session:
+        seed_demo(session)
+    pipeline.fetch(db, "claude")
+    pipeline.build(db, settings, "claude", SAMPLE_DATE, ["en", "zh-TW"])
+    with serving(settings, db) as base, chromium() as browser:
+        for width, device in ((420, "phone"), (1100, "desktop")):
+            page = browser.new_page(viewport={"width": width, "height": 900})
+            page.goto(f"{base}/archive/claude/?lang=zh-TW")
+            check(page, f"archive-index-{device}")
+            page.get_by_role("link", name=re.compile("CLAUDE")).first.click()
+            expect(page.get_by_role("heading", level=1)).to_contain_text(str(SAMPLE_DATE))
+            check(page, f"archive-digest-{device}")
+            page.close()
