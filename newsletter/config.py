@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import get_args
 
+from limits import parse_many
+
 DEV_SECRET_KEY = "dev-only-insecure-secret-key"
 TRANSPORTS = ("outbox", "smtp")
 # Above this, the SDK insists on streaming (a non-streaming call could outlast 10 minutes).
@@ -54,6 +56,12 @@ class Settings:
     anthropic_effort: str = ""
     anthropic_max_retries: int = 4
     anthropic_budget_seconds: float = 300.0
+    confirm_max_age_days: int = 7
+    resend_interval_minutes: int = 10
+    check_deliverability: bool = False
+    signup_rate_limit: str = "10/minute;100/hour"
+    signup_address_rate_limit: str = "3/hour;10/day"
+    proxy_hops: int = 0
 
     def __post_init__(self) -> None:
         if not self.database_url:
@@ -104,6 +112,19 @@ class Settings:
             raise ConfigError(
                 "NEWSLETTER_BASE_URL must be an absolute http(s) URL, like https://news.example.org"
             )
+        if self.confirm_max_age_days < 1:
+            raise ConfigError("NEWSLETTER_CONFIRM_MAX_AGE_DAYS must be at least 1")
+        if not 0 <= self.proxy_hops <= 5:
+            raise ConfigError("NEWSLETTER_PROXY_HOPS must be between 0 and 5")
+        if self.resend_interval_minutes < 0:
+            raise ConfigError("NEWSLETTER_RESEND_INTERVAL_MINUTES must not be negative")
+        for name in ("signup_rate_limit", "signup_address_rate_limit"):
+            try:
+                parse_many(getattr(self, name))
+            except ValueError:
+                raise ConfigError(
+                    f"NEWSLETTER_{name.upper()} must look like '10/minute;100/hour'"
+                ) from None
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: object) -> Settings:
@@ -150,7 +171,15 @@ _FIELDS: dict[str, type] = {
     "anthropic_effort": str,
     "anthropic_max_retries": int,
     "anthropic_budget_seconds": float,
+    "confirm_max_age_days": int,
+    "resend_interval_minutes": int,
+    "check_deliverability": bool,
+    "signup_rate_limit": str,
+    "signup_address_rate_limit": str,
+    "proxy_hops": int,
 }
+
+_TRUE, _FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
 
 
 def newest_sonnet_alias() -> str:
@@ -173,6 +202,10 @@ def _convert(name: str, raw: str, kind: type) -> object:
     try:
         if kind is tuple:
             return tuple(part.strip() for part in raw.split(",") if part.strip())
+        if kind is bool:
+            if raw.lower() not in _TRUE + _FALSE:
+                raise ValueError(raw)
+            return raw.lower() in _TRUE
         if kind is Path:
             return Path(raw).expanduser().resolve()
         return kind(raw)

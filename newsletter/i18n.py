@@ -66,3 +66,71 @@ DEFAULT_LANGUAGE = "en"
 def labels(language: str) -> MappingProxyType[str, str]:
     """The wording for ``language``, English where the language is not supported."""
     return MappingProxyType(_LABELS.get(language, _LABELS[DEFAULT_LANGUAGE]))
+
+
+_EMAIL_LABELS = {
+    "en": {
+        "confirm_subject": "Confirm your subscription to {site}",
+        "confirm_heading": "Please confirm your subscription",
+        "confirm_body": (
+            "Someone, hopefully you, asked to receive the daily {topics} digest at this "
+            "address. Nothing will be sent until you confirm."
+        ),
+        "confirm_button": "Confirm my subscription",
+        "confirm_expiry": (
+            "This link works for {days} days. If you did not ask for this, ignore this "
+            "email and you will hear nothing more from us."
+        ),
+        "welcome_subject": "Welcome to {site}",
+        "welcome_heading": "You are subscribed",
+        "welcome_body": "From tomorrow you will receive the daily {topics} digest, in English.",
+        "welcome_manage": "You can change your topics or language, or pause, at any time:",
+        "already_subject": "You are already subscribed to {site}",
+        "already_heading": "You are already subscribed",
+        "already_body": (
+            "Someone, hopefully you, asked to subscribe this address again. It already "
+            "receives the daily {topics} digest, and nothing has changed."
+        ),
+        "goodbye_subject": "You have unsubscribed from {site}",
+        "goodbye_heading": "You are unsubscribed",
+        "goodbye_body": "We will send no more digests to this address. This is the last email.",
+        "goodbye_resubscribe": "Changed your mind? You can resubscribe here:",
+        "resubscribe_link": "Resubscribe",
+        "link_fallback": "If the button does not work, copy this address into your browser:",
+        "topics_join": ", ",
+    },
+    "zh-TW": {
+        "confirm_subject": "請確認訂閱 {site}",
+        "confirm_heading": "請確認您的訂閱",
+        "confirm_body": (
+            "有人（希望是您）以這個信箱訂閱了 {topics} 每日動態。在您確認之前，我們"
+            "不會寄出任何內容。"
+        ),
+        "confirm_button": "確認訂閱",
+        "confirm_expiry": (
+            "此連結 {days} 天內有效。如果這不是您本人的操作，請忽略這封信，我們不會再寄信給您。"
+        ),
+        "welcome_subject": "歡迎訂閱 {site}",
+        "welcome_heading": "訂閱成功",
+        "welcome_body": "從明天起，您將收到以繁體中文撰寫的 {topics} 每日動態。",
+        "welcome_manage": "您可以隨時變更主題、語言或暫停寄送：",
+        "already_subject": "您已訂閱 {site}",
+        "already_heading": "您已經訂閱了",
+        "already_body": (
+            "有人（希望是您）再次以這個信箱訂閱。這個地址已在接收 {topics} 每日動態"
+            "，設定沒有任何變更。"
+        ),
+        "goodbye_subject": "您已取消訂閱 {site}",
+        "goodbye_heading": "已取消訂閱",
+        "goodbye_body": "我們不會再寄送任何每日動態到這個信箱。這是最後一封信。",
+        "goodbye_resubscribe": "改變心意了嗎？可以在這裡重新訂閱：",
+        "resubscribe_link": "重新訂閱",
+        "link_fallback": "如果按鈕無法使用，請將以下網址複製到瀏覽器：",
+        "topics_join": "、",
+    },
+}
+
+
+def email_labels(language: str) -> MappingProxyType[str, str]:
+    """The wording of the confirm, welcome and goodbye emails for ``language``."""
+    return MappingProxyType(_EMAIL_LABELS.get(language, _EMAIL_LABELS[DEFAULT_LANGUAGE]))

@@ -21,7 +21,7 @@ BATCH_SIZE = 1000
 
 
 def eligible(topic: Topic, language: str) -> ColumnElement[bool]:
-    """Confirmed, subscribed to ``topic``, reading ``language``, and not suppressed.
+    """Confirmed, not paused, subscribed to ``topic``, reading ``language``, not suppressed.
 
     Readers of a language the topic does not offer get its first language.
     """
@@ -33,6 +33,7 @@ def eligible(topic: Topic, language: str) -> ColumnElement[bool]:
         reads_it = false()
     return and_(
         Subscriber.status == SubscriberStatus.CONFIRMED,
+        Subscriber.paused == false(),
         reads_it,
         exists().where(
             Subscription.subscriber_id == Subscriber.id, Subscription.topic_id == topic.id

@@ -1,11 +1,60 @@
-"""The subscriber-facing site: blueprints are registered here."""
+"""The subscriber-facing site: blueprints, protection and error pages are wired here."""
 
 from __future__ import annotations
 
-from flask import Flask
+from flask import Blueprint, Flask, render_template
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
 
-from newsletter.web.health import bp as health_bp
+from newsletter.web import archive, confirm, health, language, preferences, security, signup
+from newsletter.web import unsubscribe as unsubscribe_views
+
+site = Blueprint(
+    "site", __name__, static_folder="static", static_url_path="/assets", template_folder="templates"
+)
+BLUEPRINTS = (
+    site,
+    health.bp,
+    signup.bp,
+    confirm.bp,
+    preferences.bp,
+    unsubscribe_views.bp,
+    archive.bp,
+)
+RATE_LIMITED_ENDPOINTS = ("signup.signup", "signup.resend")
+ERROR_PAGES = {
+    400: ("error_title", "bad_request_body"),
+    404: ("not_found_title", "not_found_body"),
+    413: ("too_large_title", "too_large_body"),
+    429: ("rate_limited_title", "rate_limited_body"),
+    500: ("error_title", "server_error_body"),
+}
+
+
+def _error_page(error: HTTPException) -> tuple[str, int]:
+    code = error.code or 500
+    title, body = ERROR_PAGES.get(code, ERROR_PAGES[500])
+    return render_template("error.html", title_key=title, body_key=body), code
+
+
+def _csrf_page(error: CSRFError) -> tuple[str, int]:
+    return render_template("error.html", title_key="error_title", body_key="csrf_error"), 400
 
 
 def init_app(app: Flask) -> None:
-    app.register_blueprint(health_bp)
+    settings = app.extensions["newsletter"].settings
+    limiter = security.init_app(app, settings)
+    language.init_app(app)
+    for blueprint in BLUEPRINTS:
+        app.register_blueprint(blueprint)
+    for endpoint in RATE_LIMITED_ENDPOINTS:
+        app.view_functions[endpoint] = security.limit_form_posts(
+            limiter, settings, app.view_functions[endpoint]
+        )
+    app.extensions["newsletter_limiter"] = limiter
+    app.context_processor(
+        lambda: {"site_name": settings.from_name, "postal_address": settings.postal_address}
+    )
+    app.register_error_handler(CSRFError, _csrf_page)
+    for code in ERROR_PAGES:
+        app.register_error_handler(code, _error_page)

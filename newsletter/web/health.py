@@ -1,8 +1,10 @@
-"""`/healthz`: is the database reachable."""
+"""`/healthz`: is the database reachable, and Redis when one is configured."""
 
 from __future__ import annotations
 
 from flask import Blueprint
+from redis import Redis
+from redis.exceptions import RedisError
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -11,11 +13,29 @@ from newsletter.app import services
 bp = Blueprint("health", __name__)
 
 
-@bp.get("/healthz")
-def healthz() -> tuple[dict[str, str], int]:
+def _database() -> str:
     try:
         with services().db.engine.connect() as connection:
             connection.execute(text("SELECT 1"))
     except SQLAlchemyError:
-        return {"database": "unreachable"}, 503
-    return {"database": "ok"}, 200
+        return "unreachable"
+    return "ok"
+
+
+def _redis(url: str) -> str:
+    try:
+        with Redis.from_url(url, socket_timeout=1, socket_connect_timeout=1) as client:
+            client.ping()
+    except RedisError:
+        return "unreachable"
+    return "ok"
+
+
+@bp.get("/healthz")
+def healthz() -> tuple[dict[str, str], int]:
+    checks = {"database": _database()}
+    redis_url = services().settings.redis_url
+    if redis_url:
+        checks["redis"] = _redis(redis_url)
+    healthy = all(state == "ok" for state in checks.values())
+    return checks, 200 if healthy else 503

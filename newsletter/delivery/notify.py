@@ -1,0 +1,63 @@
+"""Send the confirm, welcome and goodbye emails through the configured transport."""
+
+from __future__ import annotations
+
+from email.message import EmailMessage
+from email.policy import SMTP
+from email.utils import format_datetime, formataddr, make_msgid
+
+from newsletter.config import Settings
+from newsletter.delivery.message import RenderedEmail
+from newsletter.delivery.transport import make_transport
+from newsletter.models import Subscriber, utcnow
+from newsletter.render.transactional import Kind, TransactionalContext, render_transactional
+from newsletter.tokens import Purpose, Tokens
+
+
+def _links(settings: Settings, kind: Kind, subscriber_id: int) -> dict[str, str]:
+    tokens = Tokens(settings.secret_key)
+    base = settings.base_url.rstrip("/")
+    if kind is Kind.CONFIRM:
+        return {"confirm": f"{base}/confirm/{tokens.make(Purpose.CONFIRM, subscriber_id)}"}
+    unsubscribe = f"{base}/unsubscribe/{tokens.make(Purpose.UNSUBSCRIBE, subscriber_id)}"
+    if kind is Kind.GOODBYE:
+        return {"resubscribe": unsubscribe}
+    return {
+        "preferences": f"{base}/preferences/{tokens.make(Purpose.PREFERENCES, subscriber_id)}",
+        "unsubscribe": unsubscribe,
+    }
+
+
+def build_transactional(settings: Settings, rendered: RenderedEmail, recipient: str) -> bytes:
+    """A multipart/alternative message; the email policy refuses line breaks in headers."""
+    domain = settings.from_address.rpartition("@")[2] or "localhost"
+    message = EmailMessage(policy=SMTP)
+    message["From"] = formataddr((settings.from_name, settings.from_address))
+    message["To"] = recipient
+    message["Subject"] = rendered.subject
+    message["Date"] = format_datetime(utcnow())
+    message["Message-ID"] = make_msgid(domain=domain)
+    message["Auto-Submitted"] = "auto-generated"
+    message.set_content(rendered.text)
+    # base64: the HTML has long lines, and choosing between encodings costs more than it saves
+    message.add_alternative(rendered.html, subtype="html", cte="base64")
+    return message.as_bytes()
+
+
+def send_notice(settings: Settings, kind: Kind, subscriber: Subscriber) -> None:
+    """Render and send one notice to ``subscriber``; TransportError if it cannot go out."""
+    context = TransactionalContext(
+        language=subscriber.language,
+        site=settings.from_name,
+        topic_names=[topic.name for topic in subscriber.topics],
+        postal_address=settings.postal_address,
+        links=_links(settings, kind, subscriber.id),
+        confirm_days=settings.confirm_max_age_days,
+    )
+    rendered = render_transactional(kind, context)
+    message = build_transactional(settings, rendered, subscriber.email)
+    stamp = utcnow().strftime("%Y%m%dT%H%M%S%f")
+    with make_transport(settings) as transport:
+        transport.send(
+            message, settings.from_address, subscriber.email, name=f"{kind}-{subscriber.id}-{stamp}"
+        )

@@ -1,0 +1,158 @@
+"""The one-off emails around a subscription: confirm, welcome, goodbye.
+
+Same pipeline as the digest (Jinja2 fills an MJML template from emails/, then
+``compile_mjml``), with a plain-text alternative written from the same wording.
+The MJML work is done once per (kind, language, topics) with placeholder links, and
+each recipient gets a string substitution, as for the digest: a signup costs a
+replace, not a compile.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from functools import cache, lru_cache
+from html import escape
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+
+from newsletter.delivery.message import RenderedEmail
+from newsletter.i18n import email_labels, labels
+from newsletter.render.html import EMAILS_DIR, compile_mjml
+from newsletter.render.text import wrap
+
+LINK_PLACEHOLDERS = {
+    name: f"[[{name.upper()}_URL]]"
+    for name in ("confirm", "preferences", "unsubscribe", "resubscribe")
+}
+
+
+class Kind(StrEnum):
+    CONFIRM = "confirm"
+    WELCOME = "welcome"
+    ALREADY = "already"
+    GOODBYE = "goodbye"
+
+
+@dataclass(frozen=True)
+class TransactionalContext:
+    language: str
+    site: str
+    topic_names: list[str]
+    postal_address: str
+    links: dict[str, str]
+    confirm_days: int = 7
+
+
+@cache
+def _environment() -> Environment:
+    return Environment(
+        loader=FileSystemLoader(EMAILS_DIR),
+        autoescape=True,
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+
+
+def _wording(language: str) -> dict[str, str]:
+    return {**labels(language), **email_labels(language)}
+
+
+def _text(kind: Kind, w: dict[str, str], context: TransactionalContext, topics: str) -> str:
+    links = context.links
+    if kind is Kind.CONFIRM:
+        body = [
+            *wrap(w["confirm_body"].format(topics=topics)),
+            "",
+            f"{w['confirm_button']}:",
+            links["confirm"],
+            "",
+            *wrap(w["confirm_expiry"].format(days=context.confirm_days)),
+        ]
+    elif kind in (Kind.WELCOME, Kind.ALREADY):
+        body = [
+            *wrap(w[f"{kind}_body"].format(topics=topics)),
+            "",
+            *wrap(w["welcome_manage"]),
+            links["preferences"],
+            "",
+            f"{w['unsubscribe']}:",
+            links["unsubscribe"],
+        ]
+    else:
+        body = [
+            *wrap(w["goodbye_body"]),
+            "",
+            *wrap(w["goodbye_resubscribe"]),
+            links["resubscribe"],
+        ]
+    return (
+        "\n".join(
+            [
+                context.site,
+                "",
+                w[f"{kind}_heading"],
+                "",
+                *body,
+                "",
+                "--",
+                "",
+                context.postal_address,
+            ]
+        )
+        + "\n"
+    )
+
+
+@lru_cache(maxsize=256)
+def _render_shell(
+    kind: Kind,
+    language: str,
+    site: str,
+    topic_names: tuple[str, ...],
+    postal_address: str,
+    confirm_days: int,
+) -> RenderedEmail:
+    """The email with placeholders where the recipient's links go."""
+    context = TransactionalContext(
+        language, site, list(topic_names), postal_address, LINK_PLACEHOLDERS, confirm_days
+    )
+    w = _wording(language)
+    topics = w["topics_join"].join(topic_names)
+    subject = w[f"{kind}_subject"].format(site=site)
+    mjml_source = (
+        _environment()
+        .get_template(f"{kind}.mjml")
+        .render(
+            language=language,
+            subject=subject,
+            heading=w[f"{kind}_heading"],
+            site=site,
+            w=w,
+            topics=topics,
+            days=confirm_days,
+            links=LINK_PLACEHOLDERS,
+            postal_address=postal_address,
+        )
+    )
+    return RenderedEmail(
+        subject=subject, html=compile_mjml(mjml_source), text=_text(kind, w, context, topics)
+    )
+
+
+def render_transactional(kind: Kind, context: TransactionalContext) -> RenderedEmail:
+    """Subject, HTML and text of one confirm, welcome or goodbye email."""
+    shell = _render_shell(
+        kind,
+        context.language,
+        context.site,
+        tuple(context.topic_names),
+        context.postal_address,
+        context.confirm_days,
+    )
+    html, text = shell.html, shell.text
+    for name, url in context.links.items():
+        html = html.replace(LINK_PLACEHOLDERS[name], escape(url))
+        text = text.replace(LINK_PLACEHOLDERS[name], url)
+    return RenderedEmail(subject=shell.subject, html=html, text=text)

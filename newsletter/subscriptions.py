@@ -1,0 +1,228 @@
+"""What readers do to their own subscription: sign up, confirm, change, leave, be forgotten.
+
+The web views call these; they never say whether an address was known before, so a
+signup for a stranger's address reveals nothing and changes nothing that matters.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from newsletter.catalog import InputError, normalize_email
+from newsletter.i18n import SUPPORTED_LANGUAGES
+from newsletter.models import (
+    Delivery,
+    Digest,
+    Subscriber,
+    SubscriberStatus,
+    Suppression,
+    Topic,
+    email_hash,
+    utcnow,
+)
+
+FORGOTTEN_REASON = "personal data deleted at the reader's request"
+
+
+@dataclass(frozen=True)
+class SignupNotice:
+    """Who to write to after a signup, and whether they were confirmed already."""
+
+    subscriber_id: int
+    already_subscribed: bool
+
+
+@dataclass(frozen=True)
+class SignupRequest:
+    address: str
+    language: str
+    topic_slugs: list[str]
+
+
+def _aware(moment: datetime) -> datetime:
+    """SQLite hands back naive datetimes; everything we store is UTC."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=utcnow().tzinfo)
+
+
+def _choose_topics(session: Session, slugs: list[str]) -> list[Topic]:
+    wanted = list(dict.fromkeys(slugs))
+    if not wanted:
+        raise InputError("choose at least one topic")
+    topics = list(session.scalars(select(Topic).where(Topic.slug.in_(wanted))))
+    if len(topics) != len(wanted):
+        raise InputError("choose topics from the list")
+    return topics
+
+
+def _check_language(language: str) -> None:
+    if language not in SUPPORTED_LANGUAGES:
+        raise InputError(f"language must be one of {', '.join(SUPPORTED_LANGUAGES)}")
+
+
+def is_suppressed(session: Session, address: str) -> bool:
+    hashed = email_hash(address)
+    return (
+        session.scalar(select(Suppression.id).where(Suppression.email_hash == hashed)) is not None
+    )
+
+
+def _claim_confirmation(subscriber: Subscriber, resend_interval: timedelta) -> bool:
+    """Record that a signup notice goes out now, unless one went out too recently."""
+    now = utcnow()
+    last = subscriber.confirmation_sent_at
+    if last is not None and now - _aware(last) < resend_interval:
+        return False
+    subscriber.confirmation_sent_at = now
+    return True
+
+
+def request_signup(
+    session: Session,
+    request: SignupRequest,
+    *,
+    resend_interval: timedelta,
+    check_deliverability: bool = False,
+) -> SignupNotice | None:
+    """Record a signup; who to write to now, or None (too soon, or suppressed).
+
+    A new address becomes a pending subscriber. A pending or unsubscribed one takes the
+    new choices and waits for confirmation again. A confirmed one is left as it is (only
+    its owner may change it, through their preferences link) and is told it is
+    subscribed already, so that every known or unknown address gets one email, at most
+    once per ``resend_interval``. Suppressed addresses get nothing. InputError (nothing
+    changed) for a bad address, language or topic.
+    """
+    email = normalize_email(request.address, check_deliverability=check_deliverability)
+    _check_language(request.language)
+    topics = _choose_topics(session, request.topic_slugs)
+    if is_suppressed(session, email):
+        return None
+    subscriber = session.scalar(select(Subscriber).where(Subscriber.email == email))
+    if subscriber is None:
+        subscriber = Subscriber(email=email, language=request.language, topics=topics)
+        session.add(subscriber)
+    elif subscriber.status != SubscriberStatus.CONFIRMED:
+        subscriber.language = request.language
+        subscriber.topics = topics
+        subscriber.status = SubscriberStatus.PENDING
+    claimed = _claim_confirmation(subscriber, resend_interval)
+    session.flush()
+    if not claimed:
+        return None
+    return SignupNotice(subscriber.id, subscriber.status == SubscriberStatus.CONFIRMED)
+
+
+def request_resend(
+    session: Session, address: str, *, resend_interval: timedelta, check_deliverability: bool
+) -> int | None:
+    """The pending subscriber to send a new confirmation to, if any and not too soon."""
+    email = normalize_email(address, check_deliverability=check_deliverability)
+    subscriber = session.scalar(select(Subscriber).where(Subscriber.email == email))
+    if subscriber is None or subscriber.status != SubscriberStatus.PENDING:
+        return None
+    if is_suppressed(session, email) or not _claim_confirmation(subscriber, resend_interval):
+        return None
+    return subscriber.id
+
+
+def release_confirmation(session: Session, subscriber_id: int) -> None:
+    """Forget a confirmation that could not be sent, so that a retry is not throttled."""
+    subscriber = session.get(Subscriber, subscriber_id)
+    if subscriber is not None:
+        subscriber.confirmation_sent_at = None
+
+
+def confirm(session: Session, subscriber_id: int) -> Subscriber | None:
+    """Confirm a pending subscriber; None if there is nothing to confirm any more.
+
+    Returns the subscriber when this call confirmed it, so the caller sends the welcome
+    email once; a second click finds it confirmed already and gets None.
+    """
+    subscriber = session.get(Subscriber, subscriber_id)
+    if subscriber is None or subscriber.status != SubscriberStatus.PENDING:
+        return None
+    if is_suppressed(session, subscriber.email):
+        return None
+    subscriber.status = SubscriberStatus.CONFIRMED
+    subscriber.confirmed_at = utcnow()
+    subscriber.unsubscribed_at = None
+    return subscriber
+
+
+def update_preferences(
+    session: Session, subscriber: Subscriber, *, language: str, topic_slugs: list[str], paused: bool
+) -> None:
+    _check_language(language)
+    subscriber.topics = _choose_topics(session, topic_slugs)
+    subscriber.language = language
+    subscriber.paused = paused
+
+
+def unsubscribe(subscriber: Subscriber) -> bool:
+    """Stop all mail to the subscriber; False if they had left already."""
+    if subscriber.status == SubscriberStatus.UNSUBSCRIBED:
+        return False
+    subscriber.status = SubscriberStatus.UNSUBSCRIBED
+    subscriber.unsubscribed_at = utcnow()
+    return True
+
+
+def resubscribe(subscriber: Subscriber) -> None:
+    """Undo an unsubscribe. Only reachable through a link mailed to the address itself."""
+    subscriber.status = SubscriberStatus.CONFIRMED
+    subscriber.unsubscribed_at = None
+    subscriber.paused = False
+    if subscriber.confirmed_at is None:
+        subscriber.confirmed_at = utcnow()
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return _aware(moment).isoformat() if moment else None
+
+
+def export_data(session: Session, subscriber: Subscriber) -> dict[str, Any]:
+    """Everything we hold about the subscriber, as plain JSON-able data."""
+    deliveries = session.execute(
+        select(Delivery, Digest)
+        .join(Digest, Digest.id == Delivery.digest_id)
+        .where(Delivery.subscriber_id == subscriber.id)
+        .order_by(Delivery.id)
+    ).all()
+    return {
+        "email": subscriber.email,
+        "language": subscriber.language,
+        "status": subscriber.status.value,
+        "paused": subscriber.paused,
+        "topics": [topic.slug for topic in subscriber.topics],
+        "created_at": _iso(subscriber.created_at),
+        "confirmation_sent_at": _iso(subscriber.confirmation_sent_at),
+        "confirmed_at": _iso(subscriber.confirmed_at),
+        "unsubscribed_at": _iso(subscriber.unsubscribed_at),
+        "deliveries": [
+            {
+                "topic": digest.topic.slug,
+                "date": digest.date.isoformat(),
+                "language": digest.language,
+                "state": delivery.state.value,
+                "sent_at": _iso(delivery.sent_at),
+            }
+            for delivery, digest in deliveries
+        ],
+    }
+
+
+def forget(session: Session, subscriber: Subscriber) -> None:
+    """Delete the subscriber and their deliveries; keep only a hashed suppression entry."""
+    hashed = email_hash(subscriber.email)
+    suppression = session.scalar(select(Suppression).where(Suppression.email_hash == hashed))
+    if suppression is None:
+        session.add(Suppression(email_hash=hashed, email=None, reason=FORGOTTEN_REASON))
+    else:
+        suppression.email = None
+    session.delete(subscriber)
+    session.flush()

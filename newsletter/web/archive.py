@@ -1,0 +1,156 @@
+"""The public archive of past digests: a list per topic and language, each digest as a
+web page, and an Atom feed. Rendered from the stored DigestContent.
+
+A ready digest never changes, so its page is rendered once per URL and kept in a small
+per-process cache for PAGE_TTL seconds (less than the max-age we let proxies keep it).
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, date, datetime
+
+from flask import Blueprint, Response, abort, current_app, render_template, request, url_for
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from newsletter.app import services
+from newsletter.digest.schema import DigestContent
+from newsletter.i18n import SUPPORTED_LANGUAGES, labels
+from newsletter.models import Digest, DigestStatus, Topic
+from newsletter.web.language import page_language, use_language
+
+bp = Blueprint("archive", __name__, url_prefix="/archive")
+
+FEED_ENTRIES = 30
+PAGE_CACHE_SIZE = 256
+PAGE_TTL = 60.0
+CACHE = "public, max-age=300"
+
+
+@bp.app_template_filter("atom_time")
+def atom_time(moment: datetime) -> str:
+    """RFC 3339, as Atom wants; SQLite hands back naive UTC datetimes."""
+    aware = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return aware.isoformat(timespec="seconds")
+
+
+def _topic(session: Session, slug: str) -> Topic:
+    topic = session.scalar(select(Topic).where(Topic.slug == slug))
+    if topic is None:
+        abort(404)
+    return topic
+
+
+def _language() -> str:
+    requested = request.args.get("lang", "")
+    if requested in SUPPORTED_LANGUAGES:
+        use_language(requested)
+        return requested
+    return page_language()
+
+
+def _ready(session: Session, topic: Topic, language: str, limit: int | None = None) -> list[Digest]:
+    query = (
+        select(Digest)
+        .where(
+            Digest.topic_id == topic.id,
+            Digest.language == language,
+            Digest.status == DigestStatus.READY,
+        )
+        .order_by(Digest.date.desc())
+        .limit(limit)
+    )
+    return list(session.scalars(query))
+
+
+def _cached(body: str, mimetype: str = "text/html") -> Response:
+    response = Response(body, mimetype=mimetype)
+    response.headers["Cache-Control"] = CACHE
+    response.vary.add("Accept-Language")  # without ?lang= the language comes from it
+    return response
+
+
+@bp.get("/<slug>/")
+def index(slug: str) -> Response:
+    language = _language()
+    with services().db.session() as session:
+        topic = _topic(session, slug)
+        digests = [
+            (digest.date, DigestContent.model_validate(digest.content))
+            for digest in _ready(session, topic, language)
+        ]
+        body = render_template(
+            "archive_index.html",
+            topic=topic,
+            digests=digests,
+            languages=[code for code in topic.languages if code != language],
+        )
+    return _cached(body)
+
+
+def _page_cache() -> dict[tuple[str, str], tuple[float, str]]:
+    return current_app.extensions.setdefault("newsletter_archive_pages", {})
+
+
+def _render_digest(slug: str, day: str, language: str) -> str | None:
+    try:
+        when = date.fromisoformat(day)
+    except ValueError:
+        return None
+    with services().db.session() as session:
+        topic = _topic(session, slug)
+        digest = session.scalar(
+            select(Digest).where(
+                Digest.topic_id == topic.id,
+                Digest.date == when,
+                Digest.language == language,
+                Digest.status == DigestStatus.READY,
+            )
+        )
+        if digest is None or digest.content is None:
+            return None
+        content = DigestContent.model_validate(digest.content)
+    return render_template(
+        "archive_digest.html",
+        d=content,
+        w=labels(content.language),
+        sources={source.item_id: source for source in content.sources},
+        index_url=url_for(".index", slug=slug, lang=language),
+    )
+
+
+@bp.get("/<slug>/<day>")
+def digest_page(slug: str, day: str) -> Response:
+    language = _language()
+    cache, key, now = _page_cache(), (request.full_path, language), time.monotonic()
+    cached = cache.get(key)
+    if cached is not None and cached[0] > now:
+        return _cached(cached[1])
+    body = _render_digest(slug, day, language)
+    if body is None:
+        abort(404)
+    if len(cache) >= PAGE_CACHE_SIZE:
+        cache.clear()
+    cache[key] = (now + PAGE_TTL, body)
+    return _cached(body)
+
+
+@bp.get("/<slug>/feed.xml")
+def feed(slug: str) -> Response:
+    language = _language()
+    with services().db.session() as session:
+        topic = _topic(session, slug)
+        entries = [
+            (digest, DigestContent.model_validate(digest.content))
+            for digest in _ready(session, topic, language, FEED_ENTRIES)
+        ]
+        base = services().settings.base_url.rstrip("/")
+        body = render_template(
+            "feed.xml",
+            topic=topic,
+            entries=entries,
+            base=base,
+            feed_language=language,
+        )
+    return _cached(body, "application/atom+xml")

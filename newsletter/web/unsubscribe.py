@@ -1,0 +1,80 @@
+"""`/unsubscribe/<token>`: RFC 8058 one-click POST, a confirm page for people, resubscribe.
+
+Mailbox providers POST ``List-Unsubscribe=One-Click`` with no cookies and no CSRF token:
+that request is answered 200 at once, sets no cookie and sends no mail. A GET (which
+link scanners make) only shows a button. Unsubscribe tokens never expire.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+
+from newsletter.app import services
+from newsletter.models import Subscriber, SubscriberStatus
+from newsletter.render.transactional import Kind
+from newsletter.subscriptions import resubscribe, unsubscribe
+from newsletter.tokens import InvalidToken, Purpose
+from newsletter.web.common import token_for, tokens
+from newsletter.web.language import choose_language, use_language
+from newsletter.web.notices import try_send
+from newsletter.web.security import csrf
+from newsletter.web.wording import wording
+
+bp = Blueprint("unsubscribe", __name__, url_prefix="/unsubscribe")
+
+ONE_CLICK = ("List-Unsubscribe", "One-Click")
+
+
+def _subscriber_id(token: str) -> int:
+    try:
+        return tokens().read(Purpose.UNSUBSCRIBE, token)
+    except InvalidToken:
+        abort(404)
+
+
+@bp.get("/<token>")
+def show(token: str) -> tuple[str, int]:
+    subscriber_id = _subscriber_id(token)
+    with services().db.session() as session:
+        subscriber = session.get(Subscriber, subscriber_id)
+        if subscriber is None:
+            return render_template("unsubscribe.html", state="gone"), 200
+        use_language(choose_language(subscriber.language))
+        state = "left" if subscriber.status == SubscriberStatus.UNSUBSCRIBED else "subscribed"
+        return render_template(
+            "unsubscribe.html",
+            state=state,
+            email=subscriber.email,
+            token=token,
+            preferences=token_for(Purpose.PREFERENCES, subscriber.id),
+        ), 200
+
+
+@bp.post("/<token>")
+@csrf.exempt
+def post(token: str) -> Response:
+    one_click = request.form.get(ONE_CLICK[0]) == ONE_CLICK[1]
+    if not one_click:
+        csrf.protect()  # the button on our own page is a normal form
+    subscriber_id = _subscriber_id(token)
+    with services().db.session() as session:
+        subscriber = session.get(Subscriber, subscriber_id)
+        left = subscriber is not None and unsubscribe(subscriber)
+    if one_click:
+        return Response("Unsubscribed.\n", 200, mimetype="text/plain")
+    if left:
+        try_send(Kind.GOODBYE, subscriber_id)
+    return redirect(url_for(".show", token=token), 303)
+
+
+@bp.post("/<token>/resubscribe")
+def resubscribe_post(token: str) -> Response:
+    subscriber_id = _subscriber_id(token)
+    with services().db.session() as session:
+        subscriber = session.get(Subscriber, subscriber_id)
+        if subscriber is None:
+            abort(404)
+        resubscribe(subscriber)
+        language = subscriber.language
+    flash(wording(choose_language(language))["resubscribed"])
+    return redirect(url_for(".show", token=token), 303)
