@@ -1,6 +1,7 @@
 """The digest as Markdown: the one Markdown rendering of the schema.
 
-The Jekyll export wraps it in front matter; the web archive can render it to HTML. The
+The Jekyll export wraps it in front matter; the web archive turns it into HTML with
+``markdown_to_html``, so both show the same text under the same headings. The
 layout follows the example digest: ``##`` section headings (emoji included) in the
 digest's language, ``1)`` numbered highlights, dash lists, the source list as links and
 an italic footer counting the sources.
@@ -12,6 +13,10 @@ raw HTML reaches a Markdown processor) and a line cannot start a heading or a li
 from __future__ import annotations
 
 import re
+from functools import cache
+
+from markdown_it import MarkdownIt
+from markupsafe import Markup
 
 from newsletter.digest.schema import DigestContent
 from newsletter.i18n import labels
@@ -67,3 +72,14 @@ def render_digest_markdown(content: DigestContent) -> str:
     out += [f"- {link(source.title, source.url)}" for source in content.sources]
     out += ["", "---", f"*{w['footer'].format(count=len(content.sources))}*"]
     return "\n".join(out) + "\n"
+
+
+@cache
+def _commonmark() -> MarkdownIt:
+    # html=False: any raw HTML in the source is shown as text, never passed through.
+    return MarkdownIt("commonmark", {"html": False})
+
+
+def markdown_to_html(markdown: str) -> Markup:
+    """CommonMark to HTML, safe to put in a page as it is."""
+    return Markup(_commonmark().render(markdown))

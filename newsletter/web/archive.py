@@ -18,6 +18,7 @@ from newsletter.app import services
 from newsletter.digest.schema import DigestContent
 from newsletter.i18n import SUPPORTED_LANGUAGES, labels
 from newsletter.models import Digest, DigestStatus, Topic
+from newsletter.render.markdown import markdown_to_html, render_digest_markdown
 from newsletter.web.language import page_language, use_language
 
 bp = Blueprint("archive", __name__, url_prefix="/archive")
@@ -115,7 +116,7 @@ def _render_digest(slug: str, day: str, language: str) -> str | None:
         "archive_digest.html",
         d=content,
         w=labels(content.language),
-        sources={source.item_id: source for source in content.sources},
+        body=markdown_to_html(render_digest_markdown(content)),
         index_url=url_for(".index", slug=slug, lang=language),
     )
 

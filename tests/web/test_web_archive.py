@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
+from html import escape as html_escape
 
 import pytest
 from flask import Flask
@@ -18,6 +19,7 @@ from newsletter.demo import SAMPLE_DATE, seed_demo
 from newsletter.digest.schema import DigestContent
 from newsletter.i18n import labels
 from newsletter.models import Digest
+from newsletter.render.markdown import markdown_to_html, render_digest_markdown
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 
@@ -58,10 +60,20 @@ def test_digest_page_renders_every_section(
     assert f'<html lang="{language}">' in html
     assert f"<h1>{escape(digest.title)}</h1>" in html
     words = labels(language)
-    for key in ("summary", "trends", "highlights", "analysis", "key_points", "thinking", "sources"):
-        assert f"<h2>{escape(words[key])}</h2>" in html, key
+    assert f"<h2>{escape(words['summary'])}</h2>" in html
+    for key in ("trends", "highlights", "analysis", "key_points", "thinking", "sources"):
+        assert f"<h2>{html_escape(words[key], quote=False)}</h2>" in html, key
     for source in digest.sources:
         assert f'href="{source.url}"' in html
+
+
+def test_digest_page_and_jekyll_export_share_one_renderer(
+    app: Flask, digests: dict[str, DigestContent]
+) -> None:
+    html = app.test_client().get(f"/archive/claude/{SAMPLE_DATE}?lang=zh-TW").get_data(True)
+    body = markdown_to_html(render_digest_markdown(digests["zh-TW"]))
+    assert body in html
+    assert "<h2>🔗 資料來源</h2>" in body
 
 
 def test_archive_url_from_the_email_opens_the_page(
