@@ -8,44 +8,62 @@ from datetime import UTC, datetime
 
 import feedparser
 
-from newsletter.sources.normalize import cap, clean_title, html_to_text
+from newsletter.sources.normalize import cap, clean_title, html_to_text, resolve_redirect
+
+# Content types a feed may honestly be served with; text/html is tried, then refused.
+FEED_TYPES = ("xml", "rss", "atom", "rdf")
+LENIENT_TYPES = frozenset({"", "text/plain", "application/octet-stream", "text/html"})
 
 
 class FeedError(ValueError):
-    """The response is not a feed we can read."""
+    """The response is not something this kind of source can read."""
 
 
 @dataclass(frozen=True)
 class FeedEntry:
+    """One item as a source describes it, already cleaned. ``published_at`` is None
+    only for web pages that show no date."""
+
     url: str
     title: str
     outlet: str
-    published_at: datetime
+    published_at: datetime | None
     summary: str
 
 
-def parse_feed(content: bytes, default_outlet: str) -> list[FeedEntry]:
+def check_feed_type(content_type: str) -> None:
+    if any(word in content_type for word in FEED_TYPES) or content_type in LENIENT_TYPES:
+        return
+    raise FeedError(f"expected a feed, got content type {content_type}")
+
+
+def parse_feed(content: bytes, default_outlet: str, content_type: str = "") -> list[FeedEntry]:
     """The usable entries of a feed: those with an http(s) link, a title and a date."""
+    check_feed_type(content_type)
     parsed = feedparser.parse(content)
     if parsed.bozo and not parsed.entries:
+        if content_type == "text/html":
+            raise FeedError("expected a feed, got an HTML page")
         raise FeedError(f"not a readable feed: {parsed.get('bozo_exception')}")
     if not parsed.get("version") and not parsed.entries:
         raise FeedError("not a feed")
     entries = []
     for entry in parsed.entries:
-        url = (entry.get("link") or "").strip()
-        title = clean_title(entry.get("title") or "")
+        raw_summary = entry.get("summary") or ""
+        url = resolve_redirect((entry.get("link") or "").strip(), raw_summary)
+        source = entry.get("source") or {}
+        outlet = (source.get("title") or default_outlet).strip()[:200]
+        title = clean_title(entry.get("title") or "", outlet)
         when = entry.get("published_parsed") or entry.get("updated_parsed")
         if not url.startswith(("https://", "http://")) or not title or not when:
             continue
-        source = entry.get("source") or {}
         entries.append(
             FeedEntry(
                 url=url,
                 title=cap(title, 300),
-                outlet=(source.get("title") or default_outlet).strip()[:200],
+                outlet=outlet,
                 published_at=datetime.fromtimestamp(calendar.timegm(when), UTC),
-                summary=cap(html_to_text(entry.get("summary") or "")),
+                summary=cap(html_to_text(raw_summary)),
             )
         )
     return entries
