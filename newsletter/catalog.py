@@ -20,9 +20,10 @@ from newsletter.models import (
     email_hash,
     utcnow,
 )
+from newsletter.sources.kinds import KINDS
 
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,39}$")
-SOURCE_KINDS = ("rss",)
+SOURCE_KINDS = tuple(KINDS)
 
 
 class InputError(ValueError):
@@ -75,12 +76,22 @@ def add_topic(
     return topic
 
 
-def add_source(session: Session, topic: Topic, kind: str, name: str, url: str) -> Source:
+def add_source(
+    session: Session, topic: Topic, kind: str, name: str, url: str, query: str | None = None
+) -> Source:
+    """A new source of ``topic``; ``url`` and ``query`` as :func:`kinds.resolve` makes them."""
     if kind not in SOURCE_KINDS:
         raise InputError(f"source kind must be one of {', '.join(SOURCE_KINDS)}")
     if not url.startswith(("https://", "http://", "sample://")):
         raise InputError(f"a source URL must be http(s), got {url!r}")
-    source = Source(topic=topic, kind=kind, name=name, url=url)
+    if not name.strip():
+        raise InputError("a source needs a name")
+    duplicate = select(Source.id).where(
+        Source.topic_id == topic.id, Source.kind == kind, Source.url == url
+    )
+    if topic.id is not None and session.scalar(duplicate) is not None:
+        raise InputError(f"{topic.slug} already has this {kind} source")
+    source = Source(topic=topic, kind=kind, name=name.strip()[:120], url=url, query=query)
     session.add(source)
     session.flush()
     return source

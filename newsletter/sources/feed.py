@@ -22,7 +22,7 @@ class FeedError(ValueError):
 @dataclass(frozen=True)
 class FeedEntry:
     """One item as a source describes it, already cleaned. ``published_at`` is None
-    only for web pages that show no date."""
+    when the source shows no date (see :mod:`newsletter.sources.ingest`)."""
 
     url: str
     title: str
@@ -38,7 +38,7 @@ def check_feed_type(content_type: str) -> None:
 
 
 def parse_feed(content: bytes, default_outlet: str, content_type: str = "") -> list[FeedEntry]:
-    """The usable entries of a feed: those with an http(s) link, a title and a date."""
+    """The usable entries of a feed: those with an http(s) link and a title."""
     check_feed_type(content_type)
     parsed = feedparser.parse(content)
     if parsed.bozo and not parsed.entries:
@@ -52,18 +52,28 @@ def parse_feed(content: bytes, default_outlet: str, content_type: str = "") -> l
         raw_summary = entry.get("summary") or ""
         url = resolve_redirect((entry.get("link") or "").strip(), raw_summary)
         source = entry.get("source") or {}
-        outlet = (source.get("title") or default_outlet).strip()[:200]
+        outlet = html_to_text(source.get("title") or "")[:200] or default_outlet[:200]
         title = clean_title(entry.get("title") or "", outlet)
         when = entry.get("published_parsed") or entry.get("updated_parsed")
-        if not url.startswith(("https://", "http://")) or not title or not when:
+        if not url.startswith(("https://", "http://")) or not title:
             continue
         entries.append(
             FeedEntry(
                 url=url,
                 title=cap(title, 300),
                 outlet=outlet,
-                published_at=datetime.fromtimestamp(calendar.timegm(when), UTC),
-                summary=cap(html_to_text(raw_summary)),
+                published_at=datetime.fromtimestamp(calendar.timegm(when), UTC) if when else None,
+                summary=cap(_summary(raw_summary, title, outlet)),
             )
         )
+    if parsed.bozo and not entries:
+        raise FeedError(f"not a readable feed: {parsed.get('bozo_exception')}")
     return entries
+
+
+def _summary(raw: str, title: str, outlet: str) -> str:
+    """The item's text; empty when it only repeats the headline (as aggregators do)."""
+    text = html_to_text(raw)
+    if text.removesuffix(outlet).strip() == title:
+        return ""
+    return text

@@ -50,6 +50,8 @@ _MOBILE_HOST_PREFIXES = ("m.", "mobile.", "amp.")
 _SPACE = re.compile(r"\s+")
 # " - Outlet", " | Outlet", " : r/Sub" at the end of a headline
 _TITLE_SUFFIX = re.compile(r"\s+(?:[-|–—]|:\s*r/)\s*[^-|–—]{2,60}$")
+_MARKUP = re.compile(r"<[a-zA-Z/!]|&(?:lt|#0*60|#x0*3c);", re.IGNORECASE)
+MAX_UNESCAPE_PASSES = 3
 _AMP_CACHE = re.compile(r"^[a-z0-9-]+\.cdn\.ampproject\.org$")
 
 
@@ -156,7 +158,20 @@ def _links(fragment: str) -> list[str]:
 
 
 def html_to_text(fragment: str) -> str:
-    """Plain text of an HTML fragment, whitespace collapsed; scripts and styles dropped."""
+    """Plain text of an HTML fragment, whitespace collapsed; scripts and styles dropped.
+
+    Feeds often escape their HTML twice or more, so text that still reads as markup (or
+    as escaped markup) gets another pass: no tag from a feed survives, even as text.
+    """
+    text = _text_once(fragment)
+    for _ in range(MAX_UNESCAPE_PASSES):
+        if not _MARKUP.search(text):
+            break
+        text = _text_once(text)
+    return text
+
+
+def _text_once(fragment: str) -> str:
     if "<" not in fragment and "&" not in fragment:
         return _SPACE.sub(" ", fragment).strip()
     with warnings.catch_warnings():

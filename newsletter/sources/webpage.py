@@ -46,7 +46,10 @@ def parse(content: bytes, content_type: str, spec: SourceSpec, base_url: str) ->
         soup = BeautifulSoup(content, "html.parser")
     if soup.find() is None:
         raise FeedError("the page is empty")
-    for tag in soup(["script", "style", "noscript", "template"]):
+    unwanted = ["script", "style", "noscript", "template"]
+    if not spec.query:  # the page's own links: not its menus
+        unwanted += ["nav", "header", "footer", "aside"]
+    for tag in soup(unwanted):
         tag.decompose()
     matches = soup.select(spec.query or "a[href]")
     entries: dict[str, FeedEntry] = {}

@@ -33,6 +33,7 @@ Responder = Callable[[Mapping[str, str]], Reply]
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     block_on_close = False
+    request_queue_size = 128
 
     def handle_error(self, request: object, client_address: object) -> None:
         pass  # clients that hang up early (the timeout tests) are expected
