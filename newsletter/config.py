@@ -39,6 +39,10 @@ class Settings:
     from_name: str = "AI Daily Digest"
     postal_address: str = "AI Daily Digest, 1 Example Street, Taipei"
     languages: tuple[str, ...] = ("en", "zh-TW")
+    fetch_timeout: float = 15.0
+    fetch_retries: int = 2
+    fetch_per_host: int = 4
+    fetch_max_bytes: int = 5_000_000
 
     def __post_init__(self) -> None:
         if not self.database_url:
@@ -71,6 +75,13 @@ class Settings:
             raise ConfigError("NEWSLETTER_SMTP_SECURITY must be 'none', 'starttls' or 'ssl'")
         if not self.languages:
             raise ConfigError("NEWSLETTER_LANGUAGES must list at least one language")
+        if self.fetch_timeout <= 0 or self.fetch_retries < 0 or self.fetch_per_host < 1:
+            raise ConfigError(
+                "NEWSLETTER_FETCH_TIMEOUT must be > 0, NEWSLETTER_FETCH_RETRIES >= 0 "
+                "and NEWSLETTER_FETCH_PER_HOST >= 1"
+            )
+        if self.fetch_max_bytes < 1024:
+            raise ConfigError("NEWSLETTER_FETCH_MAX_BYTES must be at least 1024")
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: object) -> Settings:
@@ -108,6 +119,10 @@ _FIELDS: dict[str, type] = {
     "from_name": str,
     "postal_address": str,
     "languages": tuple,
+    "fetch_timeout": float,
+    "fetch_retries": int,
+    "fetch_per_host": int,
+    "fetch_max_bytes": int,
 }
 
 
