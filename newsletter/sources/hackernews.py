@@ -8,11 +8,11 @@ community's thread end up as sources of one story.
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from newsletter.sources.feed import FeedEntry, FeedError
-from newsletter.sources.normalize import cap, clean_title, html_to_text
+from newsletter.sources.normalize import cap, clean_title, from_timestamp, html_to_text
 from newsletter.sources.spec import SourceSpec
 
 API = "https://hn.algolia.com/api/v1/search_by_date"
@@ -55,8 +55,8 @@ def parse(content: bytes, content_type: str, spec: SourceSpec) -> list[FeedEntry
             continue
         title = clean_title(str(hit.get("title") or ""))
         story_id = hit.get("objectID")
-        created = hit.get("created_at_i")
-        if not title or not story_id or not isinstance(created, int | float):
+        when = from_timestamp(hit.get("created_at_i"))
+        if not title or not story_id or when is None:
             continue
         link = str(hit.get("url") or "")
         text = html_to_text(str(hit.get("story_text") or ""))
@@ -69,7 +69,7 @@ def parse(content: bytes, content_type: str, spec: SourceSpec) -> list[FeedEntry
                 url=f"https://news.ycombinator.com/item?id={story_id}",
                 title=cap(title, 300),
                 outlet=OUTLET,
-                published_at=datetime.fromtimestamp(created, UTC),
+                published_at=when,
                 summary=cap(text),
             )
         )

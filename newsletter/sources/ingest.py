@@ -44,25 +44,46 @@ class SourceResult:
 
 @dataclass(frozen=True)
 class _Outcome:
+    """A source's download and parse: ``entries`` is None when it is unchanged (304)."""
+
     spec: SourceSpec
     fetched: Fetched | None
+    entries: list[FeedEntry] | None
     error: str | None
     seconds: float
 
 
-async def _fetch_one(fetcher: Fetcher, source: Source, spec: SourceSpec, now: datetime):
+def _read(fetched: Fetched, spec: SourceSpec) -> list[FeedEntry]:
+    """Parse a body; any failure is the source's failure, never the run's."""
+    try:
+        return KINDS[spec.kind].read(fetched, spec)
+    except FeedError:
+        raise
+    except Exception as error:  # a parser bug on odd input must not stop the other sources
+        log.exception("reading source %s failed", spec.id)
+        raise FeedError(f"cannot read: {type(error).__name__}") from None
+
+
+async def _fetch_one(
+    fetcher: Fetcher, spec: SourceSpec, etag: str | None, last_modified: str | None, now: datetime
+) -> _Outcome:
+    """Download and parse one source. Parsing runs in a worker thread as soon as the body
+    arrives, so it overlaps with the other sources' downloads."""
     kind = KINDS[spec.kind]
     started = time.perf_counter()
     try:
         fetched = await fetcher.get(
             kind.request_url(spec, now),
-            etag=source.etag,
-            last_modified=source.last_modified,
+            etag=etag,
+            last_modified=last_modified,
             headers=kind.headers,
         )
+        entries = None if fetched.not_modified else await asyncio.to_thread(_read, fetched, spec)
     except FetchError as error:
-        return _Outcome(spec, None, str(error), time.perf_counter() - started)
-    return _Outcome(spec, fetched, None, time.perf_counter() - started)
+        return _Outcome(spec, None, None, str(error), time.perf_counter() - started)
+    except FeedError as error:
+        return _Outcome(spec, fetched, None, str(error), time.perf_counter() - started)
+    return _Outcome(spec, fetched, entries, None, time.perf_counter() - started)
 
 
 async def _fetch_all(
@@ -76,7 +97,8 @@ async def _fetch_all(
         fetcher = Fetcher(client, policy)
 
         async def one(source: Source) -> _Outcome:
-            outcome = await _fetch_one(fetcher, source, _spec(source), now)
+            spec = _spec(source)
+            outcome = await _fetch_one(fetcher, spec, source.etag, source.last_modified, now)
             if on_fetched:
                 on_fetched(source.name)
             return outcome
@@ -118,20 +140,12 @@ def _record(session: Session, topic: Topic, source: Source, outcome: _Outcome) -
     now = datetime.now(UTC)
     first_success = source.last_status not in ("new", "unchanged")
     source.last_fetched_at = now
-    fetched = outcome.fetched
-    if fetched is None:
+    fetched, entries = outcome.fetched, outcome.entries
+    if fetched is None or outcome.error is not None:
         return _finish(source, "failed", outcome, 0, 0, outcome.error)
-    if fetched.not_modified:
-        _keep_validators(source, fetched)
-        return _finish(source, "unchanged", outcome, 0, 0)
-    try:
-        entries = KINDS[source.kind].read(fetched, outcome.spec)
-    except FeedError as error:
-        return _finish(source, "failed", outcome, 0, 0, str(error))
-    except Exception as error:  # a parser bug on odd input must not stop the other sources
-        log.exception("reading source %s failed", source.id)
-        return _finish(source, "failed", outcome, 0, 0, f"cannot read: {type(error).__name__}")
     _keep_validators(source, fetched)
+    if entries is None:
+        return _finish(source, "unchanged", outcome, 0, 0)
     relevant = [entry for entry in entries if _mentions(entry, topic.keywords)]
     undated_at = now if not first_success else now - BASELINE_AGE
     new_ids = _store(session, topic, source, relevant, now, undated_at)

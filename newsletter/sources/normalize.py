@@ -10,7 +10,7 @@ import base64
 import binascii
 import re
 import warnings
-from datetime import datetime
+from datetime import UTC, datetime
 from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
 
 from bs4 import BeautifulSoup, MarkupResemblesLocatorWarning
@@ -202,6 +202,16 @@ def cap(text: str, limit: int = SUMMARY_MAX_CHARS) -> str:
         return text
     cut = text[: limit - 1].rsplit(" ", 1)[0]
     return cut.rstrip(" ,;:.") + "…"
+
+
+def from_timestamp(value: object) -> datetime | None:
+    """A UTC time from a Unix timestamp in JSON, or None if it is not a usable one."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    try:
+        return datetime.fromtimestamp(value, UTC)
+    except (OverflowError, OSError, ValueError):
+        return None
 
 
 def not_after(when: datetime, now: datetime) -> datetime:

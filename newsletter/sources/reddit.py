@@ -5,11 +5,10 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import UTC, datetime
 from urllib.parse import urlencode
 
 from newsletter.sources.feed import FeedEntry, FeedError
-from newsletter.sources.normalize import cap, clean_title, html_to_text
+from newsletter.sources.normalize import cap, clean_title, from_timestamp, html_to_text
 from newsletter.sources.spec import SourceSpec
 
 BASE = "https://www.reddit.com"
@@ -53,8 +52,8 @@ def parse(content: bytes, content_type: str, spec: SourceSpec) -> list[FeedEntry
             continue
         title = clean_title(str(post.get("title") or ""))
         permalink = str(post.get("permalink") or "")
-        created = post.get("created_utc")
-        if not title or not permalink.startswith("/") or not isinstance(created, int | float):
+        when = from_timestamp(post.get("created_utc"))
+        if not title or not permalink.startswith("/") or when is None:
             continue
         text = html_to_text(str(post.get("selftext") or ""))
         link = str(post.get("url") or "")
@@ -66,7 +65,7 @@ def parse(content: bytes, content_type: str, spec: SourceSpec) -> list[FeedEntry
                 url=f"{BASE}{permalink}",
                 title=cap(title, 300),
                 outlet=f"Reddit {where}"[:200],
-                published_at=datetime.fromtimestamp(created, UTC),
+                published_at=when,
                 summary=cap(text),
             )
         )

@@ -6,6 +6,7 @@ import time
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 
+import pytest
 from conftest import FakeSite, Reply, fixture_bytes
 from sqlalchemy import select
 
@@ -16,8 +17,11 @@ from newsletter.delivery.send import render_email
 from newsletter.digest.build import build_digest
 from newsletter.digest.offline import OfflineWriter
 from newsletter.models import Item, Source, Topic
-from newsletter.sources.fetch import FetchPolicy
+from newsletter.sources.feed import FeedEntry
+from newsletter.sources.fetch import Fetched, FetchPolicy
 from newsletter.sources.ingest import BASELINE_AGE, SourceResult, fetch_topic
+from newsletter.sources.kinds import KINDS, Kind
+from newsletter.sources.spec import SourceSpec
 
 POLICY = FetchPolicy(timeout=0.5, retries=2, backoff=0.01, max_bytes=100_000, per_host=16)
 RSS = {"Content-Type": "application/rss+xml; charset=utf-8"}
@@ -191,3 +195,23 @@ def test_hostile_feed_html_never_reaches_the_email(
     lowered = rendered.html.lower()
     for marker in ("<script", "onerror", "onclick", "<iframe", "javascript:", "alert("):
         assert marker not in lowered
+
+
+def test_a_parser_that_crashes_fails_only_its_source(
+    db: Database, site: FakeSite, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def crash(fetched: Fetched, spec: SourceSpec) -> list[FeedEntry]:
+        raise RuntimeError("parser bug")
+
+    monkeypatch.setitem(KINDS, "web", Kind("web", "a page", crash))
+    site.route("/feed", Reply(body=fixture_bytes("rss2.xml"), headers=RSS))
+    site.route(
+        "/page", Reply(body=fixture_bytes("news-page.html"), headers={"Content-Type": "text/html"})
+    )
+    make_topic(db, [("rss", "feed", site.url("/feed")), ("web", "page", site.url("/page"))])
+    results = fetch(db)
+    assert (results["page"].status, results["page"].error) == (
+        "failed",
+        "cannot read: RuntimeError",
+    )
+    assert results["feed"].status == "new"
