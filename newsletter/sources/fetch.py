@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import email.utils
-import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -141,7 +140,6 @@ class Fetcher:
 
     async def _attempt(self, url: str, headers: dict[str, str], attempt: int) -> Fetched:
         policy = self.policy
-        started = time.monotonic()
         try:
             async with asyncio.timeout(policy.timeout):
                 async with self.client.stream("GET", url, headers=headers) as response:
@@ -150,8 +148,7 @@ class Fetcher:
                         return self._fetched(response, b"", attempt)
                     return self._fetched(response, await self._read_capped(response), attempt)
         except (TimeoutError, httpx.TimeoutException):
-            elapsed = time.monotonic() - started
-            raise FetchError(f"timed out after {elapsed:.1f} s") from None
+            raise FetchError(f"timed out after {policy.timeout:g} s") from None
         except httpx.TooManyRedirects:
             raise FetchError(f"more than {policy.max_redirects} redirects") from None
         except RETRY_ERRORS as error:
