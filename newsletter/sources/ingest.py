@@ -128,11 +128,14 @@ def fetch_topic(
     outcomes = asyncio.run(_fetch_all(sources, policy or FetchPolicy(), transport, on_fetched))
     by_id = {source.id: source for source in sources}
     results = []
-    for outcome in outcomes:
-        result = _record(session, topic, by_id[outcome.spec.id], outcome)
-        results.append(result)
-        if on_source_done:
-            on_source_done(result)
+    # The sources' status updates are flushed together at the end, not before each insert.
+    with session.no_autoflush:
+        for outcome in outcomes:
+            result = _record(session, topic, by_id[outcome.spec.id], outcome)
+            results.append(result)
+            if on_source_done:
+                on_source_done(result)
+    session.flush()
     return results
 
 

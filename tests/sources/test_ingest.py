@@ -215,3 +215,19 @@ def test_a_parser_that_crashes_fails_only_its_source(
         "cannot read: RuntimeError",
     )
     assert results["feed"].status == "new"
+
+
+def test_a_large_feed_is_stored_once(db: Database, site: FakeSite) -> None:
+    now = datetime.now(UTC).strftime("%a, %d %b %Y %H:%M:%S GMT")
+    items = "".join(
+        f"<item><title>Claude story {n}</title><link>https://big.example.com/{n}</link>"
+        f"<pubDate>{now}</pubDate></item>"
+        for n in range(1500)
+    )
+    body = f'<rss version="2.0"><channel><title>Big</title>{items}</channel></rss>'.encode()
+    site.route("/big", Reply(body=body, headers=RSS))
+    make_topic(db, [("rss", "big", site.url("/big"))])
+    assert fetch(db, FetchPolicy(max_bytes=1_000_000))["big"].new_items == 1500
+    assert fetch(db, FetchPolicy(max_bytes=1_000_000))["big"].new_items == 0
+    with db.session() as session:
+        assert session.query(Item).count() == 1500
