@@ -180,7 +180,7 @@ def sources_list(topic: str | None) -> None:
                 "yes" if source.enabled else "no",
                 status,
                 f"{fetched:%Y-%m-%d %H:%M}" if fetched else "never",
-                escape(source.url),
+                escape(source.url + (f" [{source.query}]" if source.kind == "web" else "")),
             )
     console.print(table)
 

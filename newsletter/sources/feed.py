@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import calendar
+import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import feedparser
 
+from newsletter.sources.fetch import Fetched
 from newsletter.sources.normalize import cap, clean_title, html_to_text, resolve_redirect
+from newsletter.sources.spec import SourceSpec
 
 # Content types a feed may honestly be served with; text/html is tried, then refused.
 FEED_TYPES = ("xml", "rss", "atom", "rdf")
@@ -35,6 +38,21 @@ def check_feed_type(content_type: str) -> None:
     if any(word in content_type for word in FEED_TYPES) or content_type in LENIENT_TYPES:
         return
     raise FeedError(f"expected a feed, got content type {content_type}")
+
+
+def read(fetched: Fetched, spec: SourceSpec) -> list[FeedEntry]:
+    return parse_feed(fetched.content, spec.name, fetched.content_type)
+
+
+def json_document(fetched: Fetched, what: str) -> object:
+    """The JSON body of an API response; FeedError if it is something else."""
+    content_type = fetched.content_type
+    if content_type and "json" not in content_type and content_type != "text/plain":
+        raise FeedError(f"expected {what} (JSON), got content type {content_type}")
+    try:
+        return json.loads(fetched.content)
+    except ValueError:
+        raise FeedError(f"not {what}: the body is not JSON") from None
 
 
 def parse_feed(content: bytes, default_outlet: str, content_type: str = "") -> list[FeedEntry]:

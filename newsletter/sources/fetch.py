@@ -1,10 +1,10 @@
 """HTTP for ingestion: one shared client, bounded and polite.
 
-Every request gets a total deadline, a capped body size, a per-host concurrency limit,
-conditional-GET headers, and a few retries with exponential backoff on 429, 5xx and
-broken connections. A timeout is not retried: a slow source would only be slow again,
-and it must not hold up the run. A ``Retry-After`` longer than the policy allows ends
-the attempt instead of stalling the whole topic.
+Every request gets a total deadline, a capped body size, per-host and overall
+concurrency limits, conditional-GET headers, and a few retries with exponential backoff
+on 429, 5xx and broken connections. A timeout is not retried: a slow source would only
+be slow again, and it must not hold up the run. A ``Retry-After`` longer than the
+policy allows ends the attempt instead of stalling the whole topic.
 """
 
 from __future__ import annotations
@@ -35,6 +35,7 @@ class FetchPolicy:
     backoff: float = 1.0  # seconds before the first retry, doubled each time
     max_retry_after: float = 30.0  # longest Retry-After we are willing to wait
     per_host: int = 4  # requests in flight to one host (host:port) at once
+    max_connections: int = 32  # requests in flight in all
     max_bytes: int = 5_000_000  # decoded body size
     max_redirects: int = 5
 
@@ -66,6 +67,7 @@ def make_client(
         timeout=httpx.Timeout(policy.timeout),
         follow_redirects=True,
         max_redirects=policy.max_redirects,
+        limits=httpx.Limits(max_connections=policy.max_connections),
         headers={"User-Agent": USER_AGENT, "Accept-Encoding": "gzip, deflate"},
     )
 
@@ -105,6 +107,7 @@ class Fetcher:
         self.policy = policy
         self._sleep = sleep
         self._hosts: dict[str, asyncio.Semaphore] = {}
+        self._all = asyncio.Semaphore(policy.max_connections)
 
     def _slot(self, url: str) -> asyncio.Semaphore:
         host = urlsplit(url).netloc.lower()
@@ -130,7 +133,8 @@ class Fetcher:
         while True:
             attempt += 1
             try:
-                async with self._slot(url):
+                # the host's slot first: a request waiting on a busy host holds no global one
+                async with self._slot(url), self._all:
                     return await self._attempt(url, request_headers, attempt)
             except _Retry as retry:
                 if attempt > self.policy.retries:

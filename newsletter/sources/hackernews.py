@@ -7,11 +7,11 @@ community's thread end up as sources of one story.
 
 from __future__ import annotations
 
-import json
 from datetime import datetime, timedelta
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from newsletter.sources.feed import FeedEntry, FeedError
+from newsletter.sources.feed import FeedEntry, FeedError, json_document
+from newsletter.sources.fetch import Fetched
 from newsletter.sources.normalize import cap, clean_title, from_timestamp, html_to_text
 from newsletter.sources.spec import SourceSpec
 
@@ -42,11 +42,9 @@ def request_url(spec: SourceSpec, now: datetime) -> str:
     return urlunsplit(parts._replace(query=urlencode(params)))
 
 
-def parse(content: bytes, content_type: str, spec: SourceSpec) -> list[FeedEntry]:
-    try:
-        hits = json.loads(content)["hits"]
-    except (ValueError, KeyError, TypeError):
-        raise FeedError("not a Hacker News search response") from None
+def read(fetched: Fetched, spec: SourceSpec) -> list[FeedEntry]:
+    document = json_document(fetched, "a Hacker News search response")
+    hits = document.get("hits") if isinstance(document, dict) else None
     if not isinstance(hits, list):
         raise FeedError("not a Hacker News search response")
     entries = []

@@ -10,8 +10,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from newsletter.sources import googlenews, hackernews, reddit, webpage
-from newsletter.sources.feed import FeedEntry, parse_feed
+from newsletter.sources import feed, googlenews, hackernews, reddit, webpage
+from newsletter.sources.feed import FeedEntry
 from newsletter.sources.fetch import Fetched
 from newsletter.sources.spec import SourceSpec
 
@@ -25,34 +25,19 @@ class Kind:
     headers: dict[str, str] = field(default_factory=dict)
 
 
-def _read_feed(fetched: Fetched, spec: SourceSpec) -> list[FeedEntry]:
-    return parse_feed(fetched.content, spec.name, fetched.content_type)
-
-
 KINDS: dict[str, Kind] = {
     kind.name: kind
     for kind in (
-        Kind("rss", "an RSS or Atom feed", _read_feed),
-        Kind("gnews", "a Google News search (query, language)", _read_feed),
-        Kind(
-            "hn",
-            "a Hacker News search (query, minimum points)",
-            lambda fetched, spec: hackernews.parse(fetched.content, fetched.content_type, spec),
-            hackernews.request_url,
-        ),
+        Kind("rss", "an RSS or Atom feed", feed.read),
+        Kind("gnews", "a Google News search (query, language)", feed.read),
+        Kind("hn", "a Hacker News search (query, points)", hackernews.read, hackernews.request_url),
         Kind(
             "reddit",
             "a subreddit's new posts or a Reddit search",
-            lambda fetched, spec: reddit.parse(fetched.content, fetched.content_type, spec),
+            reddit.read,
             headers=reddit.HEADERS,
         ),
-        Kind(
-            "web",
-            "a web page listing articles (CSS selector)",
-            lambda fetched, spec: webpage.parse(
-                fetched.content, fetched.content_type, spec, fetched.url
-            ),
-        ),
+        Kind("web", "a web page listing articles (CSS selector)", webpage.read),
     )
 }
 

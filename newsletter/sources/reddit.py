@@ -3,11 +3,11 @@ one subreddit). Reddit asks API clients for a descriptive User-Agent."""
 
 from __future__ import annotations
 
-import json
 import re
 from urllib.parse import urlencode
 
-from newsletter.sources.feed import FeedEntry, FeedError
+from newsletter.sources.feed import FeedEntry, FeedError, json_document
+from newsletter.sources.fetch import Fetched
 from newsletter.sources.normalize import cap, clean_title, from_timestamp, html_to_text
 from newsletter.sources.spec import SourceSpec
 
@@ -38,11 +38,10 @@ def listing_url(subreddit: str | None = None, query: str | None = None) -> str:
     return f"{prefix}/search.json?{urlencode(params)}"
 
 
-def parse(content: bytes, content_type: str, spec: SourceSpec) -> list[FeedEntry]:
-    try:
-        children = json.loads(content)["data"]["children"]
-    except (ValueError, KeyError, TypeError):
-        raise FeedError("not a Reddit listing") from None
+def read(fetched: Fetched, spec: SourceSpec) -> list[FeedEntry]:
+    document = json_document(fetched, "a Reddit listing")
+    data = document.get("data") if isinstance(document, dict) else None
+    children = data.get("children") if isinstance(data, dict) else None
     if not isinstance(children, list):
         raise FeedError("not a Reddit listing")
     entries = []

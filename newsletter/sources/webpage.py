@@ -17,6 +17,7 @@ import soupsieve
 from bs4 import BeautifulSoup, Tag, XMLParsedAsHTMLWarning
 
 from newsletter.sources.feed import FeedEntry, FeedError
+from newsletter.sources.fetch import Fetched
 from newsletter.sources.normalize import cap, clean_title, html_to_text
 from newsletter.sources.spec import SourceSpec
 
@@ -38,12 +39,14 @@ def check_selector(selector: str) -> str:
     return selector
 
 
-def parse(content: bytes, content_type: str, spec: SourceSpec, base_url: str) -> list[FeedEntry]:
+def read(fetched: Fetched, spec: SourceSpec) -> list[FeedEntry]:
+    """Entries for the links the page lists; relative links resolve against the final URL."""
+    content_type, base_url = fetched.content_type, fetched.url
     if content_type and content_type not in ("text/html", "application/xhtml+xml"):
         raise FeedError(f"expected a web page, got content type {content_type}")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", XMLParsedAsHTMLWarning)
-        soup = BeautifulSoup(content, "html.parser")
+        soup = BeautifulSoup(fetched.content, "html.parser")
     if soup.find() is None:
         raise FeedError("the page is empty")
     unwanted = ["script", "style", "noscript", "template"]

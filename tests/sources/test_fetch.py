@@ -193,3 +193,17 @@ def test_per_host_concurrency_is_capped(make_site: Callable[[], FakeSite]) -> No
     asyncio.run(main())
     assert site.max_in_flight == 2
     assert len(site.requests) == 6 and len(other.requests) == 1
+
+
+def test_overall_concurrency_is_capped(site: FakeSite) -> None:
+    for name in "abcdef":
+        site.route(f"/{name}", Reply(body=FEED, delay=0.2))
+    policy = FetchPolicy(timeout=5.0, per_host=10, max_connections=3)
+
+    async def main() -> None:
+        async with make_client(policy) as client:
+            fetcher = Fetcher(client, policy)
+            await asyncio.gather(*(fetcher.get(site.url(f"/{name}")) for name in "abcdef"))
+
+    asyncio.run(main())
+    assert site.max_in_flight == 3 and len(site.requests) == 6

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from urllib.parse import parse_qs, urlsplit
 
@@ -201,3 +202,15 @@ def test_web_page_refuses_other_content_and_bad_selectors() -> None:
 def test_resolve_says_what_is_missing(kind: str, settings: SourceSettings, message: str) -> None:
     with pytest.raises(ValueError, match=message):
         resolve(kind, settings)
+
+
+@pytest.mark.parametrize(
+    ("kind", "message"),
+    [
+        ("hn", "expected a Hacker News search response (JSON), got content type text/html"),
+        ("reddit", "expected a Reddit listing (JSON), got content type text/html"),
+    ],
+)
+def test_json_kinds_refuse_an_html_page(kind: str, message: str) -> None:
+    with pytest.raises(FeedError, match=re.escape(message)):
+        read(kind, "news-page.html", "text/html")

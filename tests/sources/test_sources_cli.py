@@ -78,6 +78,8 @@ def test_add_each_kind_and_refuse_bad_input(app: Flask) -> None:
     assert code == 2 and "'gopher' is not one of 'rss', 'gnews', 'hn', 'reddit', 'web'" in output
     assert [source.kind for source in sources(app)] == ["rss", "gnews", "hn", "reddit", "web"]
     assert sources(app)[4].query == "article a"
+    code, output = invoke(app, "sources", "list")
+    assert code == 0 and "https://www.anthropic.com/news [article a]" in output
 
 
 def test_disable_enable_remove_and_fetch_table(app: Flask, site: FakeSite) -> None:
