@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import time
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from email_validator import EmailNotValidError, validate_email
@@ -82,7 +83,7 @@ def add_source(
     """A new source of ``topic``; ``url`` and ``query`` as :func:`kinds.resolve` makes them."""
     if kind not in SOURCE_KINDS:
         raise InputError(f"source kind must be one of {', '.join(SOURCE_KINDS)}")
-    if not url.startswith(("https://", "http://", "sample://")):
+    if not url.startswith(("https://", "http://", "sample://")) or not _usable_url(url):
         raise InputError(f"a source URL must be http(s), got {url!r}")
     if not name.strip():
         raise InputError("a source needs a name")
@@ -95,6 +96,19 @@ def add_source(
     session.add(source)
     session.flush()
     return source
+
+
+def _usable_url(url: str) -> bool:
+    """True if ``url`` has a host and a valid port (what a fetch needs)."""
+    try:
+        parts = urlsplit(url)
+        return (
+            bool(parts.hostname)
+            and not any(c.isspace() for c in url)
+            and (parts.port is None or parts.port > 0)
+        )
+    except ValueError:  # a malformed IPv6 host or a port out of range
+        return False
 
 
 def normalize_email(address: str) -> str:

@@ -83,6 +83,10 @@ async def _fetch_one(
         return _Outcome(spec, None, None, str(error), time.perf_counter() - started)
     except FeedError as error:
         return _Outcome(spec, fetched, None, str(error), time.perf_counter() - started)
+    except Exception as error:  # whatever breaks one source must not break the run
+        log.exception("fetching source %s failed", spec.id)
+        message = f"unexpected {type(error).__name__}: {error}"[:500]
+        return _Outcome(spec, None, None, message, time.perf_counter() - started)
     return _Outcome(spec, fetched, entries, None, time.perf_counter() - started)
 
 

@@ -231,3 +231,16 @@ def test_a_large_feed_is_stored_once(db: Database, site: FakeSite) -> None:
     assert fetch(db, FetchPolicy(max_bytes=1_000_000))["big"].new_items == 0
     with db.session() as session:
         assert session.query(Item).count() == 1500
+
+
+def test_a_malformed_stored_url_fails_only_its_source(db: Database, site: FakeSite) -> None:
+    site.route("/feed", Reply(body=fixture_bytes("rss2.xml"), headers=RSS))
+    make_topic(db, [("rss", "feed", site.url("/feed"))])
+    with db.session() as session:  # rows from before URLs were checked on input
+        topic = session.scalars(select(Topic)).one()
+        session.add(Source(topic=topic, kind="rss", name="port", url="http://127.0.0.1:99999/x"))
+        session.add(Source(topic=topic, kind="rss", name="ipv6", url="https://[::1/x"))
+    results = fetch(db)
+    assert results["feed"].status == "new"
+    assert results["port"].status == results["ipv6"].status == "failed"
+    assert results["ipv6"].error == "unexpected ValueError: Invalid IPv6 URL"

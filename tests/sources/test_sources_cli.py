@@ -66,6 +66,8 @@ def test_add_each_kind_and_refuse_bad_input(app: Flask) -> None:
         (("hn", "HN"), "a Hacker News source needs a query"),
         (("reddit", "Sub", "--subreddit", "no such/sub"), "not a subreddit name"),
         (("rss", "Feed", "--url", "ftp://example.com/feed"), "a source URL must be http(s)"),
+        (("rss", "Feed", "--url", "http://example.com:99999/f"), "a source URL must be http(s)"),
+        (("rss", "Feed", "--url", "https://[::1/feed"), "a source URL must be http(s)"),
         (("rss", "Again", "--url", "https://example.com/feed.xml"), "already has this rss source"),
         (("gnews", "GN", "--query", "x", "--language", "xx"), "language must be one of"),
     ]
