@@ -212,9 +212,22 @@ def test_a_parser_that_crashes_fails_only_its_source(
     results = fetch(db)
     assert (results["page"].status, results["page"].error) == (
         "failed",
-        "cannot read: RuntimeError",
+        "unexpected RuntimeError: parser bug",
     )
     assert results["feed"].status == "new"
+
+
+def test_entries_with_overlong_urls_are_skipped(db: Database, site: FakeSite) -> None:
+    long = "https://long.example.com/" + "a" * 2000
+    body = (
+        '<rss version="2.0"><channel><title>t</title>'
+        f"<item><title>Claude long</title><link>{long}</link></item>"
+        "<item><title>Claude short</title><link>https://long.example.com/b</link></item>"
+        "</channel></rss>"
+    ).encode()
+    site.route("/feed", Reply(body=body, headers=RSS))
+    make_topic(db, [("rss", "feed", site.url("/feed"))])
+    assert fetch(db)["feed"].new_items == 1
 
 
 def test_a_large_feed_is_stored_once(db: Database, site: FakeSite) -> None:
@@ -240,7 +253,9 @@ def test_a_malformed_stored_url_fails_only_its_source(db: Database, site: FakeSi
         topic = session.scalars(select(Topic)).one()
         session.add(Source(topic=topic, kind="rss", name="port", url="http://127.0.0.1:99999/x"))
         session.add(Source(topic=topic, kind="rss", name="ipv6", url="https://[::1/x"))
+        session.add(Source(topic=topic, kind="gopher", name="gopher", url="https://e.com/x"))
     results = fetch(db)
     assert results["feed"].status == "new"
     assert results["port"].status == results["ipv6"].status == "failed"
     assert results["ipv6"].error == "unexpected ValueError: Invalid IPv6 URL"
+    assert results["gopher"].error == "unknown source kind 'gopher'"
