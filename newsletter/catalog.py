@@ -87,6 +87,8 @@ def add_source(
         raise InputError(f"a source URL must be http(s), got {url!r}")
     if not name.strip():
         raise InputError("a source needs a name")
+    if len(url) > 2000 or (query and len(query) > 500):
+        raise InputError("a source URL is at most 2000 characters, its query or selector 500")
     duplicate = select(Source.id).where(
         Source.topic_id == topic.id, Source.kind == kind, Source.url == url
     )

@@ -185,7 +185,12 @@ def sources_list(topic: str | None) -> None:
     console.print(table)
 
 
-@sources_group.command("add", help="Add a source of KIND (rss, gnews, hn, reddit, web) to TOPIC.")
+@sources_group.command(
+    "add",
+    help="Add a source of KIND to TOPIC. Kinds: "
+    + "; ".join(f"{kind.name}: {kind.description}" for kind in KINDS.values())
+    + ".",
+)
 @click.argument("topic")
 @click.argument("kind", type=click.Choice(list(KINDS)))
 @click.argument("name")

@@ -68,6 +68,8 @@ def test_add_each_kind_and_refuse_bad_input(app: Flask) -> None:
         (("rss", "Feed", "--url", "ftp://example.com/feed"), "a source URL must be http(s)"),
         (("rss", "Feed", "--url", "http://example.com:99999/f"), "a source URL must be http(s)"),
         (("rss", "Feed", "--url", "https://[::1/feed"), "a source URL must be http(s)"),
+        (("hn", "HN", "--query", "Claude " * 100), "its query or selector 500"),
+        (("rss", "F", "--url", "https://e.com/" + "a" * 2000), "at most 2000 characters"),
         (("rss", "Again", "--url", "https://example.com/feed.xml"), "already has this rss source"),
         (("gnews", "GN", "--query", "x", "--language", "xx"), "language must be one of"),
     ]
