@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 
 import pytest
-from conftest import FakeSite, Reply
+from fakeweb import FakeSite, Reply
 
 from newsletter.sources.fetch import (
     Fetched,

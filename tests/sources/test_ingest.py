@@ -7,7 +7,7 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from conftest import FakeSite, Reply, fixture_bytes
+from fakeweb import FakeSite, Reply, fixture_bytes
 from sqlalchemy import select
 
 from newsletter.catalog import add_source, add_topic

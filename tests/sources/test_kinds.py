@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from conftest import fixture_bytes
+from fakeweb import fixture_bytes
 
 from newsletter.sources import googlenews, hackernews, reddit
 from newsletter.sources.feed import FeedEntry, FeedError

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from conftest import fixture_bytes
+from fakeweb import fixture_bytes
 
 from newsletter.sources.feed import parse_feed
 from newsletter.sources.normalize import (

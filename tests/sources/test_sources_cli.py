@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import FakeSite, Reply, fixture_bytes
+from fakeweb import FakeSite, Reply, fixture_bytes
 from flask import Flask
 from sqlalchemy import select
 
