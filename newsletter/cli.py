@@ -320,6 +320,11 @@ def run_fetch(slug: str) -> None:
     app = services()
     with app.db.session() as session:
         total = sum(source.enabled for source in topic_by_slug(session, slug).sources)
+    if not total:
+        raise InputError(
+            f"{slug} has no enabled sources: add some with `newsletter sources add` "
+            f"or `newsletter sources defaults {slug}`"
+        )
     console.print(f"Fetching {slug} sources…")
     with Progress(
         TextColumn("  fetching"),

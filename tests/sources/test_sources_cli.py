@@ -86,6 +86,13 @@ def test_add_each_kind_and_refuse_bad_input(app: Flask) -> None:
     assert code == 0 and "https://www.anthropic.com/news [article a]" in output
 
 
+def test_fetch_without_sources_says_what_to_do(app: Flask) -> None:
+    invoke(app, "topics", "add", "claude", "Claude")
+    code, output = invoke(app, "fetch", "claude")
+    assert code == 1
+    assert "claude has no enabled sources: add some with `newsletter sources add`" in output
+
+
 def test_disable_enable_remove_and_fetch_table(app: Flask, site: FakeSite) -> None:
     site.route("/good", Reply(body=fixture_bytes("rss2.xml"), headers=RSS))
     site.route("/bad", Reply(body=fixture_bytes("malformed.xml"), headers=RSS))
