@@ -47,6 +47,7 @@ AMP_PARAMS = frozenset({"amp", "outputtype", "amp_js_v", "usqp", "mobile"})
 # Hosts that only forward to another URL.
 REDIRECT_HOSTS = frozenset({"news.google.com", "www.google.com", "google.com"})
 _MOBILE_HOST_PREFIXES = ("m.", "mobile.", "amp.")
+_NAME_JOINERS = frozenset({"of", "the", "and", "for", "on", "de", "&"})
 _SPACE = re.compile(r"\s+")
 # " - Outlet", " | Outlet", " : r/Sub" at the end of a headline
 _TITLE_SUFFIX = re.compile(r"\s+(?:[-|–—]|:\s*r/)\s*[^-|–—]{2,60}$")
@@ -191,9 +192,28 @@ def clean_title(title: str, outlet: str = "") -> str:
             if text.lower().endswith(suffix.lower()) and len(text) > len(suffix):
                 return text[: -len(suffix)].strip()
     suffix = _TITLE_SUFFIX.search(text)
-    if suffix and len(suffix.group().split()) <= 5:
+    if suffix and _looks_like_a_name(suffix.group().lstrip(" -|–—:")):
         return text[: suffix.start()]
     return text
+
+
+def _looks_like_a_name(text: str) -> bool:
+    """An outlet's name: at most five words, each capitalised, a number, a domain or a
+    joining word ("NBC News", "The Wall Street Journal", "theverge.com", "r/ClaudeAI");
+    not the second half of a headline ("what's new")."""
+    words = text.split()
+    return (
+        0 < len(words) <= 5
+        and all(
+            word[0].isupper()
+            or word[0].isdigit()
+            or "." in word
+            or word.startswith("r/")
+            or word.lower() in _NAME_JOINERS
+            for word in words
+        )
+        and not all(word.lower() in _NAME_JOINERS for word in words)
+    )
 
 
 def cap(text: str, limit: int = SUMMARY_MAX_CHARS) -> str:

@@ -106,6 +106,10 @@ def test_resolve_redirect(link: str, summary: str, target: str) -> None:
         ("<b>Bold</b> &amp; <i>new</i>", "", "Bold & new"),
         ("Claude - the good, the bad and the ugly parts of it all", "", None),
         ("Why we moved to Claude : r/ClaudeAI", "", "Why we moved to Claude"),
+        ("Claude 4 - what's new", "", None),
+        ("OpenAI hires CFO | The Wall Street Journal", "", "OpenAI hires CFO"),
+        ("Gemini 3 is here - 9to5Google", "", "Gemini 3 is here"),
+        ("Anthropic news - theverge.com", "", "Anthropic news"),
     ],
 )
 def test_clean_title(title: str, outlet: str, clean: str | None) -> None:
