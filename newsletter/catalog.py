@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import time
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from email_validator import EmailNotValidError, validate_email
@@ -20,9 +21,10 @@ from newsletter.models import (
     email_hash,
     utcnow,
 )
+from newsletter.sources.kinds import KINDS
 
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,39}$")
-SOURCE_KINDS = ("rss",)
+SOURCE_KINDS = tuple(KINDS)
 
 
 class InputError(ValueError):
@@ -75,15 +77,40 @@ def add_topic(
     return topic
 
 
-def add_source(session: Session, topic: Topic, kind: str, name: str, url: str) -> Source:
+def add_source(
+    session: Session, topic: Topic, kind: str, name: str, url: str, query: str | None = None
+) -> Source:
+    """A new source of ``topic``; ``url`` and ``query`` as :func:`kinds.resolve` makes them."""
     if kind not in SOURCE_KINDS:
         raise InputError(f"source kind must be one of {', '.join(SOURCE_KINDS)}")
-    if not url.startswith(("https://", "http://", "sample://")):
+    if not url.startswith(("https://", "http://", "sample://")) or not _usable_url(url):
         raise InputError(f"a source URL must be http(s), got {url!r}")
-    source = Source(topic=topic, kind=kind, name=name, url=url)
+    if not name.strip():
+        raise InputError("a source needs a name")
+    if len(url) > 2000 or (query and len(query) > 500):
+        raise InputError("a source URL is at most 2000 characters, its query or selector 500")
+    duplicate = select(Source.id).where(
+        Source.topic_id == topic.id, Source.kind == kind, Source.url == url
+    )
+    if topic.id is not None and session.scalar(duplicate) is not None:
+        raise InputError(f"{topic.slug} already has this {kind} source")
+    source = Source(topic=topic, kind=kind, name=name.strip()[:120], url=url, query=query)
     session.add(source)
     session.flush()
     return source
+
+
+def _usable_url(url: str) -> bool:
+    """True if ``url`` has a host and a valid port (what a fetch needs)."""
+    try:
+        parts = urlsplit(url)
+        return (
+            bool(parts.hostname)
+            and not any(c.isspace() for c in url)
+            and (parts.port is None or parts.port > 0)
+        )
+    except ValueError:  # a malformed IPv6 host or a port out of range
+        return False
 
 
 def normalize_email(address: str, *, check_deliverability: bool = False) -> str:

@@ -31,6 +31,14 @@ from newsletter.digest.jekyll import export_jekyll
 from newsletter.models import Delivery, DeliveryState, Digest, DigestStatus, Subscriber, Topic
 from newsletter.render.preview import NoSuchDigest, preview_app, render_preview, write_preview
 from newsletter.sources.ingest import SourceResult
+from newsletter.sources.kinds import KINDS, SourceSettings
+from newsletter.sources.manage import (
+    add_configured_source,
+    install_defaults,
+    list_sources,
+    remove_source,
+    set_enabled,
+)
 
 console = Console(highlight=False)
 
@@ -145,6 +153,116 @@ def topics_add(
     console.print(f"Added topic {slug} with {len(feeds)} feed(s).")
 
 
+# -- sources ----------------------------------------------------------------------------
+
+
+@click.group("sources", help="The sources a topic's news is fetched from.")
+def sources_group() -> None:
+    pass
+
+
+@sources_group.command("list", help="Sources of TOPIC (default: all topics) and how they did.")
+@click.argument("topic", required=False)
+@reports_errors
+def sources_list(topic: str | None) -> None:
+    table = Table("id", "topic", "kind", "name", "on", "last result", "last fetched", "url")
+    with services().db.session() as session:
+        for source in list_sources(session, topic):
+            status = source.last_status or "-"
+            if source.last_status:
+                status = f"[{STATUS_COLOURS.get(source.last_status, 'white')}]{status}[/]"
+            if source.last_error:
+                status += f" {escape(source.last_error[:60])}"
+            fetched = source.last_fetched_at
+            table.add_row(
+                str(source.id),
+                source.topic.slug,
+                source.kind,
+                escape(source.name),
+                "yes" if source.enabled else "no",
+                status,
+                f"{fetched:%Y-%m-%d %H:%M}" if fetched else "never",
+                escape(source.url + (f" [{source.query}]" if source.kind == "web" else "")),
+            )
+    console.print(table)
+
+
+@sources_group.command(
+    "add",
+    help="Add a source of KIND to TOPIC. Kinds: "
+    + "; ".join(f"{kind.name}: {kind.description}" for kind in KINDS.values())
+    + ".",
+)
+@click.argument("topic")
+@click.argument("kind", type=click.Choice(list(KINDS)))
+@click.argument("name")
+@click.option("--url", help="rss, web: the feed or page URL.")
+@click.option("--query", help="gnews, hn, reddit: what to search for.")
+@click.option("--language", default="en", show_default=True, help="gnews: edition language.")
+@click.option("--subreddit", help="reddit: e.g. ClaudeAI.")
+@click.option("--selector", help="web: CSS selector of the article links or cards.")
+@click.option("--min-points", type=int, default=0, help="hn: only stories with this many points.")
+@reports_errors
+def sources_add(
+    topic: str,
+    kind: str,
+    name: str,
+    url: str | None,
+    query: str | None,
+    language: str,
+    subreddit: str | None,
+    selector: str | None,
+    min_points: int,
+) -> None:
+    settings = SourceSettings(url, query, language, subreddit, selector, min_points)
+    with services().db.session() as session:
+        source = add_configured_source(session, topic_by_slug(session, topic), kind, name, settings)
+        console.print(f"Added source #{source.id} to {topic}: {escape(source.url)}")
+
+
+@sources_group.command("remove", help="Delete a source (its items stay).")
+@click.argument("source_id", type=int)
+@reports_errors
+def sources_remove(source_id: int) -> None:
+    with services().db.session() as session:
+        source = remove_source(session, source_id)
+        console.print(f"Removed source #{source_id} ({escape(source.name)}).")
+
+
+def _toggle(source_id: int, enabled: bool) -> None:
+    with services().db.session() as session:
+        source = set_enabled(session, source_id, enabled)
+        state = "enabled" if enabled else "disabled"
+        console.print(f"Source #{source_id} ({escape(source.name)}) is {state}.")
+
+
+@sources_group.command("enable")
+@click.argument("source_id", type=int)
+@reports_errors
+def sources_enable(source_id: int) -> None:
+    _toggle(source_id, True)
+
+
+@sources_group.command("disable", help="Keep a source but stop fetching it.")
+@click.argument("source_id", type=int)
+@reports_errors
+def sources_disable(source_id: int) -> None:
+    _toggle(source_id, False)
+
+
+@sources_group.command(
+    "defaults", help="Add the default sources of TOPIC (claude, openai, gemini)."
+)
+@click.argument("topics", nargs=-1, required=True)
+@reports_errors
+def sources_defaults(topics: tuple[str, ...]) -> None:
+    with services().db.session() as session:
+        for slug in topics:
+            installed = install_defaults(session, slug)
+            made = "created topic, " if installed.created_topic else ""
+            console.print(f"{slug}: {made}{len(installed.added)} source(s) added.")
+
+
 # -- subscribers ------------------------------------------------------------------------
 
 
@@ -182,13 +300,22 @@ def subscribers_list() -> None:
 # -- the daily steps --------------------------------------------------------------------
 
 
-def _print_source(result: SourceResult) -> None:
-    colour = {"new": "green", "unchanged": "yellow", "failed": "red"}[result.status]
-    detail = f"{result.new_items} new of {result.seen_items}" if not result.error else result.error
-    console.print(
-        f"  [{colour}]{result.status:<9}[/] {result.source:<24} {detail} "
-        f"({result.seconds * 1000:.0f} ms)"
-    )
+STATUS_COLOURS = {"new": "green", "unchanged": "yellow", "failed": "red"}
+
+
+def _results_table(results: list[SourceResult]) -> Table:
+    table = Table("source", "kind", "result", "new", "seen", "time", "detail")
+    for result in results:
+        table.add_row(
+            escape(result.source),
+            result.kind,
+            f"[{STATUS_COLOURS[result.status]}]{result.status}[/]",
+            str(result.new_items),
+            str(result.seen_items),
+            f"{result.seconds * 1000:.0f} ms",
+            escape(result.error or ""),
+        )
+    return table
 
 
 def _require_topic(slug: str) -> None:
@@ -198,9 +325,30 @@ def _require_topic(slug: str) -> None:
 
 
 def run_fetch(slug: str) -> None:
-    _require_topic(slug)
+    app = services()
+    with app.db.session() as session:
+        total = sum(source.enabled for source in topic_by_slug(session, slug).sources)
+    if not total:
+        raise InputError(
+            f"{slug} has no enabled sources: add some with `newsletter sources add` "
+            f"or `newsletter sources defaults {slug}`"
+        )
     console.print(f"Fetching {slug} sources…")
-    results = pipeline.fetch(services().db, slug, on_source_done=_print_source)
+    with Progress(
+        TextColumn("  fetching"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.description}"),
+        console=console,
+        transient=True,
+    ) as progress:
+        task = progress.add_task("", total=total)
+
+        def fetched(name: str) -> None:
+            progress.update(task, advance=1, description=escape(name))
+
+        results = pipeline.fetch(app.db, slug, settings=app.settings, on_fetched=fetched)
+    console.print(_results_table(results))
     new = sum(result.new_items for result in results)
     failed = sum(result.status == "failed" for result in results)
     console.print(f"  {new} new item(s), {failed} failed source(s).")
@@ -396,6 +544,7 @@ def demo_command(day: str | None) -> None:
 COMMANDS = (
     db_group,
     topics_group,
+    sources_group,
     subscribers_group,
     fetch_command,
     build_command,

@@ -62,6 +62,10 @@ class Settings:
     signup_rate_limit: str = "10/minute;100/hour"
     signup_address_rate_limit: str = "3/hour;10/day"
     proxy_hops: int = 0
+    fetch_timeout: float = 15.0
+    fetch_retries: int = 2
+    fetch_per_host: int = 4
+    fetch_max_bytes: int = 5_000_000
 
     def __post_init__(self) -> None:
         if not self.database_url:
@@ -125,6 +129,13 @@ class Settings:
                 raise ConfigError(
                     f"NEWSLETTER_{name.upper()} must look like '10/minute;100/hour'"
                 ) from None
+        if self.fetch_timeout <= 0 or self.fetch_retries < 0 or self.fetch_per_host < 1:
+            raise ConfigError(
+                "NEWSLETTER_FETCH_TIMEOUT must be > 0, NEWSLETTER_FETCH_RETRIES >= 0 "
+                "and NEWSLETTER_FETCH_PER_HOST >= 1"
+            )
+        if self.fetch_max_bytes < 1024:
+            raise ConfigError("NEWSLETTER_FETCH_MAX_BYTES must be at least 1024")
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: object) -> Settings:
@@ -177,6 +188,10 @@ _FIELDS: dict[str, type] = {
     "signup_rate_limit": str,
     "signup_address_rate_limit": str,
     "proxy_hops": int,
+    "fetch_timeout": float,
+    "fetch_retries": int,
+    "fetch_per_host": int,
+    "fetch_max_bytes": int,
 }
 
 _TRUE, _FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off")

@@ -22,8 +22,6 @@ NAMING_CONVENTION = {
     "pk": "pk_%(table_name)s",
 }
 
-INSERT_CHUNK_ROWS = 500  # keeps a multi-row INSERT under SQLite's bound-parameter limit
-
 
 class UTCDateTime(TypeDecorator[datetime]):
     """A timestamp stored in UTC and always read back time-zone aware.
@@ -100,16 +98,19 @@ class Database:
 def insert_ignoring_conflicts(
     session: Session, table: Any, rows: list[dict[str, Any]], conflict_columns: list[str]
 ) -> list[int]:
-    """INSERT ... ON CONFLICT DO NOTHING on SQLite and Postgres; the ids of the new rows."""
+    """INSERT ... ON CONFLICT DO NOTHING on SQLite and Postgres; the ids of the new rows.
+
+    One cached statement run over all rows (SQLAlchemy batches them as multi-row
+    inserts with RETURNING), rather than a statement compiled afresh for each row set.
+    """
+    if not rows:
+        return []
+    target = getattr(table, "__table__", table)
     dialect = session.get_bind().dialect.name
     insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
-    new_ids: list[int] = []
-    for start in range(0, len(rows), INSERT_CHUNK_ROWS):
-        statement = (
-            insert(table)
-            .values(rows[start : start + INSERT_CHUNK_ROWS])
-            .on_conflict_do_nothing(index_elements=conflict_columns)
-            .returning(table.id)
-        )
-        new_ids.extend(session.scalars(statement))
-    return new_ids
+    statement = (
+        insert(target)
+        .on_conflict_do_nothing(index_elements=conflict_columns)
+        .returning(target.c.id)
+    )
+    return list(session.execute(statement, rows).scalars())

@@ -18,15 +18,36 @@ from newsletter.digest.build import BuildOutcome, build_digest, find_digest
 from newsletter.digest.offline import OfflineWriter
 from newsletter.digest.writer import Writer
 from newsletter.models import Digest, DigestStatus, Subscriber
+from newsletter.sources.fetch import FetchPolicy
 from newsletter.sources.ingest import SourceResult, fetch_topic
 
 
 def fetch(
-    db: Database, slug: str, on_source_done: Callable[[SourceResult], None] | None = None
+    db: Database,
+    slug: str,
+    on_source_done: Callable[[SourceResult], None] | None = None,
+    *,
+    settings: Settings | None = None,
+    on_fetched: Callable[[str], None] | None = None,
 ) -> list[SourceResult]:
     with db.session() as session:
         topic = topic_by_slug(session, slug)
-        return fetch_topic(session, topic, on_source_done=on_source_done)
+        return fetch_topic(
+            session,
+            topic,
+            policy=fetch_policy(settings) if settings else None,
+            on_source_done=on_source_done,
+            on_fetched=on_fetched,
+        )
+
+
+def fetch_policy(settings: Settings) -> FetchPolicy:
+    return FetchPolicy(
+        timeout=settings.fetch_timeout,
+        retries=settings.fetch_retries,
+        per_host=settings.fetch_per_host,
+        max_bytes=settings.fetch_max_bytes,
+    )
 
 
 def choose_writer(settings: Settings) -> Writer:

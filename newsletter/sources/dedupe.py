@@ -1,8 +1,17 @@
 """Group items that tell the same story into stories, the unit the writer works with.
 
 Items are compared by TF-IDF cosine similarity of their title (weighted double) and
-summary; pairs above a threshold are joined (single-link, via union-find). Words that
-appear in most items of the day (the topic's own name, typically) weigh little.
+summary. Words that appear in most items of the day (the topic's own name, typically)
+weigh little. Spelling variants are folded before comparing: a two-word phrase whose
+joined form is a word elsewhere in the day's news ("health care" / "healthcare") counts
+as that word, numbers are compared by value ("300K" / "300,000"), and words are cut to
+their first six letters, a blunt stemmer that matches "regulators" with "regulatory".
+
+Stories are formed by average-link agglomerative clustering: two groups merge only if
+their items are similar *on average*, so one loosely related pair cannot chain two
+stories together the way single-link joining does (three model launches on the same
+day share "model", "coding" and "agents", but each launch's reports are far closer to
+each other).
 """
 
 from __future__ import annotations
@@ -15,8 +24,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
-SIMILARITY_THRESHOLD = 0.22
-_WORD = re.compile(r"[a-z0-9]+(?:[.'][a-z0-9]+)*|[\u4e00-\u9fff]")
+SIMILARITY_THRESHOLD = 0.2
+MIN_COMPOUND_CHARS = 6
+STEM_CHARS = 6
+TITLE_WEIGHT = 2
+_WORD = re.compile(
+    r"\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?k\b|[a-z0-9]+(?:[.'][a-z0-9]+)*|[\u4e00-\u9fff]"
+)
 _STOPWORDS = frozenset(
     "a an and are as at be by for from has have in into is it its of on or that the this to "
     "was were will with new now over after about more than how why what who you your our "
@@ -49,26 +63,66 @@ class Story:
 
 
 def _stem(word: str) -> str:
+    """A crude stem: truncation ("clinical"/"clinicians", "research"/"researchers").
+    Words with digits (versions, amounts) are kept whole: they tell stories apart."""
+    if any(char.isdigit() for char in word):
+        return word
     if len(word) > 4 and word.endswith("ies"):
-        return word[:-3] + "y"
-    if len(word) > 3 and word.endswith("s") and not word.endswith("ss"):
-        return word[:-1]
-    return word
+        word = word[:-3] + "y"
+    elif len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is")):
+        word = word[:-1]
+    return word[:STEM_CHARS]
 
 
-def _terms(item: StoryItem) -> Counter[str]:
-    def words(text: str) -> list[str]:
-        found = _WORD.findall(text.lower().replace("-", " "))
-        return [_stem(w) for w in found if w not in _STOPWORDS and (len(w) > 2 or w.isdigit())]
+def _number(token: str) -> str:
+    """Numbers by value: "300,000", "300k" and "300000" are one token."""
+    if "," in token:
+        return token.replace(",", "")
+    if token.endswith("k") and token[:-1].replace(".", "", 1).isdigit():
+        return f"{float(token[:-1]) * 1000:g}"
+    return token
 
-    terms = Counter(words(item.summary))
-    for word in words(item.title):
-        terms[word] += 2
-    return terms
+
+def _words(text: str) -> list[str]:
+    found = _WORD.findall(text.lower().replace("-", " "))
+    return [_number(word) for word in found]
+
+
+def _fold_compounds(words: list[str], vocabulary: set[str]) -> list[str]:
+    """Join two neighbours whose concatenation is a word of the day ("health care")."""
+    folded: list[str] = []
+    index = 0
+    while index < len(words):
+        if index + 1 < len(words):
+            joined = words[index] + words[index + 1]
+            if len(joined) >= MIN_COMPOUND_CHARS and joined in vocabulary:
+                folded.append(joined)
+                index += 2
+                continue
+        folded.append(words[index])
+        index += 1
+    return folded
+
+
+def _keep(word: str) -> bool:
+    return word not in _STOPWORDS and (len(word) > 2 or word.isdigit())
+
+
+def _term_counts(items: Sequence[StoryItem]) -> list[Counter[str]]:
+    texts = [(_words(item.title), _words(item.summary)) for item in items]
+    vocabulary = {word for title, summary in texts for word in title + summary}
+    counts = []
+    for title, summary in texts:
+        terms = Counter(_stem(w) for w in _fold_compounds(summary, vocabulary) if _keep(w))
+        for word in _fold_compounds(title, vocabulary):
+            if _keep(word):
+                terms[_stem(word)] += TITLE_WEIGHT
+        counts.append(terms)
+    return counts
 
 
 def _vectors(items: Sequence[StoryItem]) -> list[dict[str, float]]:
-    counts = [_terms(item) for item in items]
+    counts = _term_counts(items)
     document_frequency = Counter(term for terms in counts for term in terms)
     total = len(items)
     vectors = []
@@ -88,30 +142,45 @@ def similarity(left: dict[str, float], right: dict[str, float]) -> float:
     return sum(value * right.get(term, 0.0) for term, value in left.items())
 
 
+def _average_link(vectors: list[dict[str, float]], threshold: float) -> list[list[int]]:
+    """Clusters of indexes: repeatedly merge the two groups with the highest average
+    pairwise similarity while it reaches ``threshold``."""
+    groups: dict[int, list[int]] = {index: [index] for index in range(len(vectors))}
+    # link[a][b]: the sum of similarities between the members of groups a and b
+    link: dict[int, dict[int, float]] = {index: {} for index in groups}
+    for i in range(len(vectors)):
+        for j in range(i + 1, len(vectors)):
+            value = similarity(vectors[i], vectors[j])
+            if value > 0:
+                link[i][j] = link[j][i] = value
+    while True:
+        best, pair = threshold, None
+        for a, neighbours in link.items():
+            for b, total in neighbours.items():
+                if a < b:
+                    average = total / (len(groups[a]) * len(groups[b]))
+                    if average >= best:
+                        best, pair = average, (a, b)
+        if pair is None:
+            break
+        a, b = pair
+        groups[a].extend(groups.pop(b))
+        for c, total in link.pop(b).items():
+            if c == a:
+                continue
+            link[c].pop(b)
+            link[a][c] = link[c][a] = link[a].get(c, 0.0) + total
+        link[a].pop(b, None)
+    return list(groups.values())
+
+
 def cluster_stories(
     items: Sequence[StoryItem], threshold: float = SIMILARITY_THRESHOLD
 ) -> list[Story]:
     """Stories, most-reported first (then most recent); items in each by publish time."""
-    parent = list(range(len(items)))
-
-    def root(index: int) -> int:
-        while parent[index] != index:
-            parent[index] = parent[parent[index]]
-            index = parent[index]
-        return index
-
-    vectors = _vectors(items)
-    for i in range(len(items)):
-        for j in range(i + 1, len(items)):
-            if similarity(vectors[i], vectors[j]) >= threshold:
-                parent[root(j)] = root(i)
-
-    groups: dict[int, list[StoryItem]] = {}
-    for index, item in enumerate(items):
-        groups.setdefault(root(index), []).append(item)
     stories = [
-        Story(sorted(group, key=lambda item: (item.published_at, item.id)))
-        for group in groups.values()
+        Story(sorted((items[i] for i in group), key=lambda item: (item.published_at, item.id)))
+        for group in _average_link(_vectors(items), threshold)
     ]
     stories.sort(
         key=lambda story: (

@@ -1,24 +1,35 @@
-"""Fetch every enabled source of a topic concurrently and store the new, relevant items."""
+"""Fetch every enabled source of a topic concurrently and store the new, relevant items.
+
+All requests of a run share one client and :class:`Fetcher`; each source's outcome is
+recorded on its row (status, error, time, validators). A source that fails, times out
+or sends garbage is marked failed and never affects the others.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import httpx
 from sqlalchemy.orm import Session
 
 from newsletter.db import insert_ignoring_conflicts
 from newsletter.models import Item, Source, Topic
-from newsletter.sources.feed import FeedEntry, FeedError, parse_feed
-from newsletter.sources.normalize import canonical_url
-from newsletter.sources.sample_transport import SCHEME, SampleFeedTransport
+from newsletter.sources.feed import FeedEntry, FeedError
+from newsletter.sources.fetch import Fetched, Fetcher, FetchError, FetchPolicy, make_client
+from newsletter.sources.kinds import KINDS
+from newsletter.sources.normalize import canonical_url, not_after
+from newsletter.sources.spec import SourceSpec
 
-USER_AGENT = "newsletter-digest/0.1 (+https://github.com/)"
-TIMEOUT = httpx.Timeout(10.0, connect=5.0)
+log = logging.getLogger(__name__)
+# Undated entries seen on a source's first successful fetch were there before we
+# started watching; they are dated this far back so they do not flood today's digest.
+BASELINE_AGE = timedelta(days=30)
+MAX_URL_CHARS = Item.url.type.length
 
 
 @dataclass(frozen=True)
@@ -29,52 +40,72 @@ class SourceResult:
     seen_items: int
     seconds: float
     error: str | None = None
+    kind: str = "rss"
 
 
 @dataclass(frozen=True)
-class _Fetched:
-    source_id: int
-    response: httpx.Response | None
+class _Outcome:
+    """A source's download and parse: ``entries`` is None when it is unchanged (304)."""
+
+    spec: SourceSpec
+    fetched: Fetched | None
+    entries: list[FeedEntry] | None
     error: str | None
     seconds: float
 
 
-def make_client(transport: httpx.AsyncBaseTransport | None = None) -> httpx.AsyncClient:
-    """The one client a fetch run shares; ``sample://`` URLs read the bundled feeds."""
-    return httpx.AsyncClient(
-        transport=transport,
-        mounts={f"{SCHEME}://": SampleFeedTransport()},
-        timeout=TIMEOUT,
-        follow_redirects=True,
-        headers={"User-Agent": USER_AGENT},
-    )
-
-
-async def _fetch_one(client: httpx.AsyncClient, source: Source) -> _Fetched:
-    headers = {}
-    if source.etag:
-        headers["If-None-Match"] = source.etag
-    if source.last_modified:
-        headers["If-Modified-Since"] = source.last_modified
+async def _fetch_one(
+    fetcher: Fetcher, spec: SourceSpec, etag: str | None, last_modified: str | None, now: datetime
+) -> _Outcome:
+    """Download and parse one source. Parsing runs in a worker thread as soon as the body
+    arrives, so it overlaps with the other sources' downloads."""
     started = time.perf_counter()
+    kind = KINDS.get(spec.kind)
+    if kind is None:
+        return _Outcome(spec, None, None, f"unknown source kind {spec.kind!r}", 0.0)
     try:
-        response = await client.get(source.url, headers=headers)
-        if response.status_code != 304:
-            response.raise_for_status()
-    except httpx.HTTPError as error:
-        return _Fetched(source.id, None, _describe(error), time.perf_counter() - started)
-    return _Fetched(source.id, response, None, time.perf_counter() - started)
+        fetched = await fetcher.get(
+            kind.request_url(spec, now),
+            etag=etag,
+            last_modified=last_modified,
+            headers=kind.headers,
+        )
+        entries = (
+            None if fetched.not_modified else await asyncio.to_thread(kind.read, fetched, spec)
+        )
+    except FetchError as error:
+        return _Outcome(spec, None, None, str(error), time.perf_counter() - started)
+    except FeedError as error:
+        return _Outcome(spec, fetched, None, str(error), time.perf_counter() - started)
+    except Exception as error:  # a bug on odd input breaks this source, never the run
+        log.exception("fetching source %s failed", spec.id)
+        message = f"unexpected {type(error).__name__}: {error}"[:500]
+        return _Outcome(spec, None, None, message, time.perf_counter() - started)
+    return _Outcome(spec, fetched, entries, None, time.perf_counter() - started)
 
 
-def _describe(error: httpx.HTTPError) -> str:
-    if isinstance(error, httpx.HTTPStatusError):
-        return f"HTTP {error.response.status_code}"
-    return f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
+async def _fetch_all(
+    sources: list[Source],
+    policy: FetchPolicy,
+    transport: httpx.AsyncBaseTransport | None,
+    on_fetched: Callable[[str], None] | None,
+) -> list[_Outcome]:
+    now = datetime.now(UTC)
+    async with make_client(policy, transport) as client:
+        fetcher = Fetcher(client, policy)
+
+        async def one(source: Source) -> _Outcome:
+            spec = _spec(source)
+            outcome = await _fetch_one(fetcher, spec, source.etag, source.last_modified, now)
+            if on_fetched:
+                on_fetched(source.name)
+            return outcome
+
+        return await asyncio.gather(*(one(source) for source in sources))
 
 
-async def _fetch_all(sources: list[Source], transport: httpx.AsyncBaseTransport | None):
-    async with make_client(transport) as client:
-        return await asyncio.gather(*(_fetch_one(client, source) for source in sources))
+def _spec(source: Source) -> SourceSpec:
+    return SourceSpec(source.id, source.kind, source.name, source.url, source.query)
 
 
 def fetch_topic(
@@ -82,50 +113,67 @@ def fetch_topic(
     topic: Topic,
     *,
     transport: httpx.AsyncBaseTransport | None = None,
+    policy: FetchPolicy | None = None,
     on_source_done: Callable[[SourceResult], None] | None = None,
+    on_fetched: Callable[[str], None] | None = None,
 ) -> list[SourceResult]:
-    """Fetch all enabled sources of ``topic``; a failing source never fails the others."""
+    """Fetch all enabled sources of ``topic``; a failing source never fails the others.
+
+    ``on_fetched`` hears each source's name as its download ends (for a progress bar);
+    ``on_source_done`` gets each result once it is stored.
+    """
     sources = [source for source in topic.sources if source.enabled]
-    fetched = asyncio.run(_fetch_all(sources, transport))
+    outcomes = asyncio.run(_fetch_all(sources, policy or FetchPolicy(), transport, on_fetched))
     by_id = {source.id: source for source in sources}
     results = []
-    for outcome in fetched:
-        result = _record(session, topic, by_id[outcome.source_id], outcome)
-        results.append(result)
-        if on_source_done:
-            on_source_done(result)
+    # The sources' status updates are flushed together at the end, not before each insert.
+    with session.no_autoflush:
+        for outcome in outcomes:
+            result = _record(session, topic, by_id[outcome.spec.id], outcome)
+            results.append(result)
+            if on_source_done:
+                on_source_done(result)
+    session.flush()
     return results
 
 
-def _record(session: Session, topic: Topic, source: Source, outcome: _Fetched) -> SourceResult:
-    source.last_fetched_at = datetime.now(UTC)
-    response = outcome.response
-    if response is not None and response.status_code == 304:
-        return _finish(source, "unchanged", outcome, 0, 0)
-    if response is None:
+def _record(session: Session, topic: Topic, source: Source, outcome: _Outcome) -> SourceResult:
+    now = datetime.now(UTC)
+    first_success = source.last_status not in ("new", "unchanged")
+    source.last_fetched_at = now
+    fetched, entries = outcome.fetched, outcome.entries
+    if fetched is None or outcome.error is not None:
         return _finish(source, "failed", outcome, 0, 0, outcome.error)
-    try:
-        entries = parse_feed(response.content, default_outlet=source.name)
-    except FeedError as error:
-        return _finish(source, "failed", outcome, 0, 0, str(error))
-    source.etag = response.headers.get("ETag")
-    source.last_modified = response.headers.get("Last-Modified")
+    _keep_validators(source, fetched)
+    if entries is None:
+        return _finish(source, "unchanged", outcome, 0, 0)
     relevant = [entry for entry in entries if _mentions(entry, topic.keywords)]
-    new_ids = _store(session, topic, source, relevant)
+    undated_at = now - BASELINE_AGE if first_success else now
+    new_ids = _store(session, topic, source, relevant, now, undated_at)
     return _finish(source, "new" if new_ids else "unchanged", outcome, len(new_ids), len(entries))
+
+
+def _keep_validators(source: Source, fetched: Fetched) -> None:
+    """Store the new ETag / Last-Modified; a 304 that omits them keeps the old ones."""
+    if fetched.etag or not fetched.not_modified:
+        source.etag = (fetched.etag or "")[:500] or None
+    if fetched.last_modified or not fetched.not_modified:
+        source.last_modified = (fetched.last_modified or "")[:100] or None
 
 
 def _finish(
     source: Source,
     status: str,
-    outcome: _Fetched,
+    outcome: _Outcome,
     new_items: int,
     seen_items: int,
     error: str | None = None,
 ) -> SourceResult:
     source.last_status = status
     source.last_error = error
-    return SourceResult(source.name, status, new_items, seen_items, outcome.seconds, error)
+    return SourceResult(
+        source.name, status, new_items, seen_items, outcome.seconds, error, source.kind
+    )
 
 
 def _mentions(entry: FeedEntry, keywords: list[str]) -> bool:
@@ -135,10 +183,19 @@ def _mentions(entry: FeedEntry, keywords: list[str]) -> bool:
     return any(keyword.lower() in text for keyword in keywords)
 
 
-def _store(session: Session, topic: Topic, source: Source, entries: list[FeedEntry]) -> list[int]:
+def _store(
+    session: Session,
+    topic: Topic,
+    source: Source,
+    entries: list[FeedEntry],
+    now: datetime,
+    undated_at: datetime,
+) -> list[int]:
     rows: dict[str, dict] = {}
     for entry in entries:
         key = canonical_url(entry.url)
+        if len(entry.url) > MAX_URL_CHARS:  # no column fits it, and a cut URL is a wrong one
+            continue
         rows.setdefault(
             key,
             {
@@ -148,9 +205,9 @@ def _store(session: Session, topic: Topic, source: Source, entries: list[FeedEnt
                 "url": entry.url,
                 "title": entry.title,
                 "outlet": entry.outlet,
-                "published_at": entry.published_at,
+                "published_at": not_after(entry.published_at or undated_at, now),
                 "summary": entry.summary,
-                "fetched_at": datetime.now(UTC),
+                "fetched_at": now,
             },
         )
     return insert_ignoring_conflicts(

@@ -1,0 +1,39 @@
+"""The NEWSLETTER_FETCH_* settings reach the fetch policy; bad values are refused."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from newsletter.config import ConfigError, Settings
+from newsletter.pipeline import fetch_policy
+
+
+def test_fetch_settings_from_the_environment(tmp_path: Path) -> None:
+    settings = Settings.from_env(
+        {
+            "NEWSLETTER_INSTANCE_DIR": str(tmp_path),
+            "NEWSLETTER_FETCH_TIMEOUT": "2.5",
+            "NEWSLETTER_FETCH_RETRIES": "0",
+            "NEWSLETTER_FETCH_PER_HOST": "1",
+            "NEWSLETTER_FETCH_MAX_BYTES": "2048",
+        }
+    )
+    policy = fetch_policy(settings)
+    assert (policy.timeout, policy.retries, policy.per_host, policy.max_bytes) == (2.5, 0, 1, 2048)
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        ("FETCH_TIMEOUT", "0", "NEWSLETTER_FETCH_TIMEOUT must be > 0"),
+        ("FETCH_RETRIES", "-1", "NEWSLETTER_FETCH_RETRIES >= 0"),
+        ("FETCH_PER_HOST", "0", "NEWSLETTER_FETCH_PER_HOST >= 1"),
+        ("FETCH_MAX_BYTES", "10", "NEWSLETTER_FETCH_MAX_BYTES must be at least 1024"),
+        ("FETCH_TIMEOUT", "soon", "NEWSLETTER_FETCH_TIMEOUT must be a float"),
+    ],
+)
+def test_bad_fetch_settings(tmp_path: Path, name: str, value: str, message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        Settings.from_env({"NEWSLETTER_INSTANCE_DIR": str(tmp_path), f"NEWSLETTER_{name}": value})
