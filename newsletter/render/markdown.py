@@ -3,8 +3,8 @@
 The Jekyll export wraps it in front matter; the web archive turns it into HTML with
 ``markdown_to_html``, so both show the same text under the same headings. The
 layout follows the example digest: ``##`` section headings (emoji included) in the
-digest's language, ``1)`` numbered highlights, dash lists, the source list as links and
-an italic footer counting the sources.
+digest's language, ``1)`` numbered highlights (title in bold, then a line break), dash
+lists, the source list as links and an italic footer counting the sources.
 
 Text from the writer is data: whitespace is collapsed, ``<`` and ``>`` are escaped (no
 raw HTML reaches a Markdown processor) and a line cannot start a heading or a list.
@@ -23,6 +23,7 @@ from newsletter.i18n import labels
 
 _BLOCK_START = re.compile(r"^(#|>|[-+*] |\d+[.)] ?)")
 _LINK_TEXT = re.compile(r"([\[\]\\])")
+BREAK = "  "  # two trailing spaces: a hard line break in CommonMark and in kramdown (Jekyll)
 _URL_UNSAFE = {" ": "%20", "(": "%28", ")": "%29", "<": "%3C", ">": "%3E"}
 
 
@@ -50,11 +51,11 @@ def render_digest_markdown(content: DigestContent) -> str:
 
     out.append(f"## {w['highlights']}")
     for number, highlight in enumerate(content.highlights, 1):
-        out += [f"{number}) {inline(highlight.title)}", inline(highlight.body), ""]
+        out += [f"{number}) **{inline(highlight.title)}**{BREAK}", inline(highlight.body), ""]
 
     out.append(f"## {w['analysis']}")
     for key in ("industry", "competition", "market"):
-        out += [f"- {w[key]}", inline(getattr(content.analysis, key)), ""]
+        out += [f"- **{w[key]}**{BREAK}", inline(getattr(content.analysis, key)), ""]
 
     out.append(f"## {w['key_points']}")
     out += [f"- {inline(point.text)}" for point in content.key_points]
