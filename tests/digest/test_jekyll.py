@@ -149,7 +149,7 @@ def test_front_matter_is_yaml_with_the_example_keys_in_order() -> None:
 def test_writer_text_cannot_inject_html_or_markdown_structure() -> None:
     body = jekyll_post(fixed_digest()).text
     assert "<script>" not in body and "&lt;script&gt;" in body
-    assert "\n# " not in body and "2) \\# 打擊未授權第三方使用" in body
+    assert "\n# " not in body and "2) **\\# 打擊未授權第三方使用" in body
     assert "- \\- 第三方工具受限。" in body
     assert "(https://www.nbcnews.com/tech/anthropic-health-care_%28rcna252872%29)" in body
     assert "[Anthropic joins OpenAI's push \\[into\\] health care]" in body
