@@ -39,6 +39,18 @@ class Settings:
     from_name: str = "AI Daily Digest"
     postal_address: str = "AI Daily Digest, 1 Example Street, Taipei"
     languages: tuple[str, ...] = ("en", "zh-TW")
+    queue_name: str = "newsletter"
+    send_batch_size: int = 200
+    lease_seconds: int = 300
+    max_attempts: int = 5
+    retry_base_seconds: float = 60.0
+    rate_limit: float = 0.0
+    smtp_pool_size: int = 4
+    smtp_timeout: float = 30.0
+    sweep_interval: int = 60
+    journal_dir: Path | None = None
+    dkim_selector: str = ""
+    dkim_private_key: Path | None = None
 
     def __post_init__(self) -> None:
         if not self.database_url:
@@ -46,6 +58,8 @@ class Settings:
             object.__setattr__(self, "database_url", url)
         if self.outbox_dir is None:
             object.__setattr__(self, "outbox_dir", self.instance_dir / "outbox")
+        if self.journal_dir is None:
+            object.__setattr__(self, "journal_dir", self.instance_dir / "journal")
         self.validate()
 
     @property
@@ -71,6 +85,18 @@ class Settings:
             raise ConfigError("NEWSLETTER_SMTP_SECURITY must be 'none', 'starttls' or 'ssl'")
         if not self.languages:
             raise ConfigError("NEWSLETTER_LANGUAGES must list at least one language")
+        for name in ("send_batch_size", "lease_seconds", "max_attempts", "smtp_pool_size"):
+            if getattr(self, name) < 1:
+                raise ConfigError(f"NEWSLETTER_{name.upper()} must be at least 1")
+        if self.rate_limit < 0 or self.retry_base_seconds < 0 or self.smtp_timeout <= 0:
+            raise ConfigError(
+                "NEWSLETTER_RATE_LIMIT and NEWSLETTER_RETRY_BASE_SECONDS must not be negative, "
+                "NEWSLETTER_SMTP_TIMEOUT must be positive"
+            )
+        if bool(self.dkim_selector) != (self.dkim_private_key is not None):
+            raise ConfigError(
+                "NEWSLETTER_DKIM_SELECTOR and NEWSLETTER_DKIM_PRIVATE_KEY are set together"
+            )
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: object) -> Settings:
@@ -108,6 +134,18 @@ _FIELDS: dict[str, type] = {
     "from_name": str,
     "postal_address": str,
     "languages": tuple,
+    "queue_name": str,
+    "send_batch_size": int,
+    "lease_seconds": int,
+    "max_attempts": int,
+    "retry_base_seconds": float,
+    "rate_limit": float,
+    "smtp_pool_size": int,
+    "smtp_timeout": float,
+    "sweep_interval": int,
+    "journal_dir": Path,
+    "dkim_selector": str,
+    "dkim_private_key": Path,
 }
 
 

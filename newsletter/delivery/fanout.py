@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from sqlalchemy import ColumnElement, and_, exists, false, or_, select
 from sqlalchemy.orm import Session
 
@@ -41,8 +43,15 @@ def eligible(topic: Topic, language: str) -> ColumnElement[bool]:
     )
 
 
-def fan_out(session: Session, digest: Digest) -> int:
-    """Create the pending deliveries of ``digest``; the number of new rows."""
+def fan_out(
+    session: Session, digest: Digest, on_batch: Callable[[list[int]], None] | None = None
+) -> int:
+    """Create the pending deliveries of ``digest``; the number of new rows.
+
+    Subscribers are read ``BATCH_SIZE`` at a time, so memory stays flat however many
+    there are. ``on_batch`` gets the ids of each batch's new rows after the session
+    has committed them.
+    """
     created = 0
     last_id = 0
     while True:
@@ -60,7 +69,10 @@ def fan_out(session: Session, digest: Digest) -> int:
             {"digest_id": digest.id, "subscriber_id": i, "state": DeliveryState.PENDING.value}
             for i in ids
         ]
-        created += len(
-            insert_ignoring_conflicts(session, Delivery, rows, ["digest_id", "subscriber_id"])
-        )
+        new = insert_ignoring_conflicts(session, Delivery, rows, ["digest_id", "subscriber_id"])
+        created += len(new)
         last_id = ids[-1]
+        if on_batch is not None:
+            session.commit()
+            if new:
+                on_batch(sorted(new))

@@ -1,0 +1,129 @@
+"""The sweeper: the database is the truth, so it can always rebuild the queue.
+
+It records what dead processes' journals say was accepted, hands back deliveries whose
+lease ran out (a worker died or hung), and returns the ranges of due pending
+deliveries that need a send job: those handed back, those whose retry time has come,
+and those no job picked up within a lease (Redis lost its queue).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from sqlalchemy import String, cast, literal, select, update
+
+from newsletter.config import Settings
+from newsletter.db import Database
+from newsletter.delivery.journal import replay
+from newsletter.models import Delivery, DeliveryState, utcnow
+
+
+@dataclass(frozen=True)
+class SendRange:
+    digest_id: int
+    first_id: int
+    last_id: int
+
+
+@dataclass
+class SweepReport:
+    replayed: int = 0
+    released: int = 0
+    expired: int = 0
+    ranges: list[SendRange] = field(default_factory=list)
+
+
+def mark_sent(db: Database, domain: str, ids: list[int]) -> None:
+    """Record deliveries a journal says the relay accepted, unless already recorded."""
+    message_id = (
+        literal("<digest-")
+        + cast(Delivery.digest_id, String)
+        + literal("-")
+        + cast(Delivery.subscriber_id, String)
+        + literal(f"@{domain}>")
+    )
+    with db.session() as session:
+        for start in range(0, len(ids), 1000):
+            session.execute(
+                update(Delivery)
+                .where(
+                    Delivery.id.in_(ids[start : start + 1000]),
+                    Delivery.state.in_([DeliveryState.SENDING, DeliveryState.PENDING]),
+                )
+                .values(
+                    state=DeliveryState.SENT,
+                    message_id=message_id,
+                    sent_at=utcnow(),
+                    lease_expires_at=None,
+                    next_attempt_at=None,
+                    last_error=None,
+                )
+            )
+
+
+def release_expired(db: Database, settings: Settings) -> tuple[int, int]:
+    """Sending rows past their lease go back to pending, or fail after too many attempts."""
+    now = utcnow()
+    expired = (Delivery.state == DeliveryState.SENDING) & (Delivery.lease_expires_at < now)
+    with db.session() as session:
+        failed = session.execute(
+            update(Delivery)
+            .where(expired, Delivery.attempts >= settings.max_attempts)
+            .values(
+                state=DeliveryState.FAILED,
+                lease_expires_at=None,
+                last_error="lease expired on the last attempt",
+            )
+        ).rowcount  # type: ignore[attr-defined]
+        released = session.execute(
+            update(Delivery)
+            .where(expired)
+            .values(state=DeliveryState.PENDING, lease_expires_at=None, last_error="lease expired")
+        ).rowcount  # type: ignore[attr-defined]
+    return released, failed
+
+
+def due_ranges(db: Database, settings: Settings) -> list[SendRange]:
+    """Id ranges (a send batch each) of pending rows that no live job is expected to take."""
+    now = utcnow()
+    orphaned_before = now - timedelta(seconds=settings.lease_seconds)
+    ranges: list[SendRange] = []
+    with db.session() as session:
+        rows = session.execute(
+            select(Delivery.digest_id, Delivery.id)
+            .where(
+                Delivery.state == DeliveryState.PENDING,
+                Delivery.next_attempt_at.is_(None) | (Delivery.next_attempt_at <= now),
+                Delivery.next_attempt_at.is_not(None)
+                | Delivery.last_error.is_not(None)
+                | (Delivery.created_at < orphaned_before),
+            )
+            .order_by(Delivery.digest_id, Delivery.id)
+        )
+        current: list[int] = []
+        current_digest = None
+        for digest_id, delivery_id in rows:
+            if digest_id != current_digest or len(current) == settings.send_batch_size:
+                if current:
+                    ranges.append(SendRange(current_digest, current[0], current[-1]))  # type: ignore[arg-type]
+                current, current_digest = [], digest_id
+            current.append(delivery_id)
+        if current:
+            ranges.append(SendRange(current_digest, current[0], current[-1]))  # type: ignore[arg-type]
+    return ranges
+
+
+def sweep(db: Database, settings: Settings, domain: str) -> SweepReport:
+    """Replay dead journals, release expired leases, list what needs a send job."""
+    report = SweepReport()
+    assert settings.journal_dir is not None
+
+    def record(ids: list[int]) -> None:
+        mark_sent(db, domain, ids)
+        report.replayed += len(ids)
+
+    replay(settings.journal_dir, record)
+    report.released, report.expired = release_expired(db, settings)
+    report.ranges = due_ranges(db, settings)
+    return report
