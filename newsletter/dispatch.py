@@ -12,21 +12,23 @@ from functools import lru_cache
 from typing import Any, Protocol
 
 from redis import Redis
-from rq import Queue
+from rq import Queue, Retry
 from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
 
 from newsletter.config import Settings
 
 JobFunction = Callable[..., Any]
-_ACTIVE = {JobStatus.QUEUED, JobStatus.STARTED, JobStatus.DEFERRED, JobStatus.SCHEDULED}
+# A started job may belong to a worker that was killed: only a waiting one counts.
+_WAITING = {JobStatus.QUEUED, JobStatus.DEFERRED, JobStatus.SCHEDULED}
 RESULT_TTL = 3600
 FAILURE_TTL = 7 * 24 * 3600
+RETRIES = 3  # also what rq does with a job whose worker died (an abandoned job)
 
 
 class Dispatcher(Protocol):
     def enqueue(self, func: JobFunction, *args: Any, job_id: str | None = None) -> None:
-        """Run ``func(*args)`` soon; with ``job_id``, not while a job of that id is waiting."""
+        """Run ``func(*args)`` soon; with ``job_id``, not while a job of that id waits to run."""
 
 
 class InlineDispatcher:
@@ -56,7 +58,7 @@ class RqDispatcher:
         self.queue = Queue(queue_name, connection=redis)
 
     def enqueue(self, func: JobFunction, *args: Any, job_id: str | None = None) -> None:
-        if job_id is not None and self._active(job_id):
+        if job_id is not None and self._waiting(job_id):
             return
         self.queue.enqueue(
             func,
@@ -64,11 +66,12 @@ class RqDispatcher:
             job_id=job_id,
             result_ttl=RESULT_TTL,
             failure_ttl=FAILURE_TTL,
+            retry=Retry(max=RETRIES),
         )
 
-    def _active(self, job_id: str) -> bool:
+    def _waiting(self, job_id: str) -> bool:
         try:
-            return Job.fetch(job_id, connection=self.redis).get_status() in _ACTIVE
+            return Job.fetch(job_id, connection=self.redis).get_status() in _WAITING
         except NoSuchJobError:
             return False
 

@@ -20,6 +20,7 @@ from newsletter.catalog import topic_by_slug
 from newsletter.config import Settings
 from newsletter.db import Database
 from newsletter.delivery.fanout import fan_out as fan_out_digest
+from newsletter.delivery.fanout import request_fan_out
 from newsletter.delivery.ratelimit import make_rate_limiter
 from newsletter.delivery.send import send_range, sender_domain
 from newsletter.delivery.sweeper import SweepReport
@@ -65,6 +66,8 @@ def build(slug: str, day: str) -> list[int]:
     except NothingToWrite:
         return []  # no news today: nothing to send, and not an error to retry
     ready = [o.digest.id for o in outcomes if o.digest.status == DigestStatus.READY]
+    with app.db.session() as session:
+        request_fan_out(session, ready)
     for digest_id in ready:
         dispatcher_for(app.settings).enqueue(fan_out, digest_id, job_id=f"fan-out-{digest_id}")
     return ready
@@ -115,7 +118,9 @@ def sweep() -> SweepReport:
     app = current()
     report = sweep_deliveries(app.db, app.settings, sender_domain(app.settings))
     dispatcher = dispatcher_for(app.settings)
+    for digest_id in report.fan_outs:
+        dispatcher.enqueue(fan_out, digest_id, job_id=f"fan-out-{digest_id}")
     for r in report.ranges:
-        job_id = send_job_id(r.digest_id, r.first_id, r.last_id)
+        job_id = f"re{send_job_id(r.digest_id, r.first_id, r.last_id)}"
         dispatcher.enqueue(send, r.digest_id, r.first_id, r.last_id, job_id=job_id)
     return report

@@ -166,6 +166,8 @@ class Digest(Timestamped, Base):
     input_tokens: Mapped[int] = mapped_column(Integer, default=0)
     output_tokens: Mapped[int] = mapped_column(Integer, default=0)
     error: Mapped[str | None] = mapped_column(Text)
+    fan_out_requested_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    fanned_out_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     topic: Mapped[Topic] = relationship()
 

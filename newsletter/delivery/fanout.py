@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from sqlalchemy import ColumnElement, and_, exists, false, or_, select
+from sqlalchemy import ColumnElement, and_, exists, false, or_, select, update
 from sqlalchemy.orm import Session
 
 from newsletter.db import insert_ignoring_conflicts
@@ -17,6 +17,7 @@ from newsletter.models import (
     Subscription,
     Suppression,
     Topic,
+    utcnow,
 )
 
 BATCH_SIZE = 1000
@@ -50,7 +51,8 @@ def fan_out(
 
     Subscribers are read ``BATCH_SIZE`` at a time, so memory stays flat however many
     there are. ``on_batch`` gets the ids of each batch's new rows after the session
-    has committed them.
+    has committed them; the digest is then marked fanned out, so the sweeper knows a
+    fan-out that a crash cut short (see ``request_fan_out``).
     """
     created = 0
     last_id = 0
@@ -64,6 +66,8 @@ def fan_out(
             )
         )
         if not ids:
+            if on_batch is not None:
+                digest.fanned_out_at = utcnow()
             return created
         rows = [
             {"digest_id": digest.id, "subscriber_id": i, "state": DeliveryState.PENDING.value}
@@ -76,3 +80,12 @@ def fan_out(
             session.commit()
             if new:
                 on_batch(sorted(new))
+
+
+def request_fan_out(session: Session, digest_ids: list[int]) -> None:
+    """Note that these digests are to be fanned out: the sweeper redoes it if it never ends."""
+    session.execute(
+        update(Digest)
+        .where(Digest.id.in_(digest_ids), Digest.fan_out_requested_at.is_(None))
+        .values(fan_out_requested_at=utcnow())
+    )

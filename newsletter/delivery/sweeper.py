@@ -1,7 +1,8 @@
 """The sweeper: the database is the truth, so it can always rebuild the queue.
 
 It records what dead processes' journals say was accepted, hands back deliveries whose
-lease ran out (a worker died or hung), and returns the ranges of due pending
+lease ran out (a worker died or hung), lists digests whose fan-out never finished, and
+returns the ranges of due pending
 deliveries that need a send job: those handed back, those whose retry time has come,
 and those no job picked up within a lease (Redis lost its queue).
 """
@@ -16,7 +17,7 @@ from sqlalchemy import String, cast, literal, select, update
 from newsletter.config import Settings
 from newsletter.db import Database
 from newsletter.delivery.journal import replay
-from newsletter.models import Delivery, DeliveryState, utcnow
+from newsletter.models import Delivery, DeliveryState, Digest, utcnow
 
 
 @dataclass(frozen=True)
@@ -31,6 +32,7 @@ class SweepReport:
     replayed: int = 0
     released: int = 0
     expired: int = 0
+    fan_outs: list[int] = field(default_factory=list)
     ranges: list[SendRange] = field(default_factory=list)
 
 
@@ -114,6 +116,19 @@ def due_ranges(db: Database, settings: Settings) -> list[SendRange]:
     return ranges
 
 
+def unfinished_fan_outs(db: Database, settings: Settings) -> list[int]:
+    """Digests whose fan-out was requested a lease ago or more and never finished."""
+    before = utcnow() - timedelta(seconds=settings.lease_seconds)
+    with db.session() as session:
+        return list(
+            session.scalars(
+                select(Digest.id).where(
+                    Digest.fan_out_requested_at < before, Digest.fanned_out_at.is_(None)
+                )
+            )
+        )
+
+
 def sweep(db: Database, settings: Settings, domain: str) -> SweepReport:
     """Replay dead journals, release expired leases, list what needs a send job."""
     report = SweepReport()
@@ -125,5 +140,6 @@ def sweep(db: Database, settings: Settings, domain: str) -> SweepReport:
 
     replay(settings.journal_dir, record)
     report.released, report.expired = release_expired(db, settings)
+    report.fan_outs = unfinished_fan_outs(db, settings)
     report.ranges = due_ranges(db, settings)
     return report
