@@ -19,7 +19,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import String, bindparam, cast, literal, select, update
 from sqlalchemy.orm import Session
 
 from newsletter.config import Settings
@@ -194,6 +194,7 @@ def retry_delay(settings: Settings, attempts: int) -> timedelta:
 class _Outcomes:
     """The results of one batch, written to the database in one transaction."""
 
+    sent: list[int] = field(default_factory=list)
     rows: list[dict[str, Any]] = field(default_factory=list)
     suppressions: list[tuple[str, str]] = field(default_factory=list)
 
@@ -203,7 +204,6 @@ class _Outcomes:
         state: DeliveryState,
         *,
         error: str | None = None,
-        message_id: str | None = None,
         next_attempt_at: datetime | None = None,
     ) -> None:
         self.rows.append(
@@ -211,8 +211,6 @@ class _Outcomes:
                 "b_id": delivery_id,
                 "b_state": state.value,
                 "b_error": error,
-                "b_message_id": message_id,
-                "b_sent_at": utcnow() if state == DeliveryState.SENT else None,
                 "b_next": next_attempt_at,
             }
         )
@@ -227,15 +225,44 @@ _RECORD = (
     .values(
         state=bindparam("b_state"),
         last_error=bindparam("b_error"),
-        message_id=bindparam("b_message_id"),
-        sent_at=bindparam("b_sent_at"),
         next_attempt_at=bindparam("b_next"),
         lease_expires_at=None,
     )
 )
 
 
-def _record(session: Session, outcomes: _Outcomes) -> None:
+def record_sent(
+    session: Session,
+    domain: str,
+    ids: list[int],
+    states: tuple[DeliveryState, ...] = (DeliveryState.SENDING,),
+) -> None:
+    """Mark deliveries sent in one statement per thousand, Message-ID computed in SQL."""
+    same_as_header = (  # template.message_id, in SQL
+        literal("<digest-")
+        + cast(Delivery.digest_id, String)
+        + literal("-")
+        + cast(Delivery.subscriber_id, String)
+        + literal(f"@{domain}>")
+    )
+    now = utcnow()
+    for start in range(0, len(ids), 1000):
+        session.execute(
+            update(Delivery)
+            .where(Delivery.id.in_(ids[start : start + 1000]), Delivery.state.in_(states))
+            .values(
+                state=DeliveryState.SENT,
+                message_id=same_as_header,
+                sent_at=now,
+                lease_expires_at=None,
+                next_attempt_at=None,
+                last_error=None,
+            )
+        )
+
+
+def _record(session: Session, domain: str, outcomes: _Outcomes) -> None:
+    record_sent(session, domain, outcomes.sent)
     if outcomes.rows:
         session.connection().execute(_RECORD, outcomes.rows)
     suppress(session, outcomes.suppressions)
@@ -307,10 +334,10 @@ def send_batch(
             _failed(settings, outcomes, report, delivery_id, attempts, address, error)
             continue
         journal.accepted(delivery_id)
-        outcomes.add(delivery_id, DeliveryState.SENT, message_id=mid)
+        outcomes.sent.append(delivery_id)
         report.sent += 1
     with db.session() as session:
-        _record(session, outcomes)
+        _record(session, mailing.template.domain, outcomes)
     journal.clear()
     return report
 

@@ -12,11 +12,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from sqlalchemy import String, cast, literal, select, update
+from sqlalchemy import select, update
 
 from newsletter.config import Settings
 from newsletter.db import Database
 from newsletter.delivery.journal import replay
+from newsletter.delivery.send import record_sent
 from newsletter.models import Delivery, DeliveryState, Digest, utcnow
 
 
@@ -38,30 +39,8 @@ class SweepReport:
 
 def mark_sent(db: Database, domain: str, ids: list[int]) -> None:
     """Record deliveries a journal says the relay accepted, unless already recorded."""
-    message_id = (
-        literal("<digest-")
-        + cast(Delivery.digest_id, String)
-        + literal("-")
-        + cast(Delivery.subscriber_id, String)
-        + literal(f"@{domain}>")
-    )
     with db.session() as session:
-        for start in range(0, len(ids), 1000):
-            session.execute(
-                update(Delivery)
-                .where(
-                    Delivery.id.in_(ids[start : start + 1000]),
-                    Delivery.state.in_([DeliveryState.SENDING, DeliveryState.PENDING]),
-                )
-                .values(
-                    state=DeliveryState.SENT,
-                    message_id=message_id,
-                    sent_at=utcnow(),
-                    lease_expires_at=None,
-                    next_attempt_at=None,
-                    last_error=None,
-                )
-            )
+        record_sent(session, domain, ids, (DeliveryState.SENDING, DeliveryState.PENDING))
 
 
 def release_expired(db: Database, settings: Settings) -> tuple[int, int]:
