@@ -235,7 +235,8 @@ def run_send(slug: str, day: date) -> None:
         report = result.report
         console.print(
             f"  {result.language}: {report.sent} sent, {report.failed} failed, "
-            f"{report.skipped} skipped ({result.queued} newly queued)"
+            f"{report.skipped} skipped, {report.deferred} to retry "
+            f"({result.queued} newly queued)"
         )
         for error in report.errors[:5]:
             console.print(f"    [red]{error}[/]")
