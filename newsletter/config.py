@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 DEV_SECRET_KEY = "dev-only-insecure-secret-key"
-TRANSPORTS = ("outbox", "smtp")
+TRANSPORTS = ("outbox", "smtp", "postmark")
 
 
 class ConfigError(ValueError):
@@ -51,6 +51,10 @@ class Settings:
     journal_dir: Path | None = None
     dkim_selector: str = ""
     dkim_private_key: Path | None = None
+    postmark_token: str = ""
+    postmark_url: str = "https://api.postmarkapp.com"
+    postmark_stream: str = "broadcast"
+    webhook_secret: str = ""
 
     def __post_init__(self) -> None:
         if not self.database_url:
@@ -93,6 +97,8 @@ class Settings:
                 "NEWSLETTER_RATE_LIMIT and NEWSLETTER_RETRY_BASE_SECONDS must not be negative, "
                 "NEWSLETTER_SMTP_TIMEOUT must be positive"
             )
+        if self.transport == "postmark" and not self.postmark_token:
+            raise ConfigError("NEWSLETTER_POSTMARK_TOKEN is needed for the postmark transport")
         if bool(self.dkim_selector) != (self.dkim_private_key is not None):
             raise ConfigError(
                 "NEWSLETTER_DKIM_SELECTOR and NEWSLETTER_DKIM_PRIVATE_KEY are set together"
@@ -146,6 +152,10 @@ _FIELDS: dict[str, type] = {
     "journal_dir": Path,
     "dkim_selector": str,
     "dkim_private_key": Path,
+    "postmark_token": str,
+    "postmark_url": str,
+    "postmark_stream": str,
+    "webhook_secret": str,
 }
 
 

@@ -13,10 +13,12 @@ from typing import Protocol, Self
 
 from newsletter.config import Settings
 from newsletter.delivery.errors import TransportError, classify
+from newsletter.delivery.postmark import PostmarkTransport
 from newsletter.delivery.smtp import SmtpTransport
 
 __all__ = [
     "OutboxTransport",
+    "PostmarkTransport",
     "SmtpTransport",
     "Transport",
     "TransportError",
@@ -53,5 +55,7 @@ class OutboxTransport:
 def make_transport(settings: Settings) -> Transport:
     if settings.transport == "smtp":
         return SmtpTransport(settings)
+    if settings.transport == "postmark":
+        return PostmarkTransport(settings)
     assert settings.outbox_dir is not None
     return OutboxTransport(settings.outbox_dir)
