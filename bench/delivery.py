@@ -40,6 +40,7 @@ from newsletter.catalog import add_source, add_topic  # noqa: E402
 from newsletter.config import Settings  # noqa: E402
 from newsletter.db import Database  # noqa: E402
 from newsletter.delivery.fanout import request_fan_out  # noqa: E402
+from newsletter.delivery.links import LinkMaker  # noqa: E402
 from newsletter.delivery.message import Envelope, build_message  # noqa: E402
 from newsletter.delivery.send import _mailing, recipient_links  # noqa: E402
 from newsletter.demo import SAMPLE_DATE, SAMPLE_FEEDS  # noqa: E402
@@ -139,13 +140,17 @@ def copy_digest(db: Database, digest_id: int, days: int) -> int:
         return copy.id
 
 
-def limit_readers(db: Database, topic_id: int, readers: int) -> None:
-    """Keep the first ``readers`` subscribers subscribed to the topic, drop the rest."""
+def subscribe_first(db: Database, topic_id: int, readers: int) -> None:
+    """Make exactly the first ``readers`` subscribers readers of the topic."""
     with db.session() as session:
-        cutoff = session.scalar(
-            select(Subscriber.id).order_by(Subscriber.id).offset(readers - 1).limit(1)
+        session.execute(Subscription.__table__.delete().where(Subscription.topic_id == topic_id))
+        session.execute(
+            text(
+                "INSERT INTO subscriptions (subscriber_id, topic_id, created_at) "
+                "SELECT id, :topic, now() FROM subscribers ORDER BY id LIMIT :readers"
+            ),
+            {"topic": topic_id, "readers": readers},
         )
-        session.execute(Subscription.__table__.delete().where(Subscription.subscriber_id > cutoff))
 
 
 def raw_loop(port: int, message: bytes, count: int) -> float:
@@ -161,14 +166,14 @@ def raw_loop(port: int, message: bytes, count: int) -> float:
 def personalisation_cost(db: Database, settings: Settings, digest_id: int) -> tuple[float, float]:
     """Microseconds per message: the byte template (with links) vs a fresh EmailMessage."""
     mailing = _mailing(db, settings, digest_id)
-    tokens = Tokens(settings.secret_key)
+    link_maker, tokens = LinkMaker(settings), Tokens(settings.secret_key)
     count = 2000
     start = time.perf_counter()
     for n in range(count):
         mailing.template.render(
             f"reader{n:06d}@example.com",
             f"<digest-{digest_id}-{n}@news.example.org>",
-            recipient_links(settings, tokens, n),
+            link_maker.links(n),
         )
     fast = (time.perf_counter() - start) / count * 1e6
     with db.session() as session:
@@ -215,18 +220,21 @@ def pipeline_run(
         request_fan_out(session, [digest_id])
     start = time.perf_counter()
     RqDispatcher(redis, QUEUE).enqueue(jobs.fan_out, digest_id)
-    sent_query = (
+    unsent = (  # cheap to poll: the (digest_id, subscriber_id) index narrows it to one digest
         select(func.count())
         .select_from(Delivery)
-        .where(Delivery.digest_id == digest_id, Delivery.state == DeliveryState.SENT)
+        .where(Delivery.digest_id == digest_id, Delivery.state != DeliveryState.SENT)
     )
     while True:
+        time.sleep(0.25)
         with db.session() as session:
-            if session.scalar(sent_query) >= readers:
+            created = session.scalar(
+                select(func.count()).select_from(Delivery).where(Delivery.digest_id == digest_id)
+            )
+            if created == readers and session.scalar(unsent) == 0:
                 break
         if time.perf_counter() - start > 600:
             raise SystemExit("pipeline run timed out")
-        time.sleep(0.05)
     elapsed = time.perf_counter() - start
     peak = max(peak_rss_mb(p.pid) for p in processes)
     for process in processes:
@@ -284,7 +292,7 @@ def main() -> None:
         sample = mailing.template.render(
             "reader000000@example.com",
             "<m@news.example.org>",
-            recipient_links(settings, Tokens(settings.secret_key), 1),
+            LinkMaker(settings).links(1),
         )
         print(f"message size: {len(sample) / 1024:.1f} KB (text + HTML, quoted-printable)")
         raw = raw_loop(port, sample, args.raw)
@@ -297,7 +305,7 @@ def main() -> None:
         if args.large:
             plan.append((args.large, 2))
         for day, (readers, workers) in enumerate(plan, start=1):
-            limit_readers(db, topic_id, readers)
+            subscribe_first(db, topic_id, readers)
             target = copy_digest(db, digest_id, day)
             rate, peak = pipeline_run(db, settings, env, target, readers, workers)
             runs.append((readers, workers, rate, peak))

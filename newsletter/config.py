@@ -40,7 +40,7 @@ class Settings:
     postal_address: str = "AI Daily Digest, 1 Example Street, Taipei"
     languages: tuple[str, ...] = ("en", "zh-TW")
     queue_name: str = "newsletter"
-    send_batch_size: int = 200
+    send_batch_size: int = 500
     lease_seconds: int = 300
     max_attempts: int = 5
     retry_base_seconds: float = 60.0

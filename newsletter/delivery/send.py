@@ -27,6 +27,7 @@ from newsletter.db import Database
 from newsletter.delivery.dkim_sign import DkimSigner
 from newsletter.delivery.fanout import eligible
 from newsletter.delivery.journal import AckJournal
+from newsletter.delivery.links import LinkMaker
 from newsletter.delivery.message import RenderedEmail
 from newsletter.delivery.ratelimit import RateLimiter, Unlimited
 from newsletter.delivery.suppression import suppress
@@ -280,7 +281,7 @@ def send_batch(
 ) -> SendReport:
     """Send the claimed deliveries ``ids`` (all ``sending``) and record every outcome."""
     mailing = _mailing(db, settings, digest_id)
-    tokens = Tokens(settings.secret_key)
+    link_maker = LinkMaker(settings)
     limiter = limiter or Unlimited()
     report, outcomes = SendReport(), _Outcomes()
     with db.session() as session:
@@ -313,9 +314,7 @@ def send_batch(
             continue
         mid = message_id(digest_id, subscriber_id, mailing.template.domain)
         try:
-            message = mailing.template.render(
-                address, mid, recipient_links(settings, tokens, subscriber_id)
-            )
+            message = mailing.template.render(address, mid, link_maker.links(subscriber_id))
             if mailing.signer is not None:
                 message = mailing.signer.sign(message)
             limiter.wait()
