@@ -151,6 +151,8 @@ def subscribe_first(db: Database, topic_id: int, readers: int) -> None:
             ),
             {"topic": topic_id, "readers": readers},
         )
+    with db.engine.connect() as connection:  # fresh statistics, as autovacuum would keep
+        connection.execution_options(isolation_level="AUTOCOMMIT").execute(text("ANALYZE"))
 
 
 def raw_loop(port: int, message: bytes, count: int) -> float:

@@ -29,6 +29,10 @@ class AckJournal:
     def accepted(self, delivery_id: int) -> None:
         os.write(self._fd, b"%d\n" % delivery_id)
 
+    def entries(self) -> list[int]:
+        """What is written and not yet cleared: left over if recording a batch failed."""
+        return _ids(self.path.read_bytes())
+
     def clear(self) -> None:
         """Forget the entries: call once they are committed to the database."""
         os.ftruncate(self._fd, 0)
@@ -55,7 +59,7 @@ def replay(folder: Path, mark_sent: Callable[[list[int]], None]) -> int:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
                 continue  # its process is alive and will record its own
-            ids = [int(line) for line in path.read_bytes().split() if line.isdigit()]
+            ids = _ids(path.read_bytes())
             if ids:
                 mark_sent(ids)
             replayed += len(ids)
@@ -63,3 +67,7 @@ def replay(folder: Path, mark_sent: Callable[[list[int]], None]) -> int:
         finally:
             os.close(fd)
     return replayed
+
+
+def _ids(data: bytes) -> list[int]:
+    return [int(line) for line in data.split() if line.isdigit()]

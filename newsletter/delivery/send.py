@@ -48,6 +48,8 @@ from newsletter.tokens import Purpose, Tokens
 
 MAX_RETRY_DELAY = timedelta(hours=6)
 LEASE_MARGIN = 0.8  # stop sending a batch once 80% of its lease has gone
+# States a journaled delivery may still be in: sending, or pending once its lease expired
+RECORDABLE = (DeliveryState.SENDING, DeliveryState.PENDING)
 
 
 @dataclass
@@ -389,6 +391,10 @@ def send_range(
 ) -> SendReport:
     """Claim and send batch after batch of the digest's due deliveries in an id range."""
     journal = process_journal(settings)
+    if leftover := journal.entries():  # an earlier batch sent these, then failed to record
+        with db.session() as session:
+            record_sent(session, sender_domain(settings), leftover, RECORDABLE)
+        journal.clear()
     report = SendReport()
     with transport:
         while True:

@@ -253,3 +253,32 @@ class _AppContext:
 
 def _app_context(settings: Settings, db: Database) -> _AppContext:
     return _AppContext(settings, db)
+
+
+def test_acceptances_a_failed_record_left_in_the_journal_are_recorded_not_resent(
+    db: Database, smtp_settings: Settings, smtp_server: SmtpServer, topic: dict[str, int]
+) -> None:
+    from newsletter.delivery.send import claim, process_journal, send_digest
+    from newsletter.delivery.transport import make_transport
+
+    readers(db, 4)
+    with db.session() as session:
+        fan_out(session, session.get_one(Digest, topic["en"]))
+    ids, _ = claim(db, smtp_settings, topic["en"])
+    # this process sent ids[0], then the transaction recording its batch failed
+    process_journal(smtp_settings).accepted(ids[0])
+    with db.session() as session:
+        session.execute(
+            Delivery.__table__.update()
+            .where(Delivery.id.in_(ids[1:]))
+            .values(state="pending", lease_expires_at=None)
+        )
+
+    report = send_digest(db, smtp_settings, topic["en"], make_transport(smtp_settings))
+
+    assert report.sent == len(ids) - 1
+    assert sum(smtp_server.sink.counts().values()) == len(ids) - 1
+    with db.session() as session:
+        first = session.get_one(Delivery, ids[0])
+    assert first.state == DeliveryState.SENT and first.message_id
+    assert process_journal(smtp_settings).entries() == []
