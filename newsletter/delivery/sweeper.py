@@ -108,9 +108,8 @@ def unfinished_fan_outs(db: Database, settings: Settings) -> list[int]:
         )
 
 
-def sweep(db: Database, settings: Settings, domain: str) -> SweepReport:
-    """Replay dead journals, release expired leases, list what needs a send job."""
-    report = SweepReport()
+def recover(db: Database, settings: Settings, domain: str, report: SweepReport) -> None:
+    """Record what dead processes' journals say was sent, then take back expired leases."""
     assert settings.journal_dir is not None
 
     def record(ids: list[int]) -> None:
@@ -119,6 +118,12 @@ def sweep(db: Database, settings: Settings, domain: str) -> SweepReport:
 
     replay(settings.journal_dir, record)
     report.released, report.expired = release_expired(db, settings)
+
+
+def sweep(db: Database, settings: Settings, domain: str) -> SweepReport:
+    """Recover, then list unfinished fan-outs and what needs a send job."""
+    report = SweepReport()
+    recover(db, settings, domain, report)
     report.fan_outs = unfinished_fan_outs(db, settings)
     report.ranges = due_ranges(db, settings)
     return report
