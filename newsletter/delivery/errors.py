@@ -6,12 +6,19 @@ import re
 
 
 class TransportError(RuntimeError):
-    """Sending failed; ``permanent`` means retrying will not help (an SMTP 5xx)."""
+    """Sending failed; ``permanent`` means retrying will not help (an SMTP 5xx).
 
-    def __init__(self, message: str, *, permanent: bool, suppress: bool = False) -> None:
+    ``suppress``: the recipient does not exist. ``unreachable``: no message can go now
+    (the relay or API is down), so the rest of the batch waits too.
+    """
+
+    def __init__(
+        self, message: str, *, permanent: bool, suppress: bool = False, unreachable: bool = False
+    ) -> None:
         super().__init__(message)
         self.permanent = permanent
         self.suppress = suppress
+        self.unreachable = unreachable
 
 
 _ENHANCED_STATUS = re.compile(rb"^\s*([245])\.(\d{1,3})\.(\d{1,3})")

@@ -101,7 +101,9 @@ class PostmarkTransport:
                 "/email", json=postmark_fields(message, self.settings.postmark_stream)
             )
         except httpx.HTTPError as error:
-            raise TransportError(f"Postmark unreachable: {error}", permanent=False) from error
+            raise TransportError(
+                f"Postmark unreachable: {error}", permanent=False, unreachable=True
+            ) from error
         error = error_for(response)
         if error is not None:
             raise error

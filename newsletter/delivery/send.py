@@ -333,6 +333,11 @@ def send_batch(
             continue
         except TransportError as error:
             _failed(settings, outcomes, report, delivery_id, attempts, address, error)
+            if error.unreachable:  # the rest would only wait for the same timeout each
+                for late_id, *_ in rows[index + 1 :]:
+                    outcomes.add(late_id, DeliveryState.PENDING, error=str(error))
+                    report.deferred += 1
+                break
             continue
         journal.accepted(delivery_id)
         outcomes.sent.append(delivery_id)

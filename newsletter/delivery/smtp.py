@@ -50,7 +50,7 @@ class SmtpPool:
             ) from error
         except (OSError, smtplib.SMTPException) as error:
             raise TransportError(
-                f"cannot connect to SMTP relay: {error}", permanent=False
+                f"cannot connect to SMTP relay: {error}", permanent=False, unreachable=True
             ) from error
         return smtp
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import threading
 import time
 import zlib
 from collections import Counter
@@ -282,3 +284,35 @@ def test_acceptances_a_failed_record_left_in_the_journal_are_recorded_not_resent
         first = session.get_one(Delivery, ids[0])
     assert first.state == DeliveryState.SENT and first.message_id
     assert process_journal(smtp_settings).entries() == []
+
+
+def test_a_relay_that_goes_away_mid_batch_defers_the_rest_of_the_batch(
+    db: Database, smtp_settings: Settings, smtp_server: SmtpServer, topic: dict[str, int]
+) -> None:
+    from newsletter.delivery.send import send_digest
+    from newsletter.delivery.transport import make_transport
+
+    readers(db, 8)
+    with db.session() as session:
+        fan_out(session, session.get_one(Digest, topic["en"]))
+    mails = []
+
+    async def handle_MAIL(server, session, envelope, address, mail_options):
+        mails.append(address)
+        if len(mails) == 2:  # the relay shuts down for good after its first message
+            threading.Thread(target=smtp_server.controller.stop).start()
+            await asyncio.sleep(5)
+        envelope.mail_from = address
+        return "250 OK"
+
+    smtp_server.sink.handle_MAIL = handle_MAIL  # type: ignore[attr-defined]
+    settings = replace(smtp_settings, smtp_pool_size=1)
+    report = send_digest(db, settings, topic["en"], make_transport(settings))
+
+    assert report.sent == 1
+    assert report.deferred == 3
+    assert states(db) == Counter({"sent": 1, "pending": 3})
+    smtp_server.controller = type(smtp_server.controller)(
+        smtp_server.sink, hostname="127.0.0.1", port=smtp_server.port
+    )
+    smtp_server.controller.start()  # for the fixture's teardown
