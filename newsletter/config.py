@@ -35,6 +35,7 @@ class Settings:
     smtp_username: str = ""
     smtp_password: str = ""
     smtp_security: str = "none"
+    smtp_ca_file: Path | None = None
     from_address: str = "digest@localhost"
     from_name: str = "AI Daily Digest"
     postal_address: str = "AI Daily Digest, 1 Example Street, Taipei"
@@ -97,6 +98,8 @@ class Settings:
                 "NEWSLETTER_RATE_LIMIT and NEWSLETTER_RETRY_BASE_SECONDS must not be negative, "
                 "NEWSLETTER_SMTP_TIMEOUT must be positive"
             )
+        if self.smtp_ca_file is not None and not self.smtp_ca_file.is_file():
+            raise ConfigError(f"NEWSLETTER_SMTP_CA_FILE: no such file {self.smtp_ca_file}")
         if self.transport == "postmark" and not self.postmark_token:
             raise ConfigError("NEWSLETTER_POSTMARK_TOKEN is needed for the postmark transport")
         if bool(self.dkim_selector) != (self.dkim_private_key is not None):
@@ -136,6 +139,7 @@ _FIELDS: dict[str, type] = {
     "smtp_username": str,
     "smtp_password": str,
     "smtp_security": str,
+    "smtp_ca_file": Path,
     "from_address": str,
     "from_name": str,
     "postal_address": str,

@@ -33,14 +33,14 @@ class SmtpPool:
         s = self.settings
         try:
             if s.smtp_security == "ssl":
-                context = ssl.create_default_context()
+                context = self._tls_context()
                 smtp: smtplib.SMTP = smtplib.SMTP_SSL(
                     s.smtp_host, s.smtp_port, context=context, timeout=s.smtp_timeout
                 )
             else:
                 smtp = smtplib.SMTP(s.smtp_host, s.smtp_port, timeout=s.smtp_timeout)
                 if s.smtp_security == "starttls":
-                    smtp.starttls(context=ssl.create_default_context())
+                    smtp.starttls(context=self._tls_context())
             smtp.ehlo_or_helo_if_needed()
             if s.smtp_username:
                 smtp.login(s.smtp_username, s.smtp_password)
@@ -53,6 +53,12 @@ class SmtpPool:
                 f"cannot connect to SMTP relay: {error}", permanent=False, unreachable=True
             ) from error
         return smtp
+
+    def _tls_context(self) -> ssl.SSLContext:
+        """Verifies the relay's certificate: against NEWSLETTER_SMTP_CA_FILE if set (a
+        private CA), else the system's trusted CAs."""
+        cafile = self.settings.smtp_ca_file
+        return ssl.create_default_context(cafile=str(cafile) if cafile else None)
 
     def acquire(self) -> smtplib.SMTP:
         self._slots.acquire()
@@ -96,6 +102,8 @@ def pool_for(settings: Settings) -> SmtpPool:
         settings.smtp_host,
         settings.smtp_port,
         settings.smtp_security,
+        settings.smtp_ca_file,
+        settings.smtp_timeout,
         settings.smtp_username,
         settings.smtp_password,
         settings.smtp_pool_size,

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import ssl
+import subprocess
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
-from newsletter.config import Settings
+from newsletter.config import ConfigError, Settings
 from newsletter.delivery.errors import classify
 from newsletter.delivery.smtp import SmtpPool, SmtpTransport
 from newsletter.delivery.transport import TransportError
@@ -86,3 +89,76 @@ def test_an_unreachable_relay_is_a_transient_error(settings: Settings) -> None:
     with pytest.raises(TransportError) as error:
         SmtpPool(down).connect()
     assert not error.value.permanent
+
+
+@pytest.fixture
+def relay_certificate(tmp_path: Path) -> tuple[Path, Path]:
+    """A self-signed certificate for 127.0.0.1 (openssl): the relay's key and our CA file."""
+    key, cert = tmp_path / "relay.key", tmp_path / "relay.pem"
+    subprocess.run(
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "1",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+            "-subj",
+            "/CN=127.0.0.1",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1",
+        ],
+        check=True,
+        capture_output=True,
+    )
+    return key, cert
+
+
+def _server_context(key: Path, cert: Path) -> ssl.SSLContext:
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+    return context
+
+
+@pytest.mark.parametrize("security", ["starttls", "ssl"])
+def test_tls_by_setting_verifies_the_relay(
+    settings: Settings, relay_certificate: tuple[Path, Path], security: str
+) -> None:
+    key, cert = relay_certificate
+    sink, port = SmtpSink(), free_port()
+    tls = {"tls_context": _server_context(key, cert), "require_starttls": True}
+    if security == "ssl":
+        tls = {"ssl_context": _server_context(key, cert)}
+    controller = Controller(sink, hostname="127.0.0.1", port=port, **tls)
+    controller.start()
+    try:
+        relay = replace(
+            settings,
+            transport="smtp",
+            smtp_host="127.0.0.1",
+            smtp_port=port,
+            smtp_security=security,
+            smtp_timeout=5.0,
+        )
+        trusted = replace(relay, smtp_ca_file=cert)
+        with SmtpTransport(trusted, SmtpPool(trusted)) as transport:
+            transport.send(
+                b"Subject: hi\r\n\r\nbody\r\n", "digest@news.example.org", "a@example.com", "x"
+            )
+        assert sink.counts() == {"a@example.com": 1}
+
+        with pytest.raises(TransportError, match="CERTIFICATE_VERIFY_FAILED"):
+            SmtpPool(relay).connect()  # an untrusted certificate is refused
+    finally:
+        controller.stop()
+
+
+def test_a_missing_ca_file_is_a_config_error(settings: Settings, tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="NEWSLETTER_SMTP_CA_FILE"):
+        replace(settings, smtp_ca_file=tmp_path / "nope.pem")
