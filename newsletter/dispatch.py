@@ -53,9 +53,10 @@ class InlineDispatcher:
 
 
 class RqDispatcher:
-    def __init__(self, redis: Redis, queue_name: str) -> None:
+    def __init__(self, redis: Redis, queue_name: str, job_timeout: int = 600) -> None:
         self.redis = redis
         self.queue = Queue(queue_name, connection=redis)
+        self.job_timeout = job_timeout
 
     def enqueue(self, func: JobFunction, *args: Any, job_id: str | None = None) -> None:
         if job_id is not None and self._waiting(job_id):
@@ -67,6 +68,7 @@ class RqDispatcher:
             result_ttl=RESULT_TTL,
             failure_ttl=FAILURE_TTL,
             retry=Retry(max=RETRIES),
+            job_timeout=self.job_timeout,
         )
 
     def _waiting(self, job_id: str) -> bool:
@@ -85,4 +87,6 @@ def redis_connection(url: str) -> Redis:
 def dispatcher_for(settings: Settings) -> Dispatcher:
     if settings.inline_jobs:
         return InlineDispatcher()
-    return RqDispatcher(redis_connection(settings.redis_url), settings.queue_name)
+    # a send job stops at 80% of its lease; fetching and writing may take minutes
+    job_timeout = max(600, 2 * settings.lease_seconds)
+    return RqDispatcher(redis_connection(settings.redis_url), settings.queue_name, job_timeout)
