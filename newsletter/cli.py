@@ -326,6 +326,7 @@ def _redis_settings() -> Any:
 @reports_errors
 def worker_command(burst: bool) -> None:
     settings = _redis_settings()
+    jobs.recover()  # journals left on this host by killed workers, before any new send
     worker = SimpleWorker([settings.queue_name], connection=redis_connection(settings.redis_url))
     try:
         worker.work(burst=burst, with_scheduler=False)

@@ -24,6 +24,7 @@ from newsletter.delivery.fanout import request_fan_out
 from newsletter.delivery.ratelimit import make_rate_limiter
 from newsletter.delivery.send import send_range, sender_domain
 from newsletter.delivery.sweeper import SweepReport
+from newsletter.delivery.sweeper import recover as recover_deliveries
 from newsletter.delivery.sweeper import sweep as sweep_deliveries
 from newsletter.delivery.transport import make_transport
 from newsletter.digest.build import NothingToWrite
@@ -111,6 +112,14 @@ def send(digest_id: int, first_id: int, last_id: int) -> int:
         limiter=limiter,
     )
     return report.sent
+
+
+def recover() -> SweepReport:
+    """Record this host's dead journals and take back expired leases (no enqueueing)."""
+    app = current()
+    report = SweepReport()
+    recover_deliveries(app.db, app.settings, sender_domain(app.settings), report)
+    return report
 
 
 def sweep() -> SweepReport:

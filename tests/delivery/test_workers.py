@@ -216,3 +216,46 @@ def test_redis_flushed_mid_send_the_sweeper_finishes_without_duplicates(
     counts, _ = copies_by_reader(smtp_server)
     assert len(counts) == readers
     assert set(counts.values()) == {1}
+
+
+DIE_AFTER_ACK = """
+import os, signal, sys
+from pathlib import Path
+from newsletter.delivery.journal import AckJournal
+AckJournal(Path(sys.argv[1])).accepted(int(sys.argv[2]))
+os.kill(os.getpid(), signal.SIGKILL)
+"""
+
+
+def test_a_starting_worker_first_records_what_a_killed_one_sent(
+    db: Database, rq_settings: Settings, smtp_server: SmtpServer, redis: Redis
+) -> None:
+    from newsletter.delivery.fanout import fan_out
+    from newsletter.delivery.send import claim
+    from newsletter.models import Digest
+
+    digest_id = fan_out_one_digest(db, rq_settings, 3)
+    with db.session() as session:
+        fan_out(session, session.get_one(Digest, digest_id))
+    ids, _ = claim(db, rq_settings, digest_id)
+    assert rq_settings.journal_dir is not None
+    killed = subprocess.run(
+        [sys.executable, "-c", DIE_AFTER_ACK, str(rq_settings.journal_dir), str(ids[0])],
+        check=False,
+    )
+    assert killed.returncode == -signal.SIGKILL
+
+    started = subprocess.run(
+        [NEWSLETTER, "worker", "--burst"],
+        env=environment(rq_settings),
+        capture_output=True,
+        timeout=60,
+        check=False,
+    )
+    assert started.returncode == 0, started.stdout.decode()[-2000:]
+    assert count_states(db) == Counter({"sent": 1, "sending": 2})
+    with db.session() as session:
+        recorded = session.get_one(Delivery, ids[0])
+    assert recorded.message_id == f"<digest-{digest_id}-{recorded.subscriber_id}@news.example.org>"
+    assert smtp_server.sink.counts() == Counter()  # recorded, not sent again
+    assert list(rq_settings.journal_dir.glob("*.acks")) == []
