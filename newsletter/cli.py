@@ -24,7 +24,7 @@ from newsletter import jobs, migrate, pipeline
 from newsletter.app import create_app, services
 from newsletter.catalog import InputError, add_source, add_subscriber, add_topic, topic_by_slug
 from newsletter.config import ConfigError
-from newsletter.delivery.send import render_email
+from newsletter.delivery.send import close_journals, render_email
 from newsletter.delivery.smtp import close_pools
 from newsletter.delivery.suppression import list_suppressions, parse_import, suppress, unsuppress
 from newsletter.demo import SAMPLE_DATE, seed_demo
@@ -332,6 +332,7 @@ def worker_command(burst: bool) -> None:
         worker.work(burst=burst, with_scheduler=False)
     finally:
         close_pools()
+        close_journals()
 
 
 @click.command("cron", help="Enqueue each topic's daily run at its send time, and the sweeper.")

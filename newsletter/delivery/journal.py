@@ -38,10 +38,13 @@ class AckJournal:
         os.ftruncate(self._fd, 0)
 
     def close(self) -> None:
+        """Release the journal; one with unrecorded entries stays for ``replay``."""
         if self._fd >= 0:
+            unrecorded = bool(self.entries())
             os.close(self._fd)
             self._fd = -1
-            self.path.unlink(missing_ok=True)
+            if not unrecorded:
+                self.path.unlink(missing_ok=True)
 
 
 def replay(folder: Path, mark_sent: Callable[[list[int]], None]) -> int:

@@ -383,6 +383,12 @@ def process_journal(settings: Settings) -> AckJournal:
     return _journals[folder]
 
 
+def close_journals() -> None:
+    """On a clean exit: every entry is recorded, so the journals can go."""
+    while _journals:
+        _journals.popitem()[1].close()
+
+
 def send_range(
     db: Database,
     settings: Settings,

@@ -56,3 +56,12 @@ def test_a_failing_recorder_keeps_the_journal_for_the_next_sweep(tmp_path: Path)
         replay(tmp_path, broken)
     seen: list[list[int]] = []
     assert replay(tmp_path, seen.append) == 3
+
+
+def test_closing_keeps_unrecorded_entries_for_replay(tmp_path: Path) -> None:
+    journal = AckJournal(tmp_path)
+    journal.accepted(8)
+    journal.close()
+    seen: list[list[int]] = []
+    assert replay(tmp_path, seen.append) == 1
+    assert seen == [[8]]
