@@ -344,6 +344,29 @@ def cron_command() -> None:
     scheduler.start()
 
 
+@click.command("run", help="The daily chain for TOPIC: fetch, build, fan-out, send.")
+@click.argument("topic")
+@click.option("--date", "day", help="YYYY-MM-DD (default: today in the topic's time zone)")
+@reports_errors
+def run_command(topic: str, day: str | None) -> None:
+    app = services()
+    with app.db.session() as session:
+        topic_by_slug(session, topic)
+    jobs.run_topic(topic, parse_day(day).isoformat() if day else None)
+    if app.settings.inline_jobs:
+        with app.db.session() as session:
+            sent = session.scalar(
+                select(func.count())
+                .select_from(Delivery)
+                .join(Digest, Digest.id == Delivery.digest_id)
+                .join(Topic, Topic.id == Digest.topic_id)
+                .where(Topic.slug == topic, Delivery.state == DeliveryState.SENT)
+            )
+        console.print(f"Ran {topic} inline: {sent} email(s) sent in all.")
+    else:
+        console.print(f"Enqueued the {topic} run on queue {app.settings.queue_name!r}.")
+
+
 @click.command("sweep", help="Recover deliveries left by crashed workers or a lost queue.")
 @reports_errors
 def sweep_command() -> None:
@@ -405,6 +428,7 @@ COMMANDS = (
     demo_command,
     worker_command,
     cron_command,
+    run_command,
     sweep_command,
     suppressions_group,
 )

@@ -2,9 +2,12 @@
 
 It records what dead processes' journals say was accepted, hands back deliveries whose
 lease ran out (a worker died or hung), lists digests whose fan-out never finished, and
-returns the ranges of due pending
-deliveries that need a send job: those handed back, those whose retry time has come,
-and those no job picked up within a lease (Redis lost its queue).
+returns the ranges of due pending deliveries that need a send job: those handed back,
+those whose retry time has come, and those no job picked up within a lease (Redis lost
+its queue).
+
+Journals live on the host of their worker, so each host's workers replay them (on
+start, and in every sweep they run); a sweep on another host sees only expired leases.
 """
 
 from __future__ import annotations

@@ -8,6 +8,7 @@ from flask import Flask
 from sqlalchemy import select
 
 from newsletter.app import services
+from newsletter.config import Settings
 from newsletter.models import Suppression, email_hash
 
 
@@ -71,3 +72,25 @@ def test_sweep_reports_what_it_did(app: Flask) -> None:
     result = app.test_cli_runner().invoke(args=["sweep"])
     assert result.exit_code == 0, result.output
     assert "0 recorded from journals, 0 released" in result.output
+
+
+def test_run_chains_the_daily_jobs_inline_without_redis(app: Flask, settings: Settings) -> None:
+    from newsletter.demo import SAMPLE_DATE, seed_demo
+
+    with app.app_context(), services().db.session() as session:
+        seed_demo(session)
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["run", "claude", "--date", SAMPLE_DATE.isoformat()])
+    assert result.exit_code == 0, result.output
+    assert "Ran claude inline: 3 email(s) sent in all." in result.output
+    assert len(list(Path(settings.outbox_dir).glob("*.eml"))) == 3
+
+    again = runner.invoke(args=["run", "claude", "--date", SAMPLE_DATE.isoformat()])
+    assert "3 email(s) sent in all" in again.output  # nothing sent twice
+    assert len(list(Path(settings.outbox_dir).glob("*.eml"))) == 3
+
+
+def test_run_refuses_an_unknown_topic(app: Flask) -> None:
+    result = app.test_cli_runner().invoke(args=["run", "nope"])
+    assert result.exit_code == 1
+    assert "unknown topic 'nope'" in result.output
