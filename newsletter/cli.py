@@ -17,19 +17,25 @@ from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
+from rq import SimpleWorker
 from sqlalchemy import func, select
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from werkzeug.serving import run_simple
 
-from newsletter import migrate, pipeline
+from newsletter import jobs, migrate, pipeline
 from newsletter.app import create_app, services
 from newsletter.catalog import InputError, add_source, add_subscriber, add_topic, topic_by_slug
 from newsletter.config import ConfigError
+from newsletter.delivery.send import close_journals
+from newsletter.delivery.smtp import close_pools
+from newsletter.delivery.suppression import list_suppressions, parse_import, suppress, unsuppress
 from newsletter.demo import SAMPLE_DATE, seed_demo
 from newsletter.digest.build import NothingToWrite
 from newsletter.digest.jekyll import export_jekyll
+from newsletter.dispatch import redis_connection
 from newsletter.models import Delivery, DeliveryState, Digest, DigestStatus, Subscriber, Topic
 from newsletter.render.preview import NoSuchDigest, preview_app, render_preview, write_preview
+from newsletter.schedule import build_scheduler
 from newsletter.sources.ingest import SourceResult
 from newsletter.sources.kinds import KINDS, SourceSettings
 from newsletter.sources.manage import (
@@ -385,7 +391,8 @@ def run_build(slug: str, day: date, languages: list[str] | None = None) -> list[
         if digest.error:
             detail += f", error: {escape(digest.error)}"
         console.print(
-            f"  #{digest.id} {digest.language}: {state}, {digest.status.value} ({detail})"
+            f"  #{digest.id} {digest.language}: {state}, {digest.status.value} ({detail})",
+            soft_wrap=True,
         )
     return [outcome.digest for outcome in outcomes]
 
@@ -409,7 +416,8 @@ def run_send(slug: str, day: date) -> None:
         report = result.report
         console.print(
             f"  {result.language}: {report.sent} sent, {report.failed} failed, "
-            f"{report.skipped} skipped ({result.queued} newly queued)"
+            f"{report.skipped} skipped, {report.deferred} to retry "
+            f"({result.queued} newly queued)"
         )
         for error in report.errors[:5]:
             console.print(f"    [red]{error}[/]")
@@ -541,6 +549,112 @@ def demo_command(day: str | None) -> None:
     )
 
 
+# -- workers ----------------------------------------------------------------------------
+
+
+def _redis_settings() -> Any:
+    settings = services().settings
+    if settings.inline_jobs:
+        raise InputError("set NEWSLETTER_REDIS_URL: without Redis, jobs run inline in each command")
+    return settings
+
+
+@click.command("worker", help="Run an rq worker for the pipeline's jobs (needs Redis).")
+@click.option("--burst", is_flag=True, help="Stop when the queue is empty.")
+@reports_errors
+def worker_command(burst: bool) -> None:
+    settings = _redis_settings()
+    jobs.recover()  # journals left on this host by killed workers, before any new send
+    worker = SimpleWorker([settings.queue_name], connection=redis_connection(settings.redis_url))
+    try:
+        worker.work(burst=burst, with_scheduler=False)
+    finally:
+        close_pools()
+        close_journals()
+
+
+@click.command("cron", help="Enqueue each topic's daily run at its send time, and the sweeper.")
+@reports_errors
+def cron_command() -> None:
+    settings = _redis_settings()
+    with services().db.session() as session:
+        scheduler = build_scheduler(session, settings, redis_connection(settings.redis_url))
+    scheduler.start()
+
+
+@click.command("run", help="The daily chain for TOPIC: fetch, build, fan-out, send.")
+@click.argument("topic")
+@click.option("--date", "day", help="YYYY-MM-DD (default: today in the topic's time zone)")
+@reports_errors
+def run_command(topic: str, day: str | None) -> None:
+    app = services()
+    with app.db.session() as session:
+        topic_by_slug(session, topic)
+    jobs.run_topic(topic, parse_day(day).isoformat() if day else None)
+    if app.settings.inline_jobs:
+        with app.db.session() as session:
+            sent = session.scalar(
+                select(func.count())
+                .select_from(Delivery)
+                .join(Digest, Digest.id == Delivery.digest_id)
+                .join(Topic, Topic.id == Digest.topic_id)
+                .where(Topic.slug == topic, Delivery.state == DeliveryState.SENT)
+            )
+        console.print(f"Ran {topic} inline: {sent} email(s) sent in all.")
+    else:
+        console.print(f"Enqueued the {topic} run on queue {app.settings.queue_name!r}.")
+
+
+@click.command("sweep", help="Recover deliveries left by crashed workers or a lost queue.")
+@reports_errors
+def sweep_command() -> None:
+    report = jobs.sweep()
+    console.print(
+        f"{report.replayed} recorded from journals, {report.released} released, "
+        f"{report.expired} failed after their last attempt, "
+        f"{len(report.ranges)} send job(s) enqueued."
+    )
+
+
+# -- suppressions -----------------------------------------------------------------------
+
+
+@click.group("suppressions", help="Addresses that are never mailed.")
+def suppressions_group() -> None:
+    pass
+
+
+@suppressions_group.command("list")
+@reports_errors
+def suppressions_list() -> None:
+    table = Table("email", "reason", "since")
+    with services().db.session() as session:
+        for entry in list_suppressions(session):
+            table.add_row(entry.email or "(erased)", entry.reason, f"{entry.created_at:%Y-%m-%d}")
+    console.print(table)
+
+
+@suppressions_group.command("import", help="Add addresses from FILE: 'address[,reason]' lines.")
+@click.argument("file", type=click.File("r", encoding="utf-8"))
+@click.option("--reason", default="imported", help="Reason for lines that give none.")
+@reports_errors
+def suppressions_import(file: Any, reason: str) -> None:
+    entries = parse_import(file, reason)
+    with services().db.session() as session:
+        added = suppress(session, entries)
+    console.print(f"Imported {added} new suppression(s) from {len(entries)} line(s).")
+
+
+@suppressions_group.command("remove")
+@click.argument("email")
+@reports_errors
+def suppressions_remove(email: str) -> None:
+    with services().db.session() as session:
+        if not unsuppress(session, email):
+            raise InputError(f"{email} is not on the suppression list")
+    console.print(f"Removed {email} from the suppression list.")
+
+
 COMMANDS = (
     db_group,
     topics_group,
@@ -553,6 +667,11 @@ COMMANDS = (
     digests_group,
     export_jekyll_command,
     demo_command,
+    worker_command,
+    cron_command,
+    run_command,
+    sweep_command,
+    suppressions_group,
 )
 
 

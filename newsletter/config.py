@@ -17,7 +17,7 @@ from typing import get_args
 from limits import parse_many
 
 DEV_SECRET_KEY = "dev-only-insecure-secret-key"
-TRANSPORTS = ("outbox", "smtp")
+TRANSPORTS = ("outbox", "smtp", "postmark")
 # Above this, the SDK insists on streaming (a non-streaming call could outlast 10 minutes).
 MAX_NONSTREAMING_TOKENS = 21_333
 # The API version the SDK speaks (2026-10-21) has no sampling temperature; the model's
@@ -45,6 +45,7 @@ class Settings:
     smtp_username: str = ""
     smtp_password: str = ""
     smtp_security: str = "none"
+    smtp_ca_file: Path | None = None
     from_address: str = "digest@localhost"
     from_name: str = "AI Daily Digest"
     postal_address: str = "AI Daily Digest, 1 Example Street, Taipei"
@@ -66,6 +67,22 @@ class Settings:
     fetch_retries: int = 2
     fetch_per_host: int = 4
     fetch_max_bytes: int = 5_000_000
+    queue_name: str = "newsletter"
+    send_batch_size: int = 500
+    lease_seconds: int = 300
+    max_attempts: int = 5
+    retry_base_seconds: float = 60.0
+    rate_limit: float = 0.0
+    smtp_pool_size: int = 4
+    smtp_timeout: float = 30.0
+    sweep_interval: int = 60
+    journal_dir: Path | None = None
+    dkim_selector: str = ""
+    dkim_private_key: Path | None = None
+    postmark_token: str = ""
+    postmark_url: str = "https://api.postmarkapp.com"
+    postmark_stream: str = "broadcast"
+    webhook_secret: str = ""
 
     def __post_init__(self) -> None:
         if not self.database_url:
@@ -75,6 +92,8 @@ class Settings:
             object.__setattr__(self, "outbox_dir", self.instance_dir / "outbox")
         if self.anthropic_api_key and not self.anthropic_model:
             object.__setattr__(self, "anthropic_model", newest_sonnet_alias())
+        if self.journal_dir is None:
+            object.__setattr__(self, "journal_dir", self.instance_dir / "journal")
         self.validate()
 
     @property
@@ -136,6 +155,22 @@ class Settings:
             )
         if self.fetch_max_bytes < 1024:
             raise ConfigError("NEWSLETTER_FETCH_MAX_BYTES must be at least 1024")
+        for name in ("send_batch_size", "lease_seconds", "max_attempts", "smtp_pool_size"):
+            if getattr(self, name) < 1:
+                raise ConfigError(f"NEWSLETTER_{name.upper()} must be at least 1")
+        if self.rate_limit < 0 or self.retry_base_seconds < 0 or self.smtp_timeout <= 0:
+            raise ConfigError(
+                "NEWSLETTER_RATE_LIMIT and NEWSLETTER_RETRY_BASE_SECONDS must not be negative, "
+                "NEWSLETTER_SMTP_TIMEOUT must be positive"
+            )
+        if self.smtp_ca_file is not None and not self.smtp_ca_file.is_file():
+            raise ConfigError(f"NEWSLETTER_SMTP_CA_FILE: no such file {self.smtp_ca_file}")
+        if self.transport == "postmark" and not self.postmark_token:
+            raise ConfigError("NEWSLETTER_POSTMARK_TOKEN is needed for the postmark transport")
+        if bool(self.dkim_selector) != (self.dkim_private_key is not None):
+            raise ConfigError(
+                "NEWSLETTER_DKIM_SELECTOR and NEWSLETTER_DKIM_PRIVATE_KEY are set together"
+            )
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: object) -> Settings:
@@ -171,6 +206,7 @@ _FIELDS: dict[str, type] = {
     "smtp_username": str,
     "smtp_password": str,
     "smtp_security": str,
+    "smtp_ca_file": Path,
     "from_address": str,
     "from_name": str,
     "postal_address": str,
@@ -192,6 +228,22 @@ _FIELDS: dict[str, type] = {
     "fetch_retries": int,
     "fetch_per_host": int,
     "fetch_max_bytes": int,
+    "queue_name": str,
+    "send_batch_size": int,
+    "lease_seconds": int,
+    "max_attempts": int,
+    "retry_base_seconds": float,
+    "rate_limit": float,
+    "smtp_pool_size": int,
+    "smtp_timeout": float,
+    "sweep_interval": int,
+    "journal_dir": Path,
+    "dkim_selector": str,
+    "dkim_private_key": Path,
+    "postmark_token": str,
+    "postmark_url": str,
+    "postmark_stream": str,
+    "webhook_secret": str,
 }
 
 _TRUE, _FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off")

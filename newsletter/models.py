@@ -172,6 +172,8 @@ class Digest(Timestamped, Base):
     cache_read_tokens: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     cost_usd: Mapped[float | None] = mapped_column(Float)
     error: Mapped[str | None] = mapped_column(Text)
+    fan_out_requested_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    fanned_out_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     topic: Mapped[Topic] = relationship()
 
@@ -195,6 +197,7 @@ class Delivery(Timestamped, Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     message_id: Mapped[str | None] = mapped_column(String(250))
     lease_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 

@@ -12,7 +12,8 @@ from newsletter.catalog import topic_by_slug
 from newsletter.config import Settings
 from newsletter.db import Database
 from newsletter.delivery.fanout import eligible, fan_out
-from newsletter.delivery.send import SendReport, send_digest
+from newsletter.delivery.send import SendReport, send_digest, sender_domain
+from newsletter.delivery.sweeper import SweepReport, recover
 from newsletter.delivery.transport import Transport, make_transport
 from newsletter.digest.build import BuildOutcome, build_digest, find_digest
 from newsletter.digest.offline import OfflineWriter
@@ -111,7 +112,12 @@ def send(
     transport: Transport | None = None,
     on_progress: Callable[[int], None] | None = None,
 ) -> list[LanguageSend]:
-    """Fan out and send every ready digest of the topic for ``day``."""
+    """Fan out and send every ready digest of the topic for ``day``.
+
+    First records what a crashed earlier run's journal says went out and takes back its
+    expired leases, so a repeated ``newsletter send`` finishes a broken one.
+    """
+    recover(db, settings, sender_domain(settings), SweepReport())
     with db.session() as session:
         topic = topic_by_slug(session, slug)
         digests = [find_digest(session, topic, day, language) for language in topic.languages]

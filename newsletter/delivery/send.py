@@ -1,22 +1,43 @@
-"""Send a digest's pending deliveries: claim a batch, personalise, transmit, record.
+"""Send a digest's deliveries: claim a batch, personalise, transmit, record.
 
-Each batch is claimed in its own transaction (pending -> sending, with a lease) before
-anything is transmitted, and its outcome recorded in another, so a crash leaves rows
-in ``sending`` with an expired lease for the sweeper, never a silent loss.
+A batch is claimed in one transaction (pending -> sending with a lease, ``FOR UPDATE
+SKIP LOCKED`` on Postgres, ``UPDATE ... RETURNING`` so two claimers never share a row)
+before anything is transmitted, and its outcomes are recorded together in another.
+Between the two, each message the relay accepts is written to the process's
+``AckJournal``, so a SIGKILL leaves either a journal entry (replayed as sent) or a row
+in ``sending`` whose lease expires and which the sweeper hands out again.
 """
 
 from __future__ import annotations
 
+import random
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import String, bindparam, cast, literal, select, update
+from sqlalchemy.orm import Session
 
 from newsletter.config import Settings
 from newsletter.db import Database
+from newsletter.delivery.dkim_sign import DkimSigner
 from newsletter.delivery.fanout import eligible
-from newsletter.delivery.message import Envelope, RenderedEmail, build_message
+from newsletter.delivery.journal import AckJournal
+from newsletter.delivery.links import LinkMaker
+from newsletter.delivery.message import RenderedEmail
+from newsletter.delivery.ratelimit import RateLimiter, Unlimited
+from newsletter.delivery.suppression import suppress
+from newsletter.delivery.template import (
+    DigestEnvelope,
+    MessageTemplate,
+    UnsafeHeader,
+    compile_template,
+    message_id,
+)
 from newsletter.delivery.transport import Transport, TransportError
 from newsletter.digest.schema import DigestContent
 from newsletter.models import Delivery, DeliveryState, Digest, Subscriber, utcnow
@@ -25,8 +46,10 @@ from newsletter.render.placeholders import RecipientLinks
 from newsletter.render.text import render_digest_text
 from newsletter.tokens import Purpose, Tokens
 
-LEASE = timedelta(minutes=10)
-BATCH_SIZE = 200
+MAX_RETRY_DELAY = timedelta(hours=6)
+LEASE_MARGIN = 0.8  # stop sending a batch once 80% of its lease has gone
+# States a journaled delivery may still be in: sending, or pending once its lease expired
+RECORDABLE = (DeliveryState.SENDING, DeliveryState.PENDING)
 
 
 @dataclass
@@ -34,7 +57,15 @@ class SendReport:
     sent: int = 0
     failed: int = 0
     skipped: int = 0
+    deferred: int = 0
     errors: list[str] = field(default_factory=list)
+
+    def add(self, other: SendReport) -> None:
+        self.sent += other.sent
+        self.failed += other.failed
+        self.skipped += other.skipped
+        self.deferred += other.deferred
+        self.errors += other.errors
 
 
 def archive_url(settings: Settings, digest: Digest) -> str:
@@ -66,33 +97,327 @@ def recipient_links(settings: Settings, tokens: Tokens, subscriber_id: int) -> R
     )
 
 
-def _claim(db: Database, digest_id: int, after_id: int, limit: int) -> list[int]:
-    """Move up to ``limit`` pending deliveries with ids above ``after_id`` to sending."""
+def sender_domain(settings: Settings) -> str:
+    return settings.from_address.rpartition("@")[2] or "localhost"
+
+
+@dataclass(frozen=True)
+class Mailing:
+    """Everything a send job needs about one digest, prepared once per process."""
+
+    digest_id: int
+    topic_slug: str
+    day: str
+    language: str
+    template: MessageTemplate
+    signer: DkimSigner | None
+
+
+@lru_cache(maxsize=16)
+def _mailing(db: Database, settings: Settings, digest_id: int) -> Mailing:
+    with db.session() as session:
+        digest = session.get_one(Digest, digest_id)
+        rendered = render_email(settings, digest)
+        topic = digest.topic
+        domain = sender_domain(settings)
+        envelope = DigestEnvelope(
+            from_address=settings.from_address,
+            from_name=settings.from_name,
+            list_id=f"{topic.name} digest <{topic.slug}.{domain}>",
+            feedback_id=f"{digest.id}:{topic.slug}:{digest.language}:newsletter",
+            domain=domain,
+        )
+        return Mailing(
+            digest.id,
+            topic.slug,
+            digest.date.isoformat(),
+            digest.language,
+            compile_template(rendered, envelope),
+            DkimSigner(settings.dkim_selector, domain, settings.dkim_private_key)
+            if settings.dkim_private_key is not None
+            else None,
+        )
+
+
+def claim(
+    db: Database,
+    settings: Settings,
+    digest_id: int,
+    *,
+    first_id: int = 0,
+    last_id: int | None = None,
+) -> tuple[list[int], datetime]:
+    """Move up to a batch of due pending deliveries of the digest to ``sending``.
+
+    Returns the claimed ids and their lease's end.
+    """
+    now = utcnow()
+    lease_end = now + timedelta(seconds=settings.lease_seconds)
     with db.session() as session:
         query = (
             select(Delivery.id)
             .where(
                 Delivery.digest_id == digest_id,
                 Delivery.state == DeliveryState.PENDING,
-                Delivery.id > after_id,
+                Delivery.id >= first_id,
+                (Delivery.next_attempt_at.is_(None)) | (Delivery.next_attempt_at <= now),
             )
             .order_by(Delivery.id)
-            .limit(limit)
+            .limit(settings.send_batch_size)
         )
+        if last_id is not None:
+            query = query.where(Delivery.id <= last_id)
         if session.get_bind().dialect.name == "postgresql":
             query = query.with_for_update(skip_locked=True)
         ids = list(session.scalars(query))
-        if ids:
-            session.execute(
-                update(Delivery)
-                .where(Delivery.id.in_(ids), Delivery.state == DeliveryState.PENDING)
-                .values(
-                    state=DeliveryState.SENDING,
-                    lease_expires_at=utcnow() + LEASE,
-                    attempts=Delivery.attempts + 1,
+        if not ids:
+            return [], lease_end
+        claimed = session.scalars(
+            update(Delivery)
+            .where(Delivery.id.in_(ids), Delivery.state == DeliveryState.PENDING)
+            .values(
+                state=DeliveryState.SENDING,
+                lease_expires_at=lease_end,
+                next_attempt_at=None,
+                attempts=Delivery.attempts + 1,
+            )
+            .returning(Delivery.id)
+        )
+        return sorted(claimed), lease_end
+
+
+def retry_delay(settings: Settings, attempts: int) -> timedelta:
+    """Exponential backoff with jitter: base * 2^(attempts-1), times 0.5..1.5, capped."""
+    delay = settings.retry_base_seconds * 2 ** max(0, attempts - 1)
+    delay = min(delay, MAX_RETRY_DELAY.total_seconds())
+    return timedelta(seconds=delay * random.uniform(0.5, 1.5))
+
+
+@dataclass
+class _Outcomes:
+    """The results of one batch, written to the database in one transaction."""
+
+    sent: list[int] = field(default_factory=list)
+    rows: list[dict[str, Any]] = field(default_factory=list)
+    suppressions: list[tuple[str, str]] = field(default_factory=list)
+
+    def add(
+        self,
+        delivery_id: int,
+        state: DeliveryState,
+        *,
+        error: str | None = None,
+        next_attempt_at: datetime | None = None,
+    ) -> None:
+        self.rows.append(
+            {
+                "b_id": delivery_id,
+                "b_state": state.value,
+                "b_error": error,
+                "b_next": next_attempt_at,
+            }
+        )
+
+
+_RECORD = (
+    update(Delivery.__table__)
+    .where(
+        Delivery.__table__.c.id == bindparam("b_id"),
+        Delivery.__table__.c.state == DeliveryState.SENDING.value,
+    )
+    .values(
+        state=bindparam("b_state"),
+        last_error=bindparam("b_error"),
+        next_attempt_at=bindparam("b_next"),
+        lease_expires_at=None,
+    )
+)
+
+
+def record_sent(
+    session: Session,
+    domain: str,
+    ids: list[int],
+    states: tuple[DeliveryState, ...] = (DeliveryState.SENDING,),
+) -> None:
+    """Mark deliveries sent in one statement per thousand, Message-ID computed in SQL."""
+    same_as_header = (  # template.message_id, in SQL
+        literal("<digest-")
+        + cast(Delivery.digest_id, String)
+        + literal("-")
+        + cast(Delivery.subscriber_id, String)
+        + literal(f"@{domain}>")
+    )
+    now = utcnow()
+    for start in range(0, len(ids), 1000):
+        session.execute(
+            update(Delivery)
+            .where(Delivery.id.in_(ids[start : start + 1000]), Delivery.state.in_(states))
+            .values(
+                state=DeliveryState.SENT,
+                message_id=same_as_header,
+                sent_at=now,
+                lease_expires_at=None,
+                next_attempt_at=None,
+                last_error=None,
+            )
+        )
+
+
+def _record(session: Session, domain: str, outcomes: _Outcomes) -> None:
+    record_sent(session, domain, outcomes.sent)
+    if outcomes.rows:
+        session.connection().execute(_RECORD, outcomes.rows)
+    suppress(session, outcomes.suppressions)
+
+
+def send_batch(
+    db: Database,
+    settings: Settings,
+    digest_id: int,
+    ids: list[int],
+    lease_end: datetime,
+    transport: Transport,
+    journal: AckJournal,
+    limiter: RateLimiter | None = None,
+) -> SendReport:
+    """Send the claimed deliveries ``ids`` (all ``sending``) and record every outcome."""
+    mailing = _mailing(db, settings, digest_id)
+    link_maker = LinkMaker(settings)
+    limiter = limiter or Unlimited()
+    report, outcomes = SendReport(), _Outcomes()
+    with db.session() as session:
+        digest = session.get_one(Digest, digest_id)
+        rows = session.execute(
+            select(Delivery.id, Delivery.attempts, Subscriber.id, Subscriber.email)
+            .join(Subscriber, Subscriber.id == Delivery.subscriber_id)
+            .where(Delivery.id.in_(ids), Delivery.state == DeliveryState.SENDING)
+            .order_by(Delivery.id)
+        ).all()
+        still_eligible = set(
+            session.scalars(
+                select(Subscriber.id).where(
+                    Subscriber.id.in_([row[2] for row in rows]),
+                    eligible(digest.topic, digest.language),
                 )
             )
-        return ids
+        )
+    deadline = time.monotonic() + LEASE_MARGIN * (lease_end - utcnow()).total_seconds()
+    for index, (delivery_id, attempts, subscriber_id, address) in enumerate(rows):
+        if time.monotonic() > deadline:  # let the rest go back rather than outlive the lease
+            for late_id, *_ in rows[index:]:
+                outcomes.add(late_id, DeliveryState.PENDING, error="lease ran out")
+            break
+        if subscriber_id not in still_eligible:
+            outcomes.add(
+                delivery_id, DeliveryState.SUPPRESSED, error="no longer eligible at send time"
+            )
+            report.skipped += 1
+            continue
+        mid = message_id(digest_id, subscriber_id, mailing.template.domain)
+        try:
+            message = mailing.template.render(address, mid, link_maker.links(subscriber_id))
+            if mailing.signer is not None:
+                message = mailing.signer.sign(message)
+            limiter.wait()
+            transport.send(
+                message,
+                settings.from_address,
+                address,
+                name=f"{mailing.topic_slug}-{mailing.day}-{mailing.language}-{delivery_id}",
+            )
+        except UnsafeHeader as error:
+            outcomes.add(delivery_id, DeliveryState.FAILED, error=str(error))
+            report.failed += 1
+            report.errors.append(f"{address}: {error}")
+            continue
+        except TransportError as error:
+            _failed(settings, outcomes, report, delivery_id, attempts, address, error)
+            if error.unreachable:  # the rest would only wait for the same timeout each
+                for late_id, *_ in rows[index + 1 :]:
+                    outcomes.add(late_id, DeliveryState.PENDING, error=str(error))
+                    report.deferred += 1
+                break
+            continue
+        journal.accepted(delivery_id)
+        outcomes.sent.append(delivery_id)
+        report.sent += 1
+    with db.session() as session:
+        _record(session, mailing.template.domain, outcomes)
+    journal.clear()
+    return report
+
+
+def _failed(
+    settings: Settings,
+    outcomes: _Outcomes,
+    report: SendReport,
+    delivery_id: int,
+    attempts: int,
+    address: str,
+    error: TransportError,
+) -> None:
+    report.errors.append(f"{address}: {error}")
+    if error.suppress:
+        outcomes.add(delivery_id, DeliveryState.SUPPRESSED, error=str(error))
+        outcomes.suppressions.append((address, f"bounced: {error}"))
+        report.failed += 1
+    elif error.permanent or attempts >= settings.max_attempts:
+        outcomes.add(delivery_id, DeliveryState.FAILED, error=str(error))
+        report.failed += 1
+    else:
+        when = utcnow() + retry_delay(settings, attempts)
+        outcomes.add(delivery_id, DeliveryState.PENDING, error=str(error), next_attempt_at=when)
+        report.deferred += 1
+
+
+_journals: dict[Path, AckJournal] = {}
+
+
+def process_journal(settings: Settings) -> AckJournal:
+    """This process's acknowledgement journal in the configured folder."""
+    assert settings.journal_dir is not None
+    folder = settings.journal_dir
+    if folder not in _journals:
+        _journals[folder] = AckJournal(folder)
+    return _journals[folder]
+
+
+def close_journals() -> None:
+    """On a clean exit: every entry is recorded, so the journals can go."""
+    while _journals:
+        _journals.popitem()[1].close()
+
+
+def send_range(
+    db: Database,
+    settings: Settings,
+    digest_id: int,
+    transport: Transport,
+    *,
+    first_id: int = 0,
+    last_id: int | None = None,
+    limiter: RateLimiter | None = None,
+    on_progress: Callable[[int], None] | None = None,
+) -> SendReport:
+    """Claim and send batch after batch of the digest's due deliveries in an id range."""
+    journal = process_journal(settings)
+    if leftover := journal.entries():  # an earlier batch sent these, then failed to record
+        with db.session() as session:
+            record_sent(session, sender_domain(settings), leftover, RECORDABLE)
+        journal.clear()
+    report = SendReport()
+    with transport:
+        while True:
+            ids, lease_end = claim(db, settings, digest_id, first_id=first_id, last_id=last_id)
+            if not ids:
+                return report
+            report.add(
+                send_batch(db, settings, digest_id, ids, lease_end, transport, journal, limiter)
+            )
+            first_id = ids[-1] + 1
+            if on_progress:
+                on_progress(len(ids))
 
 
 def send_digest(
@@ -102,72 +427,8 @@ def send_digest(
     transport: Transport,
     on_progress: Callable[[int], None] | None = None,
 ) -> SendReport:
-    """Send every pending delivery of the digest through ``transport``, each once per call.
+    """Send every due pending delivery of the digest through ``transport``, each once per call.
 
-    A transient failure leaves the row pending for a later call; a permanent one fails it.
+    A transient failure leaves the row pending with a retry time; a permanent one fails it.
     """
-    tokens = Tokens(settings.secret_key)
-    report = SendReport()
-    with db.session() as session:
-        digest = session.get_one(Digest, digest_id)
-        rendered = render_email(settings, digest)
-        topic, language = digest.topic, digest.language
-        domain = settings.from_address.rpartition("@")[2] or "localhost"
-        list_id = f"{topic.name} digest <{topic.slug}.{domain}>"
-    last_id = 0
-    with transport:
-        while ids := _claim(db, digest_id, last_id, BATCH_SIZE):
-            last_id = ids[-1]
-            with db.session() as session:
-                rows = session.execute(
-                    select(Delivery, Subscriber)
-                    .join(Subscriber, Subscriber.id == Delivery.subscriber_id)
-                    .where(Delivery.id.in_(ids))
-                    .order_by(Delivery.id)
-                ).all()
-                still_eligible = set(
-                    session.scalars(
-                        select(Subscriber.id).where(
-                            Subscriber.id.in_([s.id for _, s in rows]), eligible(topic, language)
-                        )
-                    )
-                )
-                for delivery, subscriber in rows:
-                    if subscriber.id not in still_eligible:
-                        delivery.state = DeliveryState.SUPPRESSED
-                        delivery.last_error = "no longer eligible at send time"
-                        report.skipped += 1
-                        continue
-                    message_id = f"<digest-{digest_id}-{subscriber.id}@{domain}>"
-                    envelope = Envelope(
-                        settings.from_address, settings.from_name, list_id, message_id
-                    )
-                    message = build_message(
-                        rendered,
-                        envelope,
-                        subscriber.email,
-                        recipient_links(settings, tokens, subscriber.id),
-                    )
-                    try:
-                        transport.send(
-                            message,
-                            settings.from_address,
-                            subscriber.email,
-                            name=f"{topic.slug}-{digest.date}-{language}-{delivery.id}",
-                        )
-                    except TransportError as error:
-                        delivery.state = (
-                            DeliveryState.FAILED if error.permanent else DeliveryState.PENDING
-                        )
-                        delivery.last_error = str(error)
-                        report.failed += 1
-                        report.errors.append(f"{subscriber.email}: {error}")
-                        continue
-                    delivery.state = DeliveryState.SENT
-                    delivery.message_id = message_id
-                    delivery.sent_at = utcnow()
-                    delivery.lease_expires_at = None
-                    report.sent += 1
-            if on_progress:
-                on_progress(len(ids))
-    return report
+    return send_range(db, settings, digest_id, transport, on_progress=on_progress)

@@ -6,7 +6,16 @@ from flask import Blueprint, Flask, render_template
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
-from newsletter.web import archive, confirm, health, language, preferences, security, signup
+from newsletter.web import (
+    archive,
+    confirm,
+    health,
+    language,
+    preferences,
+    security,
+    signup,
+    webhooks,
+)
 from newsletter.web import unsubscribe as unsubscribe_views
 
 site = Blueprint(
@@ -20,6 +29,7 @@ BLUEPRINTS = (
     preferences.bp,
     unsubscribe_views.bp,
     archive.bp,
+    webhooks.bp,
 )
 RATE_LIMITED_ENDPOINTS = ("signup.signup", "signup.resend")
 ERROR_PAGES = {

@@ -1,0 +1,76 @@
+"""A per-process journal of accepted messages: the SMTP acknowledgement window in microseconds.
+
+Database updates are batched for speed, so between the relay's ``250`` and the commit of
+the batch a SIGKILL would forget that a message went out, and the sweeper would send it
+again. Each acceptance is therefore appended to a small file with one ``write`` call
+before the next message is sent; the kernel keeps the bytes when the process dies. The
+file is held under an exclusive ``flock`` while its process lives: a lock that can be
+taken means its owner is gone, so ``replay`` marks its deliveries sent and deletes it.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+
+
+class AckJournal:
+    """Append-only list of delivery ids whose message the relay accepted."""
+
+    def __init__(self, folder: Path) -> None:
+        folder.mkdir(parents=True, exist_ok=True)
+        self.path = folder / f"{os.getpid()}-{uuid.uuid4().hex}.acks"
+        self._fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        fcntl.flock(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+
+    def accepted(self, delivery_id: int) -> None:
+        os.write(self._fd, b"%d\n" % delivery_id)
+
+    def entries(self) -> list[int]:
+        """What is written and not yet cleared: left over if recording a batch failed."""
+        return _ids(self.path.read_bytes())
+
+    def clear(self) -> None:
+        """Forget the entries: call once they are committed to the database."""
+        os.ftruncate(self._fd, 0)
+
+    def close(self) -> None:
+        """Release the journal; one with unrecorded entries stays for ``replay``."""
+        if self._fd >= 0:
+            unrecorded = bool(self.entries())
+            os.close(self._fd)
+            self._fd = -1
+            if not unrecorded:
+                self.path.unlink(missing_ok=True)
+
+
+def replay(folder: Path, mark_sent: Callable[[list[int]], None]) -> int:
+    """Hand the ids in the journals of dead processes to ``mark_sent``, then delete them."""
+    replayed = 0
+    if not folder.is_dir():
+        return 0
+    for path in sorted(folder.glob("*.acks")):
+        try:
+            fd = os.open(path, os.O_RDWR)
+        except FileNotFoundError:
+            continue
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                continue  # its process is alive and will record its own
+            ids = _ids(path.read_bytes())
+            if ids:
+                mark_sent(ids)
+            replayed += len(ids)
+            path.unlink(missing_ok=True)
+        finally:
+            os.close(fd)
+    return replayed
+
+
+def _ids(data: bytes) -> list[int]:
+    return [int(line) for line in data.split() if line.isdigit()]

@@ -1,0 +1,135 @@
+"""rq entry points: thin shells that call one pipeline step and enqueue the next.
+
+run_topic -> fetch -> build (one digest per language with readers) -> fan_out -> send
+(one job per batch of delivery rows); ``sweep`` runs on a timer and re-enqueues what a
+crash or a lost Redis left behind. Every step is idempotent, so running one twice is
+harmless. Arguments are plain ids, slugs and ISO dates.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from functools import lru_cache
+from zoneinfo import ZoneInfo
+
+from flask import has_app_context
+
+from newsletter import pipeline
+from newsletter.app import Services, services
+from newsletter.catalog import topic_by_slug
+from newsletter.config import Settings
+from newsletter.db import Database
+from newsletter.delivery.fanout import fan_out as fan_out_digest
+from newsletter.delivery.fanout import request_fan_out
+from newsletter.delivery.ratelimit import make_rate_limiter
+from newsletter.delivery.send import send_range, sender_domain
+from newsletter.delivery.sweeper import SweepReport
+from newsletter.delivery.sweeper import recover as recover_deliveries
+from newsletter.delivery.sweeper import sweep as sweep_deliveries
+from newsletter.delivery.transport import make_transport
+from newsletter.digest.build import NothingToWrite
+from newsletter.dispatch import dispatcher_for, redis_connection
+from newsletter.models import Digest, DigestStatus
+
+
+@lru_cache(maxsize=1)
+def _services_from_env() -> Services:
+    settings = Settings.from_env()
+    return Services(settings, Database(settings.database_url))
+
+
+def current() -> Services:
+    """The app's services inside ``newsletter`` commands, else from the environment."""
+    return services() if has_app_context() else _services_from_env()
+
+
+def run_topic(slug: str, day: str | None = None) -> None:
+    """The daily run of a topic (what the cron enqueues): today in the topic's time zone."""
+    app = current()
+    if day is None:
+        with app.db.session() as session:
+            zone = ZoneInfo(topic_by_slug(session, slug).timezone)
+        day = datetime.now(zone).date().isoformat()
+    dispatcher_for(app.settings).enqueue(fetch, slug, day, job_id=f"fetch-{slug}-{day}")
+
+
+def fetch(slug: str, day: str) -> None:
+    app = current()
+    pipeline.fetch(app.db, slug)
+    dispatcher_for(app.settings).enqueue(build, slug, day, job_id=f"build-{slug}-{day}")
+
+
+def build(slug: str, day: str) -> list[int]:
+    """Build each language's digest; fan out the ready ones. Returns their ids."""
+    app = current()
+    try:
+        outcomes = pipeline.build(app.db, app.settings, slug, date.fromisoformat(day))
+    except NothingToWrite:
+        return []  # no news today: nothing to send, and not an error to retry
+    ready = [o.digest.id for o in outcomes if o.digest.status == DigestStatus.READY]
+    with app.db.session() as session:
+        request_fan_out(session, ready)
+    for digest_id in ready:
+        dispatcher_for(app.settings).enqueue(fan_out, digest_id, job_id=f"fan-out-{digest_id}")
+    return ready
+
+
+def fan_out(digest_id: int) -> int:
+    """Create the digest's delivery rows; one send job per batch of them."""
+    app = current()
+    dispatcher = dispatcher_for(app.settings)
+    size = app.settings.send_batch_size
+
+    def enqueue_sends(ids: list[int]) -> None:
+        for start in range(0, len(ids), size):
+            first, last = ids[start], ids[min(start + size, len(ids)) - 1]
+            dispatcher.enqueue(
+                send, digest_id, first, last, job_id=send_job_id(digest_id, first, last)
+            )
+
+    with app.db.session() as session:
+        digest = session.get_one(Digest, digest_id)
+        return fan_out_digest(session, digest, on_batch=enqueue_sends)
+
+
+def send_job_id(digest_id: int, first_id: int, last_id: int) -> str:
+    return f"send-{digest_id}-{first_id}-{last_id}"
+
+
+def send(digest_id: int, first_id: int, last_id: int) -> int:
+    """Send the due deliveries of the digest with ids in [first_id, last_id]; how many went."""
+    app = current()
+    settings = app.settings
+    redis = None if settings.inline_jobs else redis_connection(settings.redis_url)
+    limiter = make_rate_limiter(settings.rate_limit, redis, settings.transport)
+    report = send_range(
+        app.db,
+        settings,
+        digest_id,
+        make_transport(settings),
+        first_id=first_id,
+        last_id=last_id,
+        limiter=limiter,
+    )
+    return report.sent
+
+
+def recover() -> SweepReport:
+    """Record this host's dead journals and take back expired leases (no enqueueing)."""
+    app = current()
+    report = SweepReport()
+    recover_deliveries(app.db, app.settings, sender_domain(app.settings), report)
+    return report
+
+
+def sweep() -> SweepReport:
+    """Recover from crashes and lost queues; enqueue a send job per range that needs one."""
+    app = current()
+    report = sweep_deliveries(app.db, app.settings, sender_domain(app.settings))
+    dispatcher = dispatcher_for(app.settings)
+    for digest_id in report.fan_outs:
+        dispatcher.enqueue(fan_out, digest_id, job_id=f"fan-out-{digest_id}")
+    for r in report.ranges:
+        job_id = f"re{send_job_id(r.digest_id, r.first_id, r.last_id)}"
+        dispatcher.enqueue(send, r.digest_id, r.first_id, r.last_id, job_id=job_id)
+    return report

@@ -1,0 +1,68 @@
+"""DKIM signing by setting: what reaches the relay verifies against the published key."""
+
+from __future__ import annotations
+
+import base64
+import subprocess
+from dataclasses import replace
+from email.parser import BytesParser
+from pathlib import Path
+
+import dkim
+import pytest
+
+from newsletter import pipeline
+from newsletter.config import ConfigError, Settings
+from newsletter.db import Database
+from newsletter.demo import SAMPLE_DATE
+from tests.delivery.conftest import SmtpServer, add_readers, make_topic
+
+
+@pytest.fixture
+def dkim_key(tmp_path: Path) -> tuple[Path, bytes]:
+    """A fresh RSA key (openssl) and its DNS TXT record."""
+    key = tmp_path / "dkim.pem"
+    subprocess.run(["openssl", "genrsa", "-out", str(key), "2048"], check=True, capture_output=True)
+    public = subprocess.run(
+        ["openssl", "rsa", "-in", str(key), "-pubout", "-outform", "DER"],
+        check=True,
+        capture_output=True,
+    ).stdout
+    return key, b"v=DKIM1; k=rsa; p=" + base64.b64encode(public)
+
+
+def test_messages_are_signed_and_verify(
+    db: Database,
+    smtp_settings: Settings,
+    smtp_server: SmtpServer,
+    dkim_key: tuple[Path, bytes],
+) -> None:
+    key, record = dkim_key
+    settings = replace(smtp_settings, dkim_selector="mail2026", dkim_private_key=key)
+    topic_id = make_topic(db, "claude", ["en"])
+    pipeline.build(db, settings, "claude", SAMPLE_DATE, ["en"])
+    add_readers(db, 2, lambda n: [topic_id], lambda n: "en")
+
+    pipeline.send(db, settings, "claude", SAMPLE_DATE)
+
+    def dns(name: bytes, timeout: int = 5) -> bytes:
+        assert name == b"mail2026._domainkey.news.example.org."
+        return record
+
+    raw = [content for _, content in smtp_server.sink.received]
+    assert len(raw) == 2
+    for message in raw:
+        assert message.startswith(b"DKIM-Signature:")
+        value = BytesParser().parsebytes(message, headersonly=True)["DKIM-Signature"]
+        tags = dict(tag.strip().split("=", 1) for tag in "".join(value.split()).split(";") if tag)
+        signed = set(tags["h"].lower().split(":"))
+        assert {"from", "to", "subject", "date", "message-id", "list-id"} <= signed
+        assert {"list-unsubscribe", "list-unsubscribe-post", "feedback-id"} <= signed
+        assert dkim.verify(message, dnsfunc=dns)
+        tampered = message.replace(b"Subject: ", b"Subject: FW: ", 1)
+        assert not dkim.verify(tampered, dnsfunc=dns)
+
+
+def test_dkim_settings_come_together(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="DKIM"):
+        Settings(instance_dir=tmp_path, dkim_selector="mail2026")

@@ -1,0 +1,22 @@
+"""The fast link maker signs exactly what the site's token reader accepts."""
+
+from __future__ import annotations
+
+import pytest
+
+from newsletter.config import Settings
+from newsletter.delivery.links import LinkMaker
+from newsletter.tokens import InvalidToken, Purpose, Tokens
+
+
+def test_links_carry_tokens_the_site_reads_for_the_right_purpose(settings: Settings) -> None:
+    links = LinkMaker(settings).links(4242)
+    tokens = Tokens(settings.secret_key)
+    unsubscribe = links.unsubscribe.removeprefix("https://news.example.org/unsubscribe/")
+    preferences = links.preferences.removeprefix("https://news.example.org/preferences/")
+    assert tokens.read(Purpose.UNSUBSCRIBE, unsubscribe) == 4242
+    assert tokens.read(Purpose.PREFERENCES, preferences) == 4242
+    with pytest.raises(InvalidToken):
+        tokens.read(Purpose.PREFERENCES, unsubscribe)
+    with pytest.raises(InvalidToken):
+        Tokens("another-secret-key-of-enough-length").read(Purpose.UNSUBSCRIBE, unsubscribe)

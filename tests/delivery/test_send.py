@@ -1,0 +1,318 @@
+"""Sending over a real SMTP server on loopback, jobs inline: retries, bounces, eligibility."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+import zlib
+from collections import Counter
+from dataclasses import replace
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, insert, select
+
+from newsletter import jobs, pipeline
+from newsletter.app import Services
+from newsletter.catalog import unsubscribe
+from newsletter.config import Settings
+from newsletter.db import Database
+from newsletter.delivery.fanout import fan_out
+from newsletter.delivery.smtp import close_pools
+from newsletter.demo import SAMPLE_DATE
+from newsletter.models import (
+    Delivery,
+    DeliveryState,
+    Digest,
+    Subscriber,
+    SubscriberStatus,
+    Subscription,
+    Suppression,
+    email_hash,
+)
+from tests.delivery.conftest import SmtpServer, add_readers, build_digests, make_topic
+
+
+@pytest.fixture(autouse=True)
+def _fresh_pools():
+    yield
+    close_pools()
+
+
+@pytest.fixture
+def topic(db: Database, settings: Settings) -> dict[str, int]:
+    """The 'claude' topic in two languages, with both digests built: language -> digest id."""
+    make_topic(db, "claude", ["en", "zh-TW"])
+    return build_digests(db, settings, "claude")
+
+
+def readers(db: Database, count: int) -> dict[str, tuple[str, list[int]]]:
+    with db.session() as session:
+        topic_id = session.scalar(select(Digest.topic_id))
+    return add_readers(db, count, lambda n: [topic_id], lambda n: ("en", "zh-TW")[n % 2])
+
+
+def states(db: Database) -> Counter[str]:
+    with db.session() as session:
+        rows = session.execute(select(Delivery.state, func.count()).group_by(Delivery.state))
+        return Counter({state.value: count for state, count in rows})
+
+
+def test_every_reader_gets_one_message_in_their_language(
+    db: Database, smtp_settings: Settings, smtp_server: SmtpServer, topic: dict[str, int]
+) -> None:
+    people = readers(db, 40)
+    results = pipeline.send(db, smtp_settings, "claude", SAMPLE_DATE)
+
+    assert sum(r.report.sent for r in results) == 40
+    assert smtp_server.sink.counts() == Counter({address: 1 for address in people})
+    for message in smtp_server.sink.messages():
+        language = people[message["To"]][0]
+        digest_id = topic[language]
+        assert message["Feedback-ID"] == f"{digest_id}:claude:{language}:newsletter"
+        assert message["Message-ID"].startswith(f"<digest-{digest_id}-")
+        assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    with db.session() as session:
+        sent = session.scalars(select(Delivery)).all()
+        assert {d.state for d in sent} == {DeliveryState.SENT}
+        assert all(d.sent_at and d.attempts == 1 for d in sent)
+    headers = {m["Message-ID"] for m in smtp_server.sink.messages()}
+    assert {d.message_id for d in sent} == headers
+
+
+def test_451_replies_are_retried_with_backoff_until_delivered(
+    db: Database, smtp_settings: Settings, smtp_server: SmtpServer, topic: dict[str, int]
+) -> None:
+    people = readers(db, 30)
+    unlucky = {a for a in people if zlib.crc32(a.encode()) % 3 == 0}
+    assert unlucky
+
+    def greylist(address: str) -> str | None:
+        if address in unlucky and smtp_server.sink.refused[address] < 2:
+            return "451 4.7.1 Greylisted, try again later"
+        return None
+
+    smtp_server.sink.on_rcpt = greylist
+    settings = replace(smtp_settings, retry_base_seconds=0.05)
+    first = pipeline.send(db, settings, "claude", SAMPLE_DATE)
+    assert sum(r.report.deferred for r in first) == len(unlucky)
+    with db.session() as session:
+        waiting = session.scalars(select(Delivery).where(Delivery.state == "pending")).all()
+        assert all(d.next_attempt_at and d.last_error.startswith("451") for d in waiting)
+
+    with _app_context(settings, db):
+        deadline = time.monotonic() + 20
+        while states(db)["pending"] and time.monotonic() < deadline:
+            time.sleep(0.05)
+            jobs.sweep()
+    assert states(db) == Counter({"sent": 30})
+    assert smtp_server.sink.counts() == Counter({address: 1 for address in people})
+    with db.session() as session:
+        attempts = {
+            address: count
+            for address, count in session.execute(
+                select(Subscriber.email, Delivery.attempts).join(
+                    Delivery, Delivery.subscriber_id == Subscriber.id
+                )
+            )
+        }
+    assert {a for a, n in attempts.items() if n == 3} == unlucky
+
+
+def test_retries_stop_at_the_attempt_limit(
+    db: Database, smtp_settings: Settings, smtp_server: SmtpServer, topic: dict[str, int]
+) -> None:
+    readers(db, 2)
+    smtp_server.sink.on_rcpt = lambda address: "421 4.3.2 System not accepting mail"
+    settings = replace(smtp_settings, retry_base_seconds=0.01, max_attempts=2)
+    pipeline.send(db, settings, "claude", SAMPLE_DATE)
+    time.sleep(0.05)
+    pipeline.send(db, settings, "claude", SAMPLE_DATE)
+    assert states(db) == Counter({"failed": 2})
+    assert smtp_server.sink.counts() == Counter()
+
+
+def test_550_recipients_are_suppressed_never_retried_and_not_mailed_next_day(
+    db: Database, smtp_settings: Settings, smtp_server: SmtpServer, topic: dict[str, int]
+) -> None:
+    people = readers(db, 20)
+    gone = sorted(people)[:3]
+    smtp_server.sink.on_rcpt = lambda a: "550 5.1.1 No such user" if a in gone else None
+    settings = replace(smtp_settings, retry_base_seconds=0.0)
+
+    pipeline.send(db, settings, "claude", SAMPLE_DATE)
+    pipeline.send(db, settings, "claude", SAMPLE_DATE)  # nothing left to retry
+
+    assert smtp_server.sink.refused == Counter({address: 1 for address in gone})
+    assert states(db) == Counter({"sent": 17, "suppressed": 3})
+    with db.session() as session:
+        entries = session.scalars(select(Suppression)).all()
+        assert {(s.email, s.email_hash) for s in entries} == {(a, email_hash(a)) for a in gone}
+        assert all(s.reason.startswith("bounced: 550") for s in entries)
+        # the next day's digest is not even queued for them
+        today = session.get_one(Digest, topic["en"])
+        tomorrow = Digest(
+            topic_id=today.topic_id,
+            date=today.date + timedelta(days=1),
+            language="en",
+            status=today.status,
+            content=today.content,
+            writer=today.writer,
+        )
+        session.add(tomorrow)
+        session.flush()
+        fan_out(session, tomorrow)
+        queued = set(
+            session.scalars(
+                select(Subscriber.email)
+                .join(Delivery, Delivery.subscriber_id == Subscriber.id)
+                .where(Delivery.digest_id == tomorrow.id)
+            )
+        )
+    assert queued == {a for a, (language, _) in people.items() if language == "en"} - set(gone)
+
+
+def test_a_reader_who_unsubscribes_after_fan_out_is_not_sent_to(
+    db: Database, smtp_settings: Settings, smtp_server: SmtpServer, topic: dict[str, int]
+) -> None:
+    people = readers(db, 6)
+    with db.session() as session:
+        for digest in session.scalars(select(Digest)):
+            fan_out(session, digest)
+    leaver = sorted(people)[0]
+    with db.session() as session:
+        unsubscribe(session.scalars(select(Subscriber).where(Subscriber.email == leaver)).one())
+
+    pipeline.send(db, smtp_settings, "claude", SAMPLE_DATE)
+
+    assert smtp_server.sink.counts() == Counter({a: 1 for a in people if a != leaver})
+    with db.session() as session:
+        row = session.scalars(
+            select(Delivery).join(Subscriber).where(Subscriber.email == leaver)
+        ).one()
+    assert row.state == DeliveryState.SUPPRESSED
+    assert row.last_error == "no longer eligible at send time"
+
+
+def test_an_address_unfit_for_a_header_fails_its_row_and_nothing_is_sent(
+    db: Database, smtp_settings: Settings, smtp_server: SmtpServer, topic: dict[str, int]
+) -> None:
+    hostile = "eve@example.com\r\nBcc: victim@example.net"
+    with db.session() as session:
+        session.execute(
+            insert(Subscriber),
+            [{"email": hostile, "language": "en", "status": SubscriberStatus.CONFIRMED}],
+        )
+        subscriber_id = session.scalar(select(Subscriber.id))
+        topic_id = session.scalar(select(Digest.topic_id))
+        session.execute(
+            insert(Subscription), [{"subscriber_id": subscriber_id, "topic_id": topic_id}]
+        )
+
+    pipeline.send(db, smtp_settings, "claude", SAMPLE_DATE)
+
+    assert smtp_server.sink.counts() == Counter()
+    with db.session() as session:
+        row = session.scalars(select(Delivery)).one()
+    assert row.state == DeliveryState.FAILED
+    assert "cannot be written in a header" in (row.last_error or "")
+
+
+def test_a_dropped_connection_is_replaced(
+    db: Database, smtp_settings: Settings, smtp_server: SmtpServer, topic: dict[str, int]
+) -> None:
+    people = readers(db, 4)
+    with db.session() as session:
+        for digest in session.scalars(select(Digest)):
+            fan_out(session, digest)
+    en, zh = topic["en"], topic["zh-TW"]
+    pipeline_settings = replace(smtp_settings, smtp_pool_size=1)
+    from newsletter.delivery.send import send_digest
+    from newsletter.delivery.transport import make_transport
+
+    first = send_digest(db, pipeline_settings, en, make_transport(pipeline_settings))
+    smtp_server.restart()  # the pooled connection is now dead
+    second = send_digest(db, pipeline_settings, zh, make_transport(pipeline_settings))
+    assert first.sent + second.sent == 4
+    assert smtp_server.sink.counts() == Counter({a: 1 for a in people})
+
+
+class _AppContext:
+    def __init__(self, settings: Settings, db: Database) -> None:
+        from newsletter import create_app
+
+        self.app = create_app(settings)
+        self.app.extensions["newsletter"] = Services(settings, db)
+        self.context = self.app.app_context()
+
+    def __enter__(self) -> None:
+        self.context.push()
+
+    def __exit__(self, *exc: object) -> None:
+        self.context.pop()
+
+
+def _app_context(settings: Settings, db: Database) -> _AppContext:
+    return _AppContext(settings, db)
+
+
+def test_acceptances_a_failed_record_left_in_the_journal_are_recorded_not_resent(
+    db: Database, smtp_settings: Settings, smtp_server: SmtpServer, topic: dict[str, int]
+) -> None:
+    from newsletter.delivery.send import claim, process_journal, send_digest
+    from newsletter.delivery.transport import make_transport
+
+    readers(db, 4)
+    with db.session() as session:
+        fan_out(session, session.get_one(Digest, topic["en"]))
+    ids, _ = claim(db, smtp_settings, topic["en"])
+    # this process sent ids[0], then the transaction recording its batch failed
+    process_journal(smtp_settings).accepted(ids[0])
+    with db.session() as session:
+        session.execute(
+            Delivery.__table__.update()
+            .where(Delivery.id.in_(ids[1:]))
+            .values(state="pending", lease_expires_at=None)
+        )
+
+    report = send_digest(db, smtp_settings, topic["en"], make_transport(smtp_settings))
+
+    assert report.sent == len(ids) - 1
+    assert sum(smtp_server.sink.counts().values()) == len(ids) - 1
+    with db.session() as session:
+        first = session.get_one(Delivery, ids[0])
+    assert first.state == DeliveryState.SENT and first.message_id
+    assert process_journal(smtp_settings).entries() == []
+
+
+def test_a_relay_that_goes_away_mid_batch_defers_the_rest_of_the_batch(
+    db: Database, smtp_settings: Settings, smtp_server: SmtpServer, topic: dict[str, int]
+) -> None:
+    from newsletter.delivery.send import send_digest
+    from newsletter.delivery.transport import make_transport
+
+    readers(db, 8)
+    with db.session() as session:
+        fan_out(session, session.get_one(Digest, topic["en"]))
+    mails = []
+
+    async def handle_MAIL(server, session, envelope, address, mail_options):
+        mails.append(address)
+        if len(mails) == 2:  # the relay shuts down for good after its first message
+            threading.Thread(target=smtp_server.controller.stop).start()
+            await asyncio.sleep(5)
+        envelope.mail_from = address
+        return "250 OK"
+
+    smtp_server.sink.handle_MAIL = handle_MAIL  # type: ignore[attr-defined]
+    settings = replace(smtp_settings, smtp_pool_size=1)
+    report = send_digest(db, settings, topic["en"], make_transport(settings))
+
+    assert report.sent == 1
+    assert report.deferred == 3
+    assert states(db) == Counter({"sent": 1, "pending": 3})
+    smtp_server.controller = type(smtp_server.controller)(
+        smtp_server.sink, hostname="127.0.0.1", port=smtp_server.port
+    )
+    smtp_server.controller.start()  # for the fixture's teardown

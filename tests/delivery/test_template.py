@@ -1,0 +1,143 @@
+"""The byte-level template: same content as a freshly built message, no header injection."""
+
+from __future__ import annotations
+
+import email
+from dataclasses import replace
+from email import policy
+
+import pytest
+
+from newsletter.delivery.message import RenderedEmail
+from newsletter.delivery.template import (
+    DigestEnvelope,
+    UnsafeHeader,
+    compile_template,
+    message_id,
+)
+from newsletter.render.placeholders import (
+    PREFERENCES,
+    UNSUBSCRIBE,
+    PlaceholderError,
+    RecipientLinks,
+    personalize_html,
+    personalize_text,
+)
+
+ENVELOPE = DigestEnvelope(
+    from_address="digest@news.example.org",
+    from_name="AI Daily Digest",
+    list_id="Claude digest <claude.news.example.org>",
+    feedback_id="7:claude:zh-TW:newsletter",
+    domain="news.example.org",
+)
+LINKS = RecipientLinks(
+    unsubscribe="https://news.example.org/unsubscribe/" + "Mq.abc-DEF_123" * 12 + "?a=1&b=2",
+    preferences="https://news.example.org/preferences/token.with-=equals",
+)
+
+
+def rendered() -> RenderedEmail:
+    long_line = "éx " * 60
+    return RenderedEmail(
+        subject="CLAUDE 每日摘要 - 2026-01-12",
+        text=(
+            f"{UNSUBSCRIBE} at a line start\n"
+            f"{long_line}{PREFERENCES} mid-line after 180 columns\n"
+            ".a dot line\nTrailing space \n"
+            f"end: {UNSUBSCRIBE}"
+        ),
+        html=(
+            f'<p>{long_line}</p><a href="{UNSUBSCRIBE}">退訂</a>'
+            f'<a href="{PREFERENCES}">設定</a>=3D literal\n<p>tail</p>'
+        ),
+    )
+
+
+def parse(data: bytes) -> email.message.EmailMessage:
+    return email.message_from_bytes(data, policy=policy.default)  # type: ignore[return-value]
+
+
+def test_rendered_message_decodes_to_the_personalised_parts() -> None:
+    source = rendered()
+    template = compile_template(source, ENVELOPE)
+    data = template.render("mei@example.com", message_id(7, 42, ENVELOPE.domain), LINKS)
+
+    assert all(len(line) <= 998 for line in data.split(b"\r\n"))
+    assert b"\n" not in data.replace(b"\r\n", b"")  # CRLF line ends only
+    message = parse(data)
+    assert message.get_content_type() == "multipart/alternative"
+    plain = message.get_body(("plain",))
+    html = message.get_body(("html",))
+    assert plain is not None and html is not None
+    # the parser keeps the wire's CRLF line ends; mail clients show them as line breaks
+    assert plain.get_content().replace("\r\n", "\n") == personalize_text(source.text, LINKS)
+    assert html.get_content().replace("\r\n", "\n") == personalize_html(source.html, LINKS)
+    assert message["To"] == "mei@example.com"
+    assert message["Message-ID"] == "<digest-7-42@news.example.org>"
+    assert message["Subject"] == source.subject
+    assert message["List-Id"] == ENVELOPE.list_id
+    assert message["List-Unsubscribe"] == (
+        f"<{LINKS.unsubscribe}>, <mailto:digest@news.example.org?subject=unsubscribe>"
+    )
+    assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert message["Precedence"] == "bulk"
+    assert message["Feedback-ID"] == "7:claude:zh-TW:newsletter"
+    assert message["Date"]
+
+
+def test_each_reader_gets_their_own_links_and_headers() -> None:
+    template = compile_template(rendered(), ENVELOPE)
+    other = RecipientLinks("https://news.example.org/unsubscribe/zz", "https://x.example/p")
+    first = parse(template.render("a@example.com", "<m1@news.example.org>", LINKS))
+    second = parse(template.render("b@example.com", "<m2@news.example.org>", other))
+    assert LINKS.unsubscribe in first.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    body = second.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    assert "https://news.example.org/unsubscribe/zz" in body
+    assert LINKS.unsubscribe not in body
+    assert (first["To"], second["To"]) == ("a@example.com", "b@example.com")
+
+
+@pytest.mark.parametrize(
+    "recipient",
+    [
+        "a@example.com\r\nBcc: victim@example.net",
+        "a@example.com\nBcc: victim@example.net",
+        "a@example.com>, <victim@example.net",
+        "mé@example.com",
+        "no-at-sign",
+    ],
+)
+def test_a_recipient_that_could_inject_headers_is_refused(recipient: str) -> None:
+    template = compile_template(rendered(), ENVELOPE)
+    with pytest.raises(UnsafeHeader):
+        template.render(recipient, "<m@news.example.org>", LINKS)
+
+
+def test_a_link_that_could_inject_headers_is_refused() -> None:
+    with pytest.raises(PlaceholderError):
+        RecipientLinks("https://x.example/u\r\nBcc: victim@example.net", LINKS.preferences)
+    template = compile_template(rendered(), ENVELOPE)
+    not_ascii = RecipientLinks("https://x.example/ü", LINKS.preferences)
+    with pytest.raises(UnsafeHeader):
+        template.render("a@example.com", "<m@news.example.org>", not_ascii)
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"from_name": "Digest\r\nBcc: victim@example.net"},
+        {"from_address": "digest@news.example.org\nBcc: victim@example.net"},
+        {"list_id": "x\r\n <evil>"},
+        {"feedback_id": "1:a\nX-Evil: 1"},
+    ],
+)
+def test_unchecked_settings_never_reach_a_header(change: dict[str, str]) -> None:
+    with pytest.raises(UnsafeHeader):
+        compile_template(rendered(), replace(ENVELOPE, **change))
+
+
+def test_a_subject_with_a_line_break_is_refused() -> None:
+    source = rendered()
+    with pytest.raises(UnsafeHeader):
+        compile_template(replace(source, subject="Digest\r\nBcc: victim@example.net"), ENVELOPE)
