@@ -10,7 +10,7 @@
 
 Needs smtp-sink (Debian package postfix), Redis on 127.0.0.1:6379 and Postgres on
 127.0.0.1:5432 (database newsletter_bench_delivery is recreated). Writes its figures to
-docs/benchmarks-delivery.md.
+docs/benchmarks/delivery.md.
 """
 
 from __future__ import annotations
@@ -275,7 +275,7 @@ def main() -> None:
     parser.add_argument("--large", type=int, default=100000, help="0 to skip")
     parser.add_argument("--raw", type=int, default=2000, help="messages per raw loop")
     parser.add_argument("--database-url", default=DATABASE_URL)
-    parser.add_argument("--output", type=Path, default=ROOT / "docs" / "benchmarks-delivery.md")
+    parser.add_argument("--output", type=Path, default=ROOT / "docs" / "benchmarks" / "delivery.md")
     args = parser.parse_args()
 
     port = free_port()

@@ -1,7 +1,7 @@
 """Fetch N local sources with injected latency; report wall time relative to the slowest
 single source (goal: <= 1.3x). Everything runs on loopback: one small HTTP server per
 source (a "site"), a temporary SQLite database, the real ingest path (fetch, parse,
-store). Writes the figures to docs/benchmarks-sources.md.
+store). Writes the figures to docs/benchmarks/sources.md.
 
     .venv/bin/python bench/fetch_concurrency.py [--sources 10 50 100] [--items 30] [--repeat 3]
 """
@@ -33,7 +33,7 @@ from newsletter.sources.feed import parse_feed
 from newsletter.sources.fetch import FetchPolicy
 from newsletter.sources.ingest import fetch_topic
 
-REPORT = Path(__file__).resolve().parent.parent / "docs" / "benchmarks-sources.md"
+REPORT = Path(__file__).resolve().parent.parent / "docs" / "benchmarks" / "sources.md"
 LATENCY = (0.2, 0.8)  # seconds, uniform per source
 
 

@@ -10,7 +10,7 @@ throwaway SQLite database, then times, per language:
   preferences tokens, then the whole message (MIME assembly, as bytes, written to an
   outbox folder), the local part of the per-message send cost;
 
-and writes the figures to docs/benchmarks-render.md.
+and writes the figures to docs/benchmarks/render.md.
 
     .venv/bin/python bench/render.py [--recipients 2000] [--renders 10]
 """
@@ -48,7 +48,7 @@ from newsletter.render.text import render_digest_text
 from newsletter.tokens import Tokens
 
 ROOT = Path(__file__).resolve().parents[1]
-REPORT = ROOT / "docs" / "benchmarks-render.md"
+REPORT = ROOT / "docs" / "benchmarks" / "render.md"
 VIEW_ONLINE = "https://news.example.org/archive/claude/2026-01-12"
 POSTAL = "AI Daily Digest, 1 Example Street, Taipei"
 

@@ -3,7 +3,7 @@
 One run measures, side by side: a trivial endpoint (/healthz, one `SELECT 1`), an
 archive page (a digest rendered from its stored JSON), and the signup POST (form
 checks, three queries, a pending subscriber row, a confirm email rendered and written
-to the outbox). Figures go to docs/benchmarks-web.md.
+to the outbox). Figures go to docs/benchmarks/web.md.
 
     .venv/bin/python bench/web.py [--seconds 5] [--rounds 3] [--connections 8] [--workers 2]
 
@@ -31,7 +31,7 @@ import httpx
 
 ROOT = Path(__file__).resolve().parents[1]
 VENV_BIN = Path(sys.executable).parent
-REPORT = ROOT / "docs" / "benchmarks-web.md"
+REPORT = ROOT / "docs" / "benchmarks" / "web.md"
 
 SIGNUP_LUA = """
 local counter = 0
@@ -228,7 +228,7 @@ def write_report(results: list[Result], args: argparse.Namespace) -> None:
     trivial = results[0].requests_per_second
     goals = {"archive page": 0.8, "signup POST": 0.5}
     lines = [
-        "# Web benchmarks (branch `web`)",
+        "# Web benchmarks",
         "",
         "`.venv/bin/python bench/web.py` — wrk against gunicorn on loopback, all endpoints of",
         "the same app in the same run, measured one after the other.",
