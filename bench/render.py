@@ -30,14 +30,15 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import mjml
+from baseline import Envelope, build_message
 from premailer import Premailer
 from sqlalchemy import select
 
 from newsletter import migrate, pipeline
 from newsletter.config import Settings
 from newsletter.db import Database
-from newsletter.delivery.message import Envelope, RenderedEmail, build_message
-from newsletter.delivery.send import recipient_links
+from newsletter.delivery.links import LinkMaker
+from newsletter.delivery.message import RenderedEmail
 from newsletter.delivery.transport import OutboxTransport
 from newsletter.demo import SAMPLE_DATE, seed_demo
 from newsletter.digest.schema import DigestContent
@@ -45,7 +46,6 @@ from newsletter.models import Digest
 from newsletter.render.html import compile_mjml, digest_mjml, html_cache, render_digest_html
 from newsletter.render.placeholders import personalize_html, personalize_text
 from newsletter.render.text import render_digest_text
-from newsletter.tokens import Tokens
 
 ROOT = Path(__file__).resolve().parents[1]
 REPORT = ROOT / "docs" / "benchmarks" / "render.md"
@@ -113,9 +113,13 @@ def measure(content: DigestContent, folder: Path, recipients: int, renders: int)
     cached()
     html = cached()
     text = render_digest_text(content, view_online_url=VIEW_ONLINE, postal_address=POSTAL)
-    tokens = Tokens("bench-secret-key-" + "x" * 32)
-    settings = Settings(instance_dir=folder, base_url="https://news.example.org")
-    links = [recipient_links(settings, tokens, i + 1) for i in range(recipients)]
+    settings = Settings(
+        instance_dir=folder,
+        base_url="https://news.example.org",
+        secret_key="bench-secret-key-" + "x" * 32,
+    )
+    link_maker = LinkMaker(settings)
+    links = [link_maker.links(i + 1) for i in range(recipients)]
     rendered = RenderedEmail(subject=content.title, html=html, text=text)
     envelope = Envelope("digest@news.example.org", "AI Daily Digest", "claude <x>", "<m@x>")
     outbox = OutboxTransport(folder / f"outbox-{content.language}")
@@ -125,7 +129,7 @@ def measure(content: DigestContent, folder: Path, recipients: int, renders: int)
         personalize_text(text, links[i])
 
     def with_tokens(i: int) -> None:
-        fresh = recipient_links(settings, tokens, i + 1)
+        fresh = link_maker.links(i + 1)
         personalize_html(html, fresh)
         personalize_text(text, fresh)
 

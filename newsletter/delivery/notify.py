@@ -7,6 +7,7 @@ from email.policy import SMTP
 from email.utils import format_datetime, formataddr, make_msgid
 
 from newsletter.config import Settings
+from newsletter.delivery.links import LinkMaker
 from newsletter.delivery.message import RenderedEmail
 from newsletter.delivery.transport import make_transport
 from newsletter.models import Subscriber, utcnow
@@ -15,17 +16,13 @@ from newsletter.tokens import Purpose, Tokens
 
 
 def _links(settings: Settings, kind: Kind, subscriber_id: int) -> dict[str, str]:
-    tokens = Tokens(settings.secret_key)
-    base = settings.base_url.rstrip("/")
     if kind is Kind.CONFIRM:
-        return {"confirm": f"{base}/confirm/{tokens.make(Purpose.CONFIRM, subscriber_id)}"}
-    unsubscribe = f"{base}/unsubscribe/{tokens.make(Purpose.UNSUBSCRIBE, subscriber_id)}"
+        token = Tokens(settings.secret_key).make(Purpose.CONFIRM, subscriber_id)
+        return {"confirm": f"{settings.base_url.rstrip('/')}/confirm/{token}"}
+    links = LinkMaker(settings).links(subscriber_id)
     if kind is Kind.GOODBYE:
-        return {"resubscribe": unsubscribe}
-    return {
-        "preferences": f"{base}/preferences/{tokens.make(Purpose.PREFERENCES, subscriber_id)}",
-        "unsubscribe": unsubscribe,
-    }
+        return {"resubscribe": links.unsubscribe}
+    return {"preferences": links.preferences, "unsubscribe": links.unsubscribe}
 
 
 def build_transactional(settings: Settings, rendered: RenderedEmail, recipient: str) -> bytes:

@@ -42,9 +42,7 @@ from newsletter.delivery.transport import Transport, TransportError
 from newsletter.digest.schema import DigestContent
 from newsletter.models import Delivery, DeliveryState, Digest, Subscriber, utcnow
 from newsletter.render.html import render_digest_html
-from newsletter.render.placeholders import RecipientLinks
 from newsletter.render.text import render_digest_text
-from newsletter.tokens import Purpose, Tokens
 
 MAX_RETRY_DELAY = timedelta(hours=6)
 LEASE_MARGIN = 0.8  # stop sending a batch once 80% of its lease has gone
@@ -86,14 +84,6 @@ def render_email(settings: Settings, digest: Digest) -> RenderedEmail:
         text=render_digest_text(
             content, view_online_url=view_online, postal_address=settings.postal_address
         ),
-    )
-
-
-def recipient_links(settings: Settings, tokens: Tokens, subscriber_id: int) -> RecipientLinks:
-    base = settings.base_url.rstrip("/")
-    return RecipientLinks(
-        unsubscribe=f"{base}/unsubscribe/{tokens.make(Purpose.UNSUBSCRIBE, subscriber_id)}",
-        preferences=f"{base}/preferences/{tokens.make(Purpose.PREFERENCES, subscriber_id)}",
     )
 
 
