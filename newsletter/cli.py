@@ -582,11 +582,11 @@ def cron_command() -> None:
     scheduler.start()
 
 
-@click.command("run", help="The daily chain for TOPIC: fetch, build, fan-out, send.")
+@click.command("daily", help="The daily chain for TOPIC: fetch, build, fan-out, send.")
 @click.argument("topic")
 @click.option("--date", "day", help="YYYY-MM-DD (default: today in the topic's time zone)")
 @reports_errors
-def run_command(topic: str, day: str | None) -> None:
+def daily_command(topic: str, day: str | None) -> None:
     app = services()
     with app.db.session() as session:
         topic_by_slug(session, topic)
@@ -669,7 +669,7 @@ COMMANDS = (
     demo_command,
     worker_command,
     cron_command,
-    run_command,
+    daily_command,
     sweep_command,
     suppressions_group,
 )

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from flask import Flask
+from flask.cli import ScriptInfo
 from sqlalchemy import func, select
 
 from newsletter.app import services
@@ -96,3 +97,15 @@ def test_a_malformed_setting_names_the_variable(tmp_path: Path) -> None:
     result = run(["topics", "list"], cwd=tmp_path, NEWSLETTER_SMTP_PORT="twenty-five")
     assert result.returncode == 1
     assert "NEWSLETTER_SMTP_PORT must be a int" in result.stderr
+
+
+def test_every_command_is_reachable_through_the_newsletter_command(app: Flask) -> None:
+    """Flask's own commands (run, shell, routes) must not shadow one of ours."""
+    import click
+
+    from newsletter.cli import cli
+
+    # as a context manager: get_command pushes an app context that must be popped again
+    with click.Context(cli, obj=ScriptInfo(create_app=lambda: app)) as context:
+        for name, command in app.cli.commands.items():
+            assert cli.get_command(context, name) is command, name

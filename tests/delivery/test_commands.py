@@ -80,17 +80,17 @@ def test_run_chains_the_daily_jobs_inline_without_redis(app: Flask, settings: Se
     with app.app_context(), services().db.session() as session:
         seed_demo(session)
     runner = app.test_cli_runner()
-    result = runner.invoke(args=["run", "claude", "--date", SAMPLE_DATE.isoformat()])
+    result = runner.invoke(args=["daily", "claude", "--date", SAMPLE_DATE.isoformat()])
     assert result.exit_code == 0, result.output
     assert "Ran claude inline: 3 email(s) sent in all." in result.output
     assert len(list(Path(settings.outbox_dir).glob("*.eml"))) == 3
 
-    again = runner.invoke(args=["run", "claude", "--date", SAMPLE_DATE.isoformat()])
+    again = runner.invoke(args=["daily", "claude", "--date", SAMPLE_DATE.isoformat()])
     assert "3 email(s) sent in all" in again.output  # nothing sent twice
     assert len(list(Path(settings.outbox_dir).glob("*.eml"))) == 3
 
 
 def test_run_refuses_an_unknown_topic(app: Flask) -> None:
-    result = app.test_cli_runner().invoke(args=["run", "nope"])
+    result = app.test_cli_runner().invoke(args=["daily", "nope"])
     assert result.exit_code == 1
     assert "unknown topic 'nope'" in result.output
