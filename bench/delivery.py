@@ -30,13 +30,14 @@ from datetime import timedelta
 from pathlib import Path
 
 from redis import Redis
-from sqlalchemy import create_engine, func, insert, select, text
+from sqlalchemy import func, insert, select, text
 from sqlalchemy.engine import make_url
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from baseline import Envelope, build_message  # noqa: E402
+from common import free_port, recreate_database  # noqa: E402
 
 from newsletter import jobs, migrate, pipeline  # noqa: E402
 from newsletter.catalog import add_source, add_topic  # noqa: E402
@@ -74,12 +75,6 @@ class Run:
     cpu: float
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def start_sink(port: int) -> subprocess.Popen[bytes]:
     sink = subprocess.Popen(
         ["smtp-sink", "-u", "nobody", "-c", f"127.0.0.1:{port}", "1000"],
@@ -93,15 +88,6 @@ def start_sink(port: int) -> subprocess.Popen[bytes]:
         except OSError:
             time.sleep(0.05)
     raise SystemExit("smtp-sink did not start (apt-get install -y postfix)")
-
-
-def recreate_database(url: str) -> None:
-    parsed = make_url(url)
-    admin = create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{parsed.database}" WITH (FORCE)'))
-        connection.execute(text(f'CREATE DATABASE "{parsed.database}"'))
-    admin.dispose()
 
 
 def seed(db: Database, settings: Settings, readers: int) -> tuple[int, int]:

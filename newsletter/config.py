@@ -94,7 +94,13 @@ class Settings:
             object.__setattr__(self, "anthropic_model", newest_sonnet_alias())
         if self.journal_dir is None:
             object.__setattr__(self, "journal_dir", self.instance_dir / "journal")
+        object.__setattr__(self, "base_url", self.base_url.rstrip("/"))
         self.validate()
+
+    @property
+    def sender_domain(self) -> str:
+        """The domain of the From address: Message-IDs, List-Id and DKIM use it."""
+        return self.from_address.rpartition("@")[2] or "localhost"
 
     @property
     def production(self) -> bool:

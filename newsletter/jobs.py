@@ -22,7 +22,7 @@ from newsletter.db import Database
 from newsletter.delivery.fanout import fan_out as fan_out_digest
 from newsletter.delivery.fanout import request_fan_out
 from newsletter.delivery.ratelimit import make_rate_limiter
-from newsletter.delivery.send import send_range, sender_domain
+from newsletter.delivery.send import send_range
 from newsletter.delivery.sweeper import SweepReport
 from newsletter.delivery.sweeper import recover as recover_deliveries
 from newsletter.delivery.sweeper import sweep as sweep_deliveries
@@ -118,14 +118,14 @@ def recover() -> SweepReport:
     """Record this host's dead journals and take back expired leases (no enqueueing)."""
     app = current()
     report = SweepReport()
-    recover_deliveries(app.db, app.settings, sender_domain(app.settings), report)
+    recover_deliveries(app.db, app.settings, report)
     return report
 
 
 def sweep() -> SweepReport:
     """Recover from crashes and lost queues; enqueue a send job per range that needs one."""
     app = current()
-    report = sweep_deliveries(app.db, app.settings, sender_domain(app.settings))
+    report = sweep_deliveries(app.db, app.settings)
     dispatcher = dispatcher_for(app.settings)
     for digest_id in report.fan_outs:
         dispatcher.enqueue(fan_out, digest_id, job_id=f"fan-out-{digest_id}")

@@ -12,7 +12,7 @@ from newsletter.catalog import topic_by_slug
 from newsletter.config import Settings
 from newsletter.db import Database
 from newsletter.delivery.fanout import eligible, fan_out
-from newsletter.delivery.send import SendReport, send_digest, sender_domain
+from newsletter.delivery.send import SendReport, send_range
 from newsletter.delivery.sweeper import SweepReport, recover
 from newsletter.delivery.transport import Transport, make_transport
 from newsletter.digest.build import BuildOutcome, build_digest, find_digest
@@ -117,7 +117,7 @@ def send(
     First records what a crashed earlier run's journal says went out and takes back its
     expired leases, so a repeated ``newsletter send`` finishes a broken one.
     """
-    recover(db, settings, sender_domain(settings), SweepReport())
+    recover(db, settings, SweepReport())
     with db.session() as session:
         topic = topic_by_slug(session, slug)
         digests = [find_digest(session, topic, day, language) for language in topic.languages]
@@ -127,8 +127,8 @@ def send(
         with db.session() as session:
             digest = session.get_one(Digest, digest_id)
             language, queued = digest.language, fan_out(session, digest)
-        report = send_digest(
-            db, settings, digest_id, transport or make_transport(settings), on_progress
+        report = send_range(
+            db, settings, digest_id, transport or make_transport(settings), on_progress=on_progress
         )
         results.append(LanguageSend(language, digest_id, queued, report))
     return results

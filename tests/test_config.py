@@ -44,3 +44,9 @@ def test_production_accepts_a_real_secret() -> None:
         {"NEWSLETTER_ENV": "production", "NEWSLETTER_SECRET_KEY": "s" * 40}
     )
     assert settings.production
+
+
+def test_the_sender_domain_comes_from_the_from_address() -> None:
+    assert Settings.from_env({"NEWSLETTER_FROM_ADDRESS": "d@mail.example"}).sender_domain == (
+        "mail.example"
+    )

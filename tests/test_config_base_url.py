@@ -10,8 +10,8 @@ from newsletter.config import ConfigError, Settings
 @pytest.mark.parametrize(
     "good", ["http://localhost:5000", "https://news.example.org", "https://example.org/news/"]
 )
-def test_absolute_http_urls_are_accepted(good: str) -> None:
-    assert Settings.from_env({"NEWSLETTER_BASE_URL": good}).base_url == good
+def test_absolute_http_urls_are_accepted_without_a_trailing_slash(good: str) -> None:
+    assert Settings.from_env({"NEWSLETTER_BASE_URL": good}).base_url == good.rstrip("/")
 
 
 @pytest.mark.parametrize(

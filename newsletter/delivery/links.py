@@ -20,7 +20,7 @@ class LinkMaker:
         self._payload = serializer.dump_payload
         self._unsubscribe = serializer.make_signer(Purpose.UNSUBSCRIBE.value)
         self._preferences = serializer.make_signer(Purpose.PREFERENCES.value)
-        self._base = settings.base_url.rstrip("/")
+        self._base = settings.base_url
 
     def links(self, subscriber_id: int) -> RecipientLinks:
         payload = self._payload(subscriber_id)

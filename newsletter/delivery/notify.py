@@ -18,7 +18,7 @@ from newsletter.tokens import Purpose, Tokens
 def _links(settings: Settings, kind: Kind, subscriber_id: int) -> dict[str, str]:
     if kind is Kind.CONFIRM:
         token = Tokens(settings.secret_key).make(Purpose.CONFIRM, subscriber_id)
-        return {"confirm": f"{settings.base_url.rstrip('/')}/confirm/{token}"}
+        return {"confirm": f"{settings.base_url}/confirm/{token}"}
     links = LinkMaker(settings).links(subscriber_id)
     if kind is Kind.GOODBYE:
         return {"resubscribe": links.unsubscribe}
@@ -27,13 +27,12 @@ def _links(settings: Settings, kind: Kind, subscriber_id: int) -> dict[str, str]
 
 def build_transactional(settings: Settings, rendered: RenderedEmail, recipient: str) -> bytes:
     """A multipart/alternative message; the email policy refuses line breaks in headers."""
-    domain = settings.from_address.rpartition("@")[2] or "localhost"
     message = EmailMessage(policy=SMTP)
     message["From"] = formataddr((settings.from_name, settings.from_address))
     message["To"] = recipient
     message["Subject"] = rendered.subject
     message["Date"] = format_datetime(utcnow())
-    message["Message-ID"] = make_msgid(domain=domain)
+    message["Message-ID"] = make_msgid(domain=settings.sender_domain)
     message["Auto-Submitted"] = "auto-generated"
     message.set_content(rendered.text)
     # base64: the HTML has long lines, and choosing between encodings costs more than it saves

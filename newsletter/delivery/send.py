@@ -67,8 +67,8 @@ class SendReport:
 
 
 def archive_url(settings: Settings, digest: Digest) -> str:
-    base = settings.base_url.rstrip("/")
-    return f"{base}/archive/{digest.topic.slug}/{digest.date.isoformat()}?lang={digest.language}"
+    topic, day = digest.topic.slug, digest.date.isoformat()
+    return f"{settings.base_url}/archive/{topic}/{day}?lang={digest.language}"
 
 
 def render_email(settings: Settings, digest: Digest) -> RenderedEmail:
@@ -85,10 +85,6 @@ def render_email(settings: Settings, digest: Digest) -> RenderedEmail:
             content, view_online_url=view_online, postal_address=settings.postal_address
         ),
     )
-
-
-def sender_domain(settings: Settings) -> str:
-    return settings.from_address.rpartition("@")[2] or "localhost"
 
 
 @dataclass(frozen=True)
@@ -109,7 +105,7 @@ def _mailing(db: Database, settings: Settings, digest_id: int) -> Mailing:
         digest = session.get_one(Digest, digest_id)
         rendered = render_email(settings, digest)
         topic = digest.topic
-        domain = sender_domain(settings)
+        domain = settings.sender_domain
         envelope = DigestEnvelope(
             from_address=settings.from_address,
             from_name=settings.from_name,
@@ -394,7 +390,7 @@ def send_range(
     journal = process_journal(settings)
     if leftover := journal.entries():  # an earlier batch sent these, then failed to record
         with db.session() as session:
-            record_sent(session, sender_domain(settings), leftover, RECORDABLE)
+            record_sent(session, settings.sender_domain, leftover, RECORDABLE)
         journal.clear()
     report = SendReport()
     with transport:
@@ -408,17 +404,3 @@ def send_range(
             first_id = ids[-1] + 1
             if on_progress:
                 on_progress(len(ids))
-
-
-def send_digest(
-    db: Database,
-    settings: Settings,
-    digest_id: int,
-    transport: Transport,
-    on_progress: Callable[[int], None] | None = None,
-) -> SendReport:
-    """Send every due pending delivery of the digest through ``transport``, each once per call.
-
-    A transient failure leaves the row pending with a retry time; a permanent one fails it.
-    """
-    return send_range(db, settings, digest_id, transport, on_progress=on_progress)

@@ -111,22 +111,22 @@ def unfinished_fan_outs(db: Database, settings: Settings) -> list[int]:
         )
 
 
-def recover(db: Database, settings: Settings, domain: str, report: SweepReport) -> None:
+def recover(db: Database, settings: Settings, report: SweepReport) -> None:
     """Record what dead processes' journals say was sent, then take back expired leases."""
     assert settings.journal_dir is not None
 
     def record(ids: list[int]) -> None:
-        mark_sent(db, domain, ids)
+        mark_sent(db, settings.sender_domain, ids)
         report.replayed += len(ids)
 
     replay(settings.journal_dir, record)
     report.released, report.expired = release_expired(db, settings)
 
 
-def sweep(db: Database, settings: Settings, domain: str) -> SweepReport:
+def sweep(db: Database, settings: Settings) -> SweepReport:
     """Recover, then list unfinished fan-outs and what needs a send job."""
     report = SweepReport()
-    recover(db, settings, domain, report)
+    recover(db, settings, report)
     report.fan_outs = unfinished_fan_outs(db, settings)
     report.ranges = due_ranges(db, settings)
     return report

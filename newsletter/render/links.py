@@ -23,12 +23,3 @@ def public_url(url: str) -> str | None:
     if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
         return None
     return urlunsplit(("https", parts.netloc, parts.path, parts.query, parts.fragment))
-
-
-def is_allowed_link(url: str, base_url: str) -> bool:
-    """True for absolute https links, and for links under our own ``base_url`` (which is
-    plain http in development)."""
-    if url.startswith(base_url.rstrip("/") + "/"):
-        return True
-    parts = urlsplit(url)
-    return parts.scheme == "https" and bool(parts.hostname)

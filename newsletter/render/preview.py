@@ -35,7 +35,7 @@ class Preview:
 
 
 def preview_links(settings: Settings) -> RecipientLinks:
-    base = settings.base_url.rstrip("/")
+    base = settings.base_url
     return RecipientLinks(
         unsubscribe=f"{base}/unsubscribe/preview", preferences=f"{base}/preferences/preview"
     )

@@ -146,7 +146,7 @@ def feed(slug: str) -> Response:
             (digest, DigestContent.model_validate(digest.content))
             for digest in _ready(session, topic, language, FEED_ENTRIES)
         ]
-        base = services().settings.base_url.rstrip("/")
+        base = services().settings.base_url
         body = render_template(
             "feed.xml",
             topic=topic,

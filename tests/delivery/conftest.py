@@ -4,7 +4,6 @@ topics with built digests and many confirmed readers, made through the real pipe
 from __future__ import annotations
 
 import os
-import socket
 import threading
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -25,16 +24,11 @@ from newsletter.db import Database
 from newsletter.demo import SAMPLE_DATE, SAMPLE_FEEDS
 from newsletter.models import Digest, Subscriber, SubscriberStatus, Subscription, utcnow
 from newsletter.sources.sample_transport import sample_url
+from tests.loopback import free_port
 
 REDIS_URL = os.environ.get("NEWSLETTER_TEST_REDIS_URL", "redis://127.0.0.1:6379/7")
 
 Reply = Callable[[str], str | None]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @dataclass

@@ -228,12 +228,12 @@ def test_a_dropped_connection_is_replaced(
             fan_out(session, digest)
     en, zh = topic["en"], topic["zh-TW"]
     pipeline_settings = replace(smtp_settings, smtp_pool_size=1)
-    from newsletter.delivery.send import send_digest
+    from newsletter.delivery.send import send_range
     from newsletter.delivery.transport import make_transport
 
-    first = send_digest(db, pipeline_settings, en, make_transport(pipeline_settings))
+    first = send_range(db, pipeline_settings, en, make_transport(pipeline_settings))
     smtp_server.restart()  # the pooled connection is now dead
-    second = send_digest(db, pipeline_settings, zh, make_transport(pipeline_settings))
+    second = send_range(db, pipeline_settings, zh, make_transport(pipeline_settings))
     assert first.sent + second.sent == 4
     assert smtp_server.sink.counts() == Counter({a: 1 for a in people})
 
@@ -260,7 +260,7 @@ def _app_context(settings: Settings, db: Database) -> _AppContext:
 def test_acceptances_a_failed_record_left_in_the_journal_are_recorded_not_resent(
     db: Database, smtp_settings: Settings, smtp_server: SmtpServer, topic: dict[str, int]
 ) -> None:
-    from newsletter.delivery.send import claim, process_journal, send_digest
+    from newsletter.delivery.send import claim, process_journal, send_range
     from newsletter.delivery.transport import make_transport
 
     readers(db, 4)
@@ -276,7 +276,7 @@ def test_acceptances_a_failed_record_left_in_the_journal_are_recorded_not_resent
             .values(state="pending", lease_expires_at=None)
         )
 
-    report = send_digest(db, smtp_settings, topic["en"], make_transport(smtp_settings))
+    report = send_range(db, smtp_settings, topic["en"], make_transport(smtp_settings))
 
     assert report.sent == len(ids) - 1
     assert sum(smtp_server.sink.counts().values()) == len(ids) - 1
@@ -289,7 +289,7 @@ def test_acceptances_a_failed_record_left_in_the_journal_are_recorded_not_resent
 def test_a_relay_that_goes_away_mid_batch_defers_the_rest_of_the_batch(
     db: Database, smtp_settings: Settings, smtp_server: SmtpServer, topic: dict[str, int]
 ) -> None:
-    from newsletter.delivery.send import send_digest
+    from newsletter.delivery.send import send_range
     from newsletter.delivery.transport import make_transport
 
     readers(db, 8)
@@ -307,7 +307,7 @@ def test_a_relay_that_goes_away_mid_batch_defers_the_rest_of_the_batch(
 
     smtp_server.sink.handle_MAIL = handle_MAIL  # type: ignore[attr-defined]
     settings = replace(smtp_settings, smtp_pool_size=1)
-    report = send_digest(db, settings, topic["en"], make_transport(settings))
+    report = send_range(db, settings, topic["en"], make_transport(settings))
 
     assert report.sent == 1
     assert report.deferred == 3

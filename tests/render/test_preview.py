@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -19,6 +18,7 @@ from newsletter.db import Database
 from newsletter.demo import SAMPLE_DATE, seed_demo
 from newsletter.render.placeholders import PREFERENCES, UNSUBSCRIBE
 from newsletter.render.preview import preview_app
+from tests.loopback import free_port
 
 
 @pytest.fixture
@@ -76,16 +76,10 @@ def test_the_preview_app_serves_the_email_views(
     assert client.get("/digest/x.html").status_code == 404
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 def test_preview_serve_runs_a_local_server(
     database_url: str, digest_ids: dict[str, int], tmp_path: Path
 ) -> None:
-    port = _free_port()
+    port = free_port()
     env = {
         **os.environ,
         "NEWSLETTER_DATABASE_URL": database_url,

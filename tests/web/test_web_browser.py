@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import email
 import re
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -31,6 +30,7 @@ from newsletter.config import Settings
 from newsletter.db import Database
 from newsletter.demo import SAMPLE_DATE, seed_demo
 from newsletter.models import Subscriber, SubscriberStatus
+from tests.loopback import free_port
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
@@ -91,12 +91,6 @@ class Inbox:
             assert time.monotonic() < deadline, f"only {len(self.messages)} email(s) arrived"
             time.sleep(0.05)
         return self.messages[count - 1]
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def link(message: EmailMessage, kind: str) -> str:
