@@ -2,11 +2,12 @@
 
     .venv/bin/python bench/delivery.py [--small 10000] [--large 100000] [--raw 3000]
 
-1. The limit: a raw smtplib loop over one persistent connection sending pre-built bytes.
+1. The limit: a raw smtplib loop over one persistent connection sending pre-built bytes,
+   and the same loop speaking pipelined SMTP the way our transport does.
 2. Per-message personalisation: the byte-level template vs building an EmailMessage.
 3. The real pipeline on rq workers (`newsletter worker` processes, Redis db 7): fan-out
    of N subscribers into delivery rows, claim, personalise, send, record, with 1 and 2
-   workers; messages/s, ratio to the raw loop per worker, the workers' peak memory.
+   workers; messages/s, ratio to each raw loop per worker, the workers' peak memory.
 
 Needs smtp-sink (Debian package postfix), Redis on 127.0.0.1:6379 and Postgres on
 127.0.0.1:5432 (database newsletter_bench_delivery is recreated). Writes its figures to
@@ -45,6 +46,7 @@ from newsletter.config import Settings  # noqa: E402
 from newsletter.db import Database  # noqa: E402
 from newsletter.delivery.fanout import request_fan_out  # noqa: E402
 from newsletter.delivery.links import LinkMaker  # noqa: E402
+from newsletter.delivery.pipelining import send_pipelined  # noqa: E402
 from newsletter.delivery.send import _mailing  # noqa: E402
 from newsletter.demo import SAMPLE_DATE, SAMPLE_FEEDS  # noqa: E402
 from newsletter.dispatch import RqDispatcher  # noqa: E402
@@ -65,14 +67,25 @@ NEWSLETTER = str(Path(sys.executable).parent / "newsletter")
 
 
 @dataclass(frozen=True)
+class Limit:
+    """A raw loop's messages/s and client CPU µs per message."""
+
+    rate: float
+    cpu: float
+
+
+@dataclass(frozen=True)
 class Run:
     readers: int
     workers: int
     rate: float
     peak: float
-    raw: float
-    raw_cpu: float
     cpu: float
+    smtplib: Limit
+    pipelined: Limit
+
+    def per_worker(self, limit: Limit) -> float:
+        return self.rate / self.workers / limit.rate
 
 
 def start_sink(port: int) -> subprocess.Popen[bytes]:
@@ -153,15 +166,22 @@ def subscribe_first(db: Database, topic_id: int, readers: int) -> None:
         connection.execution_options(isolation_level="AUTOCOMMIT").execute(text("ANALYZE"))
 
 
-def raw_loop(port: int, message: bytes, count: int) -> tuple[float, float]:
-    """(messages/s, client CPU µs per message)."""
+def raw_loop(port: int, message: bytes, count: int, *, pipelined: bool) -> Limit:
+    """Messages/s and client CPU µs per message for pre-built bytes on one connection:
+    smtplib's ``sendmail`` (the issue's limit), or the same pipelined exchange our
+    transport uses (the limit for our wire protocol, without the pipeline around it)."""
     smtp = smtplib.SMTP("127.0.0.1", port)
+    smtp.ehlo()
     start, cpu = time.perf_counter(), time.process_time()
     for n in range(count):
-        smtp.sendmail("digest@news.example.org", [f"reader{n:06d}@example.com"], message)
+        recipient = f"reader{n:06d}@example.com"
+        if pipelined:
+            send_pipelined(smtp, "digest@news.example.org", recipient, message)
+        else:
+            smtp.sendmail("digest@news.example.org", [recipient], message)
     elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu
     smtp.quit()
-    return count / elapsed, cpu / count * 1e6
+    return Limit(count / elapsed, cpu / count * 1e6)
 
 
 def personalisation_cost(db: Database, settings: Settings, digest_id: int) -> tuple[float, float]:
@@ -313,14 +333,18 @@ def main() -> None:
         for day, (readers, workers) in enumerate(plan, start=1):
             subscribe_first(db, topic_id, readers)
             target = copy_digest(db, digest_id, day)
-            # the limit, measured right before each run: the machine is shared and busy
-            raw, raw_cpu = raw_loop(port, sample, args.raw)
+            # the limits, measured right before each run: the machine is shared and busy
+            plain = raw_loop(port, sample, args.raw, pipelined=False)
+            pipelined = raw_loop(port, sample, args.raw, pipelined=True)
             rate, peak, cpu = pipeline_run(db, settings, env, target, readers, workers)
-            runs.append(Run(readers, workers, rate, peak, raw, raw_cpu, cpu))
+            run = Run(readers, workers, rate, peak, cpu, plain, pipelined)
+            runs.append(run)
             print(
                 f"pipeline {readers} subscribers, {workers} worker(s): {rate:.0f} msg/s; "
-                f"raw loop {raw:.0f} msg/s; {rate / workers / raw:.2f} of raw per worker; "
-                f"CPU/msg {cpu:.0f} µs vs raw {raw_cpu:.0f} µs; worker peak RSS {peak:.0f} MB"
+                f"raw smtplib {plain.rate:.0f} msg/s ({run.per_worker(plain):.2f} per worker), "
+                f"raw pipelined {pipelined.rate:.0f} msg/s ({run.per_worker(pipelined):.2f}); "
+                f"CPU/msg {cpu:.0f} µs vs raw {plain.cpu:.0f} / {pipelined.cpu:.0f} µs; "
+                f"worker peak RSS {peak:.0f} MB"
             )
         write_report(args.output, len(sample), fast, slow, runs, args.database_url)
     finally:
@@ -349,14 +373,17 @@ def write_report(
         f"Personalising one message: byte template + 2 signed links {fast:.0f} µs; "
         f"building an EmailMessage per reader {slow:.0f} µs ({slow / fast:.0f}x).",
         "",
-        "| subscribers | workers | pipeline msg/s | raw loop msg/s (just before) "
-        "| per worker / raw | CPU µs/msg: workers / raw client | worker peak RSS |",
-        "| ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "| subscribers | workers | pipeline msg/s | raw smtplib msg/s | per worker / raw "
+        "smtplib (goal >= 0.8) | raw pipelined msg/s | per worker / raw pipelined "
+        "| CPU µs/msg: workers / smtplib / pipelined | worker peak RSS |",
+        "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for run in runs:
         lines.append(
-            f"| {run.readers:,} | {run.workers} | {run.rate:.0f} | {run.raw:.0f} "
-            f"| {run.rate / run.workers / run.raw:.2f} | {run.cpu:.0f} / {run.raw_cpu:.0f} "
+            f"| {run.readers:,} | {run.workers} | {run.rate:.0f} | {run.smtplib.rate:.0f} "
+            f"| {run.per_worker(run.smtplib):.2f} | {run.pipelined.rate:.0f} "
+            f"| {run.per_worker(run.pipelined):.2f} "
+            f"| {run.cpu:.0f} / {run.smtplib.cpu:.0f} / {run.pipelined.cpu:.0f} "
             f"| {run.peak:.0f} MB |"
         )
     two = [run.peak for run in runs if run.workers == 2]
@@ -364,12 +391,17 @@ def write_report(
         lines += ["", f"Peak memory, large vs small run (2 workers): {two[1] / two[0]:.2f}x."]
     lines += [
         "",
-        "The raw loop is one smtplib connection sending pre-built bytes. The pipeline",
-        "figure is wall time from enqueueing the fan-out job to the last delivery row",
-        "recorded as sent: fan-out, claims, personalisation, SMTP, batched updates, rq.",
-        "Two workers share the same 2 cores with smtp-sink, Postgres and Redis, so the",
-        "CPU each message costs (all workers' CPU time over the run / messages, against",
-        "the raw loop's own client CPU) says more than the wall-clock ratio there.",
+        "Both raw loops send pre-built bytes over one persistent connection, measured",
+        "right before each pipeline run: `raw smtplib` calls `smtplib.SMTP.sendmail`",
+        "(the issue's limit: four round trips per message and a regular expression over",
+        "every byte); `raw pipelined` sends the way our SMTP transport does against a",
+        "relay that offers PIPELINING (RFC 2920: two round trips, no copy of the body),",
+        "so its ratio is the cost of everything around the wire. The pipeline figure is",
+        "wall time from enqueueing the fan-out job to the last delivery row recorded as",
+        "sent: fan-out, claims, personalisation, SMTP, batched updates, rq. Two workers",
+        "share the same 2 cores with smtp-sink, Postgres and Redis, so the CPU each",
+        "message costs (all workers' CPU time over the run / messages, against the raw",
+        "loops' own client CPU) says more than the wall-clock ratio there.",
         "",
     ]
     path.parent.mkdir(parents=True, exist_ok=True)

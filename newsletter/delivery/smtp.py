@@ -1,8 +1,10 @@
 """SMTP: a per-process pool of persistent relay connections, many messages on each.
 
 A worker keeps its connections open between jobs (``pool_for`` is per process and per
-relay), so a send job pays no handshake. A connection the relay dropped while idle is
-noticed on the next message, replaced, and that message sent once more on the new one.
+relay), so a send job pays no handshake, and a relay that offers PIPELINING takes each
+message in two round trips instead of four (``pipelining``). A connection the relay
+dropped while idle is noticed on the next message, replaced, and that message sent once
+more on the new one.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from typing import Self
 
 from newsletter.config import Settings
 from newsletter.delivery.errors import TransportError, classify
+from newsletter.delivery.pipelining import can_pipeline, send_pipelined
 
 _DISCONNECTED = (smtplib.SMTPServerDisconnected, ConnectionError, TimeoutError)
 
@@ -157,7 +160,10 @@ class SmtpTransport:
             if self._smtp is None:
                 self._smtp = self.pool.connect()
             try:
-                self._smtp.sendmail(sender, [recipient], message)
+                if can_pipeline(self._smtp, sender, recipient):
+                    send_pipelined(self._smtp, sender, recipient, message)
+                else:
+                    self._smtp.sendmail(sender, [recipient], message)
                 return
             except _DISCONNECTED as error:
                 self._drop()  # dropped while idle, or mid-message: once more on a new one

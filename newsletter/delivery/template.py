@@ -1,9 +1,10 @@
 """The fast per-recipient path: serialise a digest's MIME message once, patch bytes per reader.
 
 ``compile_template`` builds the whole ``multipart/alternative`` message once per (digest,
-language). Both parts use quoted-printable, and every placeholder is cut out of the
-encoded body between two soft line breaks (``=\\r\\n``), so a reader's link is encoded on
-its own and spliced in without re-encoding 45 KB per message. The headers that differ
+language). Both parts use quoted-printable, with no line starting with a dot (which
+SMTP would otherwise escape in every copy), and every placeholder is cut out of the
+encoded body between two soft line breaks (``=\\r\\n``), so a reader's link is encoded
+on its own and spliced in without re-encoding 45 KB per message. The headers that differ
 per reader (Message-ID, Date, To, List-Unsubscribe) are written in front of the shared
 ones, from values checked to hold only printable ASCII (no CR/LF header injection).
 """
@@ -26,6 +27,7 @@ _PLACEHOLDER = re.compile(r"(\[\[[A-Z_]+\]\])")
 _ADDRESS = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*$")
 _URL = re.compile(r"^https?://[!#-;=?-~]+$")  # printable ASCII minus space, '<' and '>'
 SOFT_BREAK = b"=\r\n"
+MAX_QP_LINE = 76  # RFC 2045 6.7
 
 
 class UnsafeHeader(ValueError):
@@ -53,9 +55,31 @@ def checked_url(url: str) -> str:
 
 
 def _qp(data: str) -> bytes:
-    """Quoted-printable with CRLF line ends, lines of at most 76 characters."""
-    encoded = binascii.b2a_qp(data.encode("utf-8"), istext=True)
-    return encoded.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
+    """Quoted-printable with CRLF line ends, lines of at most 76 characters, and no line
+    that starts with a dot, so that SMTP's dot-stuffing never has to copy the message."""
+    encoded = binascii.b2a_qp(data.encode("utf-8"), istext=True).replace(b"\r\n", b"\n")
+    if encoded.startswith(b".") or b"\n." in encoded:
+        encoded = b"\n".join(
+            part for line in encoded.split(b"\n") for part in _escape_leading_dot(line)
+        )
+    return encoded.replace(b"\n", b"\r\n")
+
+
+def _escape_leading_dot(line: bytes) -> list[bytes]:
+    """A QP line as one or more lines, a leading ``.`` written ``=2E`` and wrapped again
+    with soft line breaks if that makes it longer than 76 characters."""
+    lines = []
+    while line.startswith(b"."):
+        line = b"=2E" + line[1:]
+        if len(line) <= MAX_QP_LINE:
+            break
+        cut = MAX_QP_LINE - 1  # room for the soft break's "="
+        if b"=" in line[cut - 2 : cut]:  # never split an =XX escape
+            cut = line.rindex(b"=", cut - 2, cut)
+        lines.append(line[:cut] + b"=")
+        line = line[cut:]
+    lines.append(line)
+    return lines
 
 
 @dataclass(frozen=True)

@@ -35,13 +35,32 @@ Reply = Callable[[str], str | None]
 class SmtpSink:
     """An aiosmtpd handler that keeps every accepted message; replies can be scripted.
 
-    ``on_rcpt`` may return a reply (e.g. "451 4.7.1 later") to refuse a recipient.
+    ``on_mail``, ``on_rcpt`` and ``on_data`` may return a reply (e.g. "451 4.7.1 later")
+    to refuse the sender, a recipient or the message (given the first recipient).
+    ``pipelining`` offers PIPELINING (RFC 2920), as Postfix does: aiosmtpd reads commands
+    in order from its stream, so it handles pipelined ones, but does not say so itself.
     """
 
+    on_mail: Reply | None = None
     on_rcpt: Reply | None = None
+    on_data: Reply | None = None
+    pipelining: bool = True
     received: list[tuple[str, bytes]] = field(default_factory=list)
     refused: Counter[str] = field(default_factory=Counter)
     lock: threading.Lock = field(default_factory=threading.Lock)
+
+    async def handle_EHLO(self, server, session, envelope, hostname, responses):
+        session.host_name = hostname
+        if self.pipelining:
+            responses.insert(-1, "250-PIPELINING")
+        return responses
+
+    async def handle_MAIL(self, server, session, envelope, address, mail_options):
+        reply = self.on_mail(address) if self.on_mail else None
+        if reply is not None:
+            return reply
+        envelope.mail_from = address
+        return "250 OK"
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         reply = self.on_rcpt(address) if self.on_rcpt else None
@@ -53,6 +72,9 @@ class SmtpSink:
         return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):
+        reply = self.on_data(envelope.rcpt_tos[0]) if self.on_data else None
+        if reply is not None:
+            return reply
         with self.lock:
             for address in envelope.rcpt_tos:
                 self.received.append((address, envelope.original_content))

@@ -141,3 +141,25 @@ def test_a_subject_with_a_line_break_is_refused() -> None:
     source = rendered()
     with pytest.raises(UnsafeHeader):
         compile_template(replace(source, subject="Digest\r\nBcc: victim@example.net"), ENVELOPE)
+
+
+def test_no_line_starts_with_a_dot_and_lines_stay_within_76_characters() -> None:
+    """SMTP doubles a leading dot in every copy; the template writes none to double."""
+    dotty = "\n".join(
+        [".first", "x" * 75 + ".dot at the wrap", "." + "y" * 80, "." + "é" * 30, "..two"]
+    )
+    links = RecipientLinks(
+        unsubscribe="https://news.example.org/unsubscribe/" + "a" * 37 + "." + "b" * 60,
+        preferences="https://news.example.org/preferences/x",
+    )
+    email_ = RenderedEmail(subject="s", text=f"{dotty}\n{UNSUBSCRIBE}", html=f"<p>{dotty}</p>")
+    raw = compile_template(email_, ENVELOPE).render("a@example.com", "<m@x>", links)
+    lines = raw.split(b"\r\n")
+    assert not [line for line in lines if line.startswith(b".")]
+    body = raw.partition(b"\r\n\r\n")[2].split(b"\r\n")
+    assert max(len(line) for line in body) <= 76  # RFC 2045
+    parsed = email.message_from_bytes(raw, policy=policy.default)
+    text = parsed.get_body(("plain",)).get_content()
+    html = parsed.get_body(("html",)).get_content()
+    assert text.replace("\r\n", "\n").rstrip("\n") == f"{dotty}\n{links.unsubscribe}"
+    assert dotty in html.replace("\r\n", "\n")
