@@ -3,11 +3,13 @@
 run_topic -> fetch -> build (one digest per language with readers) -> fan_out -> send
 (one job per batch of delivery rows); ``sweep`` runs on a timer and re-enqueues what a
 crash or a lost Redis left behind. Every step is idempotent, so running one twice is
-harmless. Arguments are plain ids, slugs and ISO dates.
+harmless. ``send_notice`` takes the site's confirm, welcome and goodbye emails off the
+request. Arguments are plain ids, slugs and ISO dates.
 """
 
 from __future__ import annotations
 
+import logging
 from datetime import date, datetime
 from functools import lru_cache
 from zoneinfo import ZoneInfo
@@ -21,15 +23,19 @@ from newsletter.config import Settings
 from newsletter.db import Database
 from newsletter.delivery.fanout import fan_out as fan_out_digest
 from newsletter.delivery.fanout import request_fan_out
+from newsletter.delivery.notify import notify_subscriber
 from newsletter.delivery.ratelimit import make_rate_limiter
 from newsletter.delivery.send import send_range
 from newsletter.delivery.sweeper import SweepReport
 from newsletter.delivery.sweeper import recover as recover_deliveries
 from newsletter.delivery.sweeper import sweep as sweep_deliveries
-from newsletter.delivery.transport import make_transport
+from newsletter.delivery.transport import TransportError, make_transport
 from newsletter.digest.build import NothingToWrite
 from newsletter.dispatch import dispatcher_for, redis_connection
 from newsletter.models import Digest, DigestStatus
+from newsletter.render.transactional import Kind
+
+log = logging.getLogger(__name__)
 
 
 @lru_cache(maxsize=1)
@@ -112,6 +118,19 @@ def send(digest_id: int, first_id: int, last_id: int) -> int:
         limiter=limiter,
     )
     return report.sent
+
+
+def send_notice(kind: str, subscriber_id: int) -> bool:
+    """A notice the site asked for. A transient failure raises, so rq tries again; a
+    permanent one (the relay refuses the address) is logged and dropped."""
+    app = current()
+    try:
+        return notify_subscriber(app.db, app.settings, Kind(kind), subscriber_id)
+    except TransportError as error:
+        if not error.permanent:
+            raise
+        log.warning("the %s email to subscriber %s was refused: %s", kind, subscriber_id, error)
+        return False
 
 
 def recover() -> SweepReport:

@@ -1,4 +1,8 @@
-"""Send the confirm, welcome and goodbye emails through the configured transport."""
+"""Send the confirm, welcome and goodbye emails through the configured transport.
+
+The site hands them to an rq job (``jobs.send_notice``) when workers run, so a request
+never waits for a relay; without Redis they go out inside the request.
+"""
 
 from __future__ import annotations
 
@@ -7,11 +11,13 @@ from email.policy import SMTP
 from email.utils import format_datetime, formataddr, make_msgid
 
 from newsletter.config import Settings
+from newsletter.db import Database
 from newsletter.delivery.links import LinkMaker
 from newsletter.delivery.message import RenderedEmail
-from newsletter.delivery.transport import make_transport
+from newsletter.delivery.transport import TransportError, make_transport
 from newsletter.models import Subscriber, utcnow
 from newsletter.render.transactional import Kind, TransactionalContext, render_transactional
+from newsletter.subscriptions import release_confirmation
 from newsletter.tokens import Purpose, Tokens
 
 
@@ -57,3 +63,23 @@ def send_notice(settings: Settings, kind: Kind, subscriber: Subscriber) -> None:
         transport.send(
             message, settings.from_address, subscriber.email, name=f"{kind}-{subscriber.id}-{stamp}"
         )
+
+
+def notify_subscriber(db: Database, settings: Settings, kind: Kind, subscriber_id: int) -> bool:
+    """Send ``kind`` to the subscriber; False if they were deleted meanwhile.
+
+    Raises ``TransportError`` if it cannot go out; a confirmation that failed lifts its
+    resend throttle first, so that asking again works at once.
+    """
+    with db.session() as session:
+        subscriber = session.get(Subscriber, subscriber_id)
+        if subscriber is None:
+            return False
+        try:
+            send_notice(settings, kind, subscriber)
+        except TransportError:
+            if kind in (Kind.CONFIRM, Kind.ALREADY):
+                release_confirmation(session, subscriber_id)
+                session.commit()
+            raise
+    return True

@@ -15,7 +15,7 @@ from newsletter.tokens import InvalidToken, Purpose
 from newsletter.web.common import token_for, tokens
 from newsletter.web.forms import FormResult
 from newsletter.web.language import choose_language, use_language
-from newsletter.web.notices import try_send
+from newsletter.web.notices import notify
 from newsletter.web.signup import resend_page
 
 bp = Blueprint("confirm", __name__)
@@ -63,5 +63,5 @@ def confirm_post(token: str) -> Response | tuple[str, int]:
     with services().db.session() as session:
         confirmed = confirm(session, subscriber_id) is not None
     if confirmed:
-        try_send(Kind.WELCOME, subscriber_id)
+        notify(Kind.WELCOME, subscriber_id)
     return redirect(url_for(".confirm_page", token=token), 303)

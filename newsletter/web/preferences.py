@@ -16,7 +16,7 @@ from newsletter.tokens import InvalidToken, Purpose
 from newsletter.web.common import all_topics, token_for, tokens
 from newsletter.web.forms import FormResult, read_preferences
 from newsletter.web.language import choose_language, use_language
-from newsletter.web.notices import try_send
+from newsletter.web.notices import notify
 from newsletter.web.wording import wording
 
 bp = Blueprint("preferences", __name__, url_prefix="/preferences")
@@ -90,7 +90,7 @@ def unsubscribe_all(token: str) -> Response:
     with services().db.session() as session:
         left = unsubscribe(session.get_one(Subscriber, subscriber_id))
     if left:
-        try_send(Kind.GOODBYE, subscriber_id)
+        notify(Kind.GOODBYE, subscriber_id)
     unsubscribe_token = token_for(Purpose.UNSUBSCRIBE, subscriber_id)
     return redirect(url_for("unsubscribe.show", token=unsubscribe_token), 303)
 

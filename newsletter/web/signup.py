@@ -3,7 +3,8 @@
 Both answer the same way whatever the address: a redirect to the "check your inbox"
 page, so nobody learns whether an address is subscribed. A signup sends one email
 whether the address is new (confirm) or subscribed already (a reminder with the
-preferences link), so the time taken does not tell them apart either.
+preferences link), so the time taken does not tell them apart either; with workers the
+email is only queued (``notices.notify``), the same for both.
 """
 
 from __future__ import annotations
@@ -18,28 +19,19 @@ from newsletter.catalog import InputError
 from newsletter.render.transactional import Kind
 from newsletter.subscriptions import (
     SignupRequest,
-    release_confirmation,
     request_resend,
     request_signup,
 )
 from newsletter.web.common import all_topics
 from newsletter.web.forms import FormResult, honeypot_filled, read_email, read_signup
 from newsletter.web.language import page_language
-from newsletter.web.notices import try_send
+from newsletter.web.notices import notify
 
 bp = Blueprint("signup", __name__)
 
 
 def _resend_interval() -> timedelta:
     return timedelta(minutes=services().settings.resend_interval_minutes)
-
-
-def _send_confirmation(subscriber_id: int, kind: Kind = Kind.CONFIRM) -> bool:
-    if try_send(kind, subscriber_id):
-        return True
-    with services().db.session() as session:
-        release_confirmation(session, subscriber_id)
-    return False
 
 
 def _signup_page(result: FormResult, status: int = 200) -> tuple[str, int]:
@@ -82,7 +74,7 @@ def signup() -> Response | tuple[str, int]:
         return _signup_page(result, 400)
     if notice is not None:
         kind = Kind.ALREADY if notice.already_subscribed else Kind.CONFIRM
-        if not _send_confirmation(notice.subscriber_id, kind):
+        if not notify(kind, notice.subscriber_id):
             result.errors["form"] = "send_failed"
             return _signup_page(result, 503)
     return redirect(url_for(".sent"), 303)
@@ -130,7 +122,7 @@ def resend() -> Response | tuple[str, int]:
     except InputError:
         result.errors["email"] = "email_invalid"
         return resend_page(result, 400)
-    if subscriber_id is not None and not _send_confirmation(subscriber_id):
+    if subscriber_id is not None and not notify(Kind.CONFIRM, subscriber_id):
         result.errors["form"] = "send_failed"
         return resend_page(result, 503)
     return redirect(url_for(".sent"), 303)

@@ -16,7 +16,7 @@ from newsletter.subscriptions import resubscribe, unsubscribe
 from newsletter.tokens import InvalidToken, Purpose
 from newsletter.web.common import token_for, tokens
 from newsletter.web.language import choose_language, use_language
-from newsletter.web.notices import try_send
+from newsletter.web.notices import notify
 from newsletter.web.security import csrf
 from newsletter.web.wording import wording
 
@@ -63,7 +63,7 @@ def post(token: str) -> Response:
     if one_click:
         return Response("Unsubscribed.\n", 200, mimetype="text/plain")
     if left:
-        try_send(Kind.GOODBYE, subscriber_id)
+        notify(Kind.GOODBYE, subscriber_id)
     return redirect(url_for(".show", token=token), 303)
 
 
