@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from flask import Blueprint
 from redis import Redis
 from redis.exceptions import RedisError
@@ -22,10 +24,15 @@ def _database() -> str:
     return "ok"
 
 
+@lru_cache(maxsize=4)
+def _redis_client(url: str) -> Redis:
+    """One pooled client per process: a PING still crosses the wire every time."""
+    return Redis.from_url(url, socket_timeout=1, socket_connect_timeout=1)
+
+
 def _redis(url: str) -> str:
     try:
-        with Redis.from_url(url, socket_timeout=1, socket_connect_timeout=1) as client:
-            client.ping()
+        _redis_client(url).ping()
     except RedisError:
         return "unreachable"
     return "ok"

@@ -51,27 +51,27 @@ def signup() -> Response | tuple[str, int]:
     app = services()
     if honeypot_filled(request.form):
         return redirect(url_for(".sent"), 303)
-    with app.db.session() as session:
+    with app.db.session() as session:  # one transaction: committed before the email goes
         known = [topic.slug for topic in all_topics(session)]
-    result = read_signup(request.form, known, language=page_language())
-    if not result.ok:
-        return _signup_page(result, 400)
-    signup_request = SignupRequest(
-        address=result.values["email"],
-        language=result.values["language"],
-        topic_slugs=result.values["topics"],
-    )
-    try:
-        with app.db.session() as session:
+        result = read_signup(request.form, known, language=page_language())
+        if not result.ok:
+            return _signup_page(result, 400)
+        signup_request = SignupRequest(
+            address=result.values["email"],
+            language=result.values["language"],
+            topic_slugs=result.values["topics"],
+        )
+        try:
             notice = request_signup(
                 session,
                 signup_request,
                 resend_interval=_resend_interval(),
                 check_deliverability=app.settings.check_deliverability,
             )
-    except InputError:
-        result.errors["email"] = "email_invalid"
-        return _signup_page(result, 400)
+        except InputError:
+            session.rollback()
+            result.errors["email"] = "email_invalid"
+            return _signup_page(result, 400)
     if notice is not None:
         kind = Kind.ALREADY if notice.already_subscribed else Kind.CONFIRM
         if not notify(kind, notice.subscriber_id):
