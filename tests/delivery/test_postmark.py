@@ -91,6 +91,18 @@ def test_the_postmark_transport_needs_a_token(settings: Settings) -> None:
         replace(settings, transport="postmark")
 
 
+@pytest.mark.parametrize("raw", ["0", "-1", "501", "fifty", "2.5"])
+def test_a_batch_size_outside_1_to_500_names_the_variable(raw: str) -> None:
+    with pytest.raises(ConfigError, match="NEWSLETTER_POSTMARK_BATCH_SIZE"):
+        Settings.from_env({"NEWSLETTER_POSTMARK_BATCH_SIZE": raw})
+
+
+@pytest.mark.parametrize(("raw", "size"), [(None, 50), ("1", 1), ("500", 500)])
+def test_the_batch_size_defaults_to_50_and_takes_1_to_500(raw: str | None, size: int) -> None:
+    environ = {} if raw is None else {"NEWSLETTER_POSTMARK_BATCH_SIZE": raw}
+    assert Settings.from_env(environ).postmark_batch_size == size
+
+
 @pytest.fixture
 def webhook_app(app: Flask, settings: Settings, db: Database) -> Flask:
     app.extensions["newsletter"] = Services(replace(settings, webhook_secret=SECRET), db)
