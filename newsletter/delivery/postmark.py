@@ -18,6 +18,7 @@ import httpx
 
 from newsletter.config import Settings
 from newsletter.delivery.errors import TransportError
+from newsletter.delivery.outgoing import OneAtATime
 
 FORWARDED_HEADERS = (
     "Message-ID",
@@ -71,7 +72,7 @@ def error_for(response: httpx.Response) -> TransportError | None:
     )
 
 
-class PostmarkTransport:
+class PostmarkTransport(OneAtATime):
     def __init__(self, settings: Settings, transport: httpx.BaseTransport | None = None) -> None:
         self.settings = settings
         self._transport = transport

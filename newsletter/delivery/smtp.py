@@ -15,6 +15,7 @@ from typing import Self
 
 from newsletter.config import Settings
 from newsletter.delivery.errors import TransportError, classify
+from newsletter.delivery.outgoing import OneAtATime
 
 _DISCONNECTED = (smtplib.SMTPServerDisconnected, ConnectionError, TimeoutError)
 
@@ -122,7 +123,7 @@ def close_pools() -> None:
         pool.close()
 
 
-class SmtpTransport:
+class SmtpTransport(OneAtATime):
     """One pooled connection for the life of the ``with`` block, many messages on it."""
 
     def __init__(self, settings: Settings, pool: SmtpPool | None = None) -> None:
