@@ -84,6 +84,7 @@ class Settings:
     postmark_token: str = ""
     postmark_url: str = "https://api.postmarkapp.com"
     postmark_stream: str = "broadcast"
+    # messages per /email/batch call: a crash mid-call can resend at most this many
     postmark_batch_size: int = 50
     webhook_secret: str = ""
 

@@ -3,9 +3,10 @@
 A batch is claimed in one transaction (pending -> sending with a lease, ``FOR UPDATE
 SKIP LOCKED`` on Postgres, ``UPDATE ... RETURNING`` so two claimers never share a row)
 before anything is transmitted, and its outcomes are recorded together in another.
-Between the two, each message the relay accepts is written to the process's
-``AckJournal``, so a SIGKILL leaves either a journal entry (replayed as sent) or a row
-in ``sending`` whose lease expires and which the sweeper hands out again.
+Between the two, messages go to the transport up to its ``batch_size`` a call (one for
+SMTP), and the ids each call got accepted are written to the process's ``AckJournal``
+as soon as it returns, so a SIGKILL leaves either a journal entry (replayed as sent) or
+a row in ``sending`` whose lease expires and which the sweeper hands out again.
 """
 
 from __future__ import annotations
