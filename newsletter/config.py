@@ -18,6 +18,8 @@ from limits import parse_many
 
 DEV_SECRET_KEY = "dev-only-insecure-secret-key"
 TRANSPORTS = ("outbox", "smtp", "postmark")
+# Postmark's batch endpoint takes at most this many messages per call.
+POSTMARK_MAX_BATCH = 500
 # Above this, the SDK insists on streaming (a non-streaming call could outlast 10 minutes).
 MAX_NONSTREAMING_TOKENS = 21_333
 # The API version the SDK speaks (2026-10-21) has no sampling temperature; the model's
@@ -82,6 +84,8 @@ class Settings:
     postmark_token: str = ""
     postmark_url: str = "https://api.postmarkapp.com"
     postmark_stream: str = "broadcast"
+    # messages per /email/batch call: a crash mid-call can resend at most this many
+    postmark_batch_size: int = 50
     webhook_secret: str = ""
 
     def __post_init__(self) -> None:
@@ -171,6 +175,10 @@ class Settings:
             )
         if self.smtp_ca_file is not None and not self.smtp_ca_file.is_file():
             raise ConfigError(f"NEWSLETTER_SMTP_CA_FILE: no such file {self.smtp_ca_file}")
+        if not 1 <= self.postmark_batch_size <= POSTMARK_MAX_BATCH:
+            raise ConfigError(
+                f"NEWSLETTER_POSTMARK_BATCH_SIZE must be between 1 and {POSTMARK_MAX_BATCH}"
+            )
         if self.transport == "postmark" and not self.postmark_token:
             raise ConfigError("NEWSLETTER_POSTMARK_TOKEN is needed for the postmark transport")
         if bool(self.dkim_selector) != (self.dkim_private_key is not None):
@@ -249,6 +257,7 @@ _FIELDS: dict[str, type] = {
     "postmark_token": str,
     "postmark_url": str,
     "postmark_stream": str,
+    "postmark_batch_size": int,
     "webhook_secret": str,
 }
 

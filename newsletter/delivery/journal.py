@@ -2,8 +2,9 @@
 
 Database updates are batched for speed, so between the relay's ``250`` and the commit of
 the batch a SIGKILL would forget that a message went out, and the sweeper would send it
-again. Each acceptance is therefore appended to a small file with one ``write`` call
-before the next message is sent; the kernel keeps the bytes when the process dies. The
+again. The acceptances of each transport call (one SMTP message, or an API batch) are
+therefore appended to a small file with one ``write`` call before the next call is made;
+the kernel keeps the bytes when the process dies. The
 file is held under an exclusive ``flock`` while its process lives: a lock that can be
 taken means its owner is gone, so ``replay`` marks its deliveries sent and deletes it.
 """
@@ -26,8 +27,10 @@ class AckJournal:
         self._fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
         fcntl.flock(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
 
-    def accepted(self, delivery_id: int) -> None:
-        os.write(self._fd, b"%d\n" % delivery_id)
+    def accepted(self, *delivery_ids: int) -> None:
+        """Note acceptances; a transport batch's go in one ``write`` call."""
+        if delivery_ids:
+            os.write(self._fd, b"%d\n" * len(delivery_ids) % delivery_ids)
 
     def entries(self) -> list[int]:
         """What is written and not yet cleared: left over if recording a batch failed."""

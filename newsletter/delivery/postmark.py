@@ -3,13 +3,23 @@
 Postmark takes JSON fields, not MIME, so each finished message is read back into its
 subject, text, HTML and list headers. Errors map like SMTP replies: throttling and
 server errors are transient, a refused request is permanent, and an inactive recipient
-(Postmark error 406: hard bounce, complaint or manual suppression) goes on our
-suppression list. One message per request: a batch call could only report acceptance
-after the whole batch, which would widen the window in which a crash resends mail.
+(Postmark error 406: hard bounce, complaint or manual suppression) or an invalid address
+(300) goes on our suppression list.
+
+Digests go through ``POST /email/batch``, ``NEWSLETTER_POSTMARK_BATCH_SIZE`` messages a
+call (at most 500, and split further to stay under 50 MB of JSON). Postmark answers a
+batch with one result per message, in order; a refused call (401, 422, 429, 5xx) is the
+outcome of every message in it. Acceptance is known only when the call returns, so a
+crash while a batch is in flight can resend at most that batch once the lease runs out:
+a bounded duplicate (every copy carries the same Message-ID), never a loss. A batch
+size of 1 gives the smallest window; larger batches need fewer requests. The notices
+(one message now) go through ``POST /email``.
 """
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterator, Sequence
 from email import policy
 from email.parser import BytesParser
 from typing import Any, Self
@@ -18,6 +28,7 @@ import httpx
 
 from newsletter.config import Settings
 from newsletter.delivery.errors import TransportError
+from newsletter.delivery.outgoing import Outgoing
 
 FORWARDED_HEADERS = (
     "Message-ID",
@@ -29,6 +40,7 @@ FORWARDED_HEADERS = (
 )
 INACTIVE_RECIPIENT = 406
 INVALID_ADDRESS = 300
+MAX_REQUEST_BYTES = 50_000_000  # Postmark refuses a batch call of more than 50 MB
 _parser = BytesParser(policy=policy.default)
 
 
@@ -53,8 +65,13 @@ def postmark_fields(message: bytes, stream: str) -> dict[str, Any]:
     }
 
 
-def error_for(response: httpx.Response) -> TransportError | None:
-    """None when Postmark accepted the message, else the error it amounts to."""
+def error_for(response: httpx.Response, *, one_recipient: bool = True) -> TransportError | None:
+    """None when Postmark accepted the request, else the error it amounts to.
+
+    ``one_recipient``: the request was one message, so an error about its recipient
+    (406, 300) suppresses the address. A refused batch call is about the call, never
+    about every recipient in it.
+    """
     if response.status_code == 200:
         return None
     if response.status_code == 429 or response.status_code >= 500:
@@ -67,13 +84,68 @@ def error_for(response: httpx.Response) -> TransportError | None:
     return TransportError(
         f"Postmark {response.status_code} error {code}: {text}",
         permanent=True,
-        suppress=code in (INACTIVE_RECIPIENT, INVALID_ADDRESS),
+        suppress=one_recipient and code in (INACTIVE_RECIPIENT, INVALID_ADDRESS),
     )
 
 
+def batch_outcomes(response: httpx.Response, count: int) -> list[TransportError | None]:
+    """Each message's outcome from the answer to a batch call of ``count`` messages.
+
+    A 200 whose body is not one result per message says nothing about which went, so
+    every message gets a transient error: a retry may duplicate some, none is lost.
+    """
+    refused = error_for(response, one_recipient=False)
+    if refused is not None:
+        return [refused] * count
+    try:
+        results = [(int(r["ErrorCode"]), str(r.get("Message", ""))) for r in response.json()]
+    except (ValueError, TypeError, KeyError, AttributeError):
+        results = []
+    if len(results) != count:
+        unreadable = TransportError(
+            f"Postmark 200 without a result per message: {response.text[:200]}",
+            permanent=False,
+        )
+        return [unreadable] * count
+    return [
+        None
+        if code == 0
+        else TransportError(
+            f"Postmark error {code}: {text}",
+            permanent=True,
+            suppress=code in (INACTIVE_RECIPIENT, INVALID_ADDRESS),
+        )
+        for code, text in results
+    ]
+
+
+def request_parts(bodies: Sequence[bytes], limit: int) -> Iterator[list[bytes]]:
+    """``bodies`` in order, in runs whose JSON array ``[a,b,...]`` fits in ``limit`` bytes.
+
+    A body too big on its own still goes, alone, for Postmark to refuse.
+    """
+    part: list[bytes] = []
+    size = 1  # "[", then each body brings one byte more: its "," or the closing "]"
+    for body in bodies:
+        if part and size + len(body) + 1 > limit:
+            yield part
+            part, size = [], 1
+        part.append(body)
+        size += len(body) + 1
+    if part:
+        yield part
+
+
+def _unreachable(error: httpx.HTTPError) -> TransportError:
+    return TransportError(f"Postmark unreachable: {error}", permanent=False, unreachable=True)
+
+
 class PostmarkTransport:
+    max_request_bytes = MAX_REQUEST_BYTES
+
     def __init__(self, settings: Settings, transport: httpx.BaseTransport | None = None) -> None:
         self.settings = settings
+        self.batch_size = settings.postmark_batch_size
         self._transport = transport
         self._client: httpx.Client | None = None
 
@@ -101,9 +173,40 @@ class PostmarkTransport:
                 "/email", json=postmark_fields(message, self.settings.postmark_stream)
             )
         except httpx.HTTPError as error:
-            raise TransportError(
-                f"Postmark unreachable: {error}", permanent=False, unreachable=True
-            ) from error
+            raise _unreachable(error) from error
         error = error_for(response)
         if error is not None:
             raise error
+
+    def send_many(self, batch: Sequence[Outgoing]) -> list[TransportError | None]:
+        """One /email/batch call per ``max_request_bytes`` of JSON; outcomes in order.
+
+        Once Postmark is unreachable, the rest of the batch is not tried and shares
+        that error.
+        """
+        stream = self.settings.postmark_stream
+        bodies = [_json(postmark_fields(outgoing.message, stream)) for outgoing in batch]
+        outcomes: list[TransportError | None] = []
+        for part in request_parts(bodies, self.max_request_bytes):
+            outcomes += self._post_batch(part)
+            last = outcomes[-1]
+            if last is not None and last.unreachable:
+                return outcomes + [last] * (len(batch) - len(outcomes))
+        return outcomes
+
+    def _post_batch(self, bodies: list[bytes]) -> list[TransportError | None]:
+        assert self._client is not None, "use the transport in a with block"
+        try:
+            response = self._client.post(
+                "/email/batch",
+                content=b"[" + b",".join(bodies) + b"]",
+                headers={"Content-Type": "application/json"},
+            )
+        except httpx.HTTPError as error:
+            return [_unreachable(error)] * len(bodies)
+        return batch_outcomes(response, len(bodies))
+
+
+def _json(fields: dict[str, Any]) -> bytes:
+    """Compact UTF-8 JSON, as httpx would send it; its length counts toward the cap."""
+    return json.dumps(fields, ensure_ascii=False, separators=(",", ":")).encode()

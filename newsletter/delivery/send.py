@@ -3,9 +3,10 @@
 A batch is claimed in one transaction (pending -> sending with a lease, ``FOR UPDATE
 SKIP LOCKED`` on Postgres, ``UPDATE ... RETURNING`` so two claimers never share a row)
 before anything is transmitted, and its outcomes are recorded together in another.
-Between the two, each message the relay accepts is written to the process's
-``AckJournal``, so a SIGKILL leaves either a journal entry (replayed as sent) or a row
-in ``sending`` whose lease expires and which the sweeper hands out again.
+Between the two, messages go to the transport up to its ``batch_size`` a call (one for
+SMTP), and the ids each call got accepted are written to the process's ``AckJournal``
+as soon as it returns, so a SIGKILL leaves either a journal entry (replayed as sent) or
+a row in ``sending`` whose lease expires and which the sweeper hands out again.
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ from newsletter.delivery.template import (
     compile_template,
     message_id,
 )
-from newsletter.delivery.transport import Transport, TransportError
+from newsletter.delivery.transport import Outgoing, Transport, TransportError
 from newsletter.digest.schema import DigestContent
 from newsletter.models import Delivery, DeliveryState, Digest, Subscriber, utcnow
 from newsletter.render.html import render_digest_html
@@ -289,9 +290,13 @@ def send_batch(
             )
         )
     deadline = time.monotonic() + LEASE_MARGIN * (lease_end - utcnow()).total_seconds()
+    # rendered messages waiting for the transport, and (delivery id, attempts, address) of each
+    batch: list[Outgoing] = []
+    waiting: list[tuple[int, int, str]] = []
+    last = len(rows) - 1
     for index, (delivery_id, attempts, subscriber_id, address) in enumerate(rows):
         if time.monotonic() > deadline:  # let the rest go back rather than outlive the lease
-            for late_id, *_ in rows[index:]:
+            for late_id in [row[0] for row in waiting] + [row[0] for row in rows[index:]]:
                 outcomes.add(late_id, DeliveryState.PENDING, error="lease ran out")
             break
         if subscriber_id not in still_eligible:
@@ -299,39 +304,68 @@ def send_batch(
                 delivery_id, DeliveryState.SUPPRESSED, error="no longer eligible at send time"
             )
             report.skipped += 1
-            continue
-        mid = message_id(digest_id, subscriber_id, mailing.template.domain)
-        try:
-            message = mailing.template.render(address, mid, link_maker.links(subscriber_id))
-            if mailing.signer is not None:
-                message = mailing.signer.sign(message)
-            limiter.wait()
-            transport.send(
-                message,
-                settings.from_address,
-                address,
-                name=f"{mailing.topic_slug}-{mailing.day}-{mailing.language}-{delivery_id}",
+        else:
+            mid = message_id(digest_id, subscriber_id, mailing.template.domain)
+            try:
+                message = mailing.template.render(address, mid, link_maker.links(subscriber_id))
+            except UnsafeHeader as error:
+                outcomes.add(delivery_id, DeliveryState.FAILED, error=str(error))
+                report.failed += 1
+                report.errors.append(f"{address}: {error}")
+            else:
+                if mailing.signer is not None:
+                    message = mailing.signer.sign(message)
+                name = f"{mailing.topic_slug}-{mailing.day}-{mailing.language}-{delivery_id}"
+                batch.append(Outgoing(message, settings.from_address, address, name))
+                waiting.append((delivery_id, attempts, address))
+        if batch and (len(batch) == transport.batch_size or index == last):
+            unreachable = _transmit(
+                settings, transport, batch, waiting, journal, limiter, outcomes, report
             )
-        except UnsafeHeader as error:
-            outcomes.add(delivery_id, DeliveryState.FAILED, error=str(error))
-            report.failed += 1
-            report.errors.append(f"{address}: {error}")
-            continue
-        except TransportError as error:
-            _failed(settings, outcomes, report, delivery_id, attempts, address, error)
-            if error.unreachable:  # the rest would only wait for the same timeout each
+            batch.clear()
+            waiting.clear()
+            if unreachable is not None:  # the rest would only wait for the same timeout each
                 for late_id, *_ in rows[index + 1 :]:
-                    outcomes.add(late_id, DeliveryState.PENDING, error=str(error))
+                    outcomes.add(late_id, DeliveryState.PENDING, error=str(unreachable))
                     report.deferred += 1
                 break
-            continue
-        journal.accepted(delivery_id)
-        outcomes.sent.append(delivery_id)
-        report.sent += 1
     with db.session() as session:
         _record(session, mailing.template.domain, outcomes)
     journal.clear()
     return report
+
+
+def _transmit(
+    settings: Settings,
+    transport: Transport,
+    batch: list[Outgoing],
+    waiting: list[tuple[int, int, str]],
+    journal: AckJournal,
+    limiter: RateLimiter,
+    outcomes: _Outcomes,
+    report: SendReport,
+) -> TransportError | None:
+    """Send ``batch`` in one transport call and sort out each message's outcome.
+
+    The accepted ids go to the journal as soon as the call returns. Returns the error
+    when the transport was unreachable, so the caller can hold back the rest.
+    """
+    for _ in batch:
+        limiter.wait()
+    results = transport.send_many(batch)
+    journal.accepted(
+        *[row[0] for row, error in zip(waiting, results, strict=True) if error is None]
+    )
+    unreachable = None
+    for (delivery_id, attempts, address), error in zip(waiting, results, strict=True):
+        if error is None:
+            outcomes.sent.append(delivery_id)
+            report.sent += 1
+        else:
+            _failed(settings, outcomes, report, delivery_id, attempts, address, error)
+            if error.unreachable:
+                unreachable = error
+    return unreachable
 
 
 def _failed(

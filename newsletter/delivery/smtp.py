@@ -17,6 +17,7 @@ from typing import Self
 
 from newsletter.config import Settings
 from newsletter.delivery.errors import TransportError, classify
+from newsletter.delivery.outgoing import OneAtATime
 from newsletter.delivery.pipelining import can_pipeline, send_pipelined
 
 _DISCONNECTED = (smtplib.SMTPServerDisconnected, ConnectionError, TimeoutError)
@@ -125,7 +126,7 @@ def close_pools() -> None:
         pool.close()
 
 
-class SmtpTransport:
+class SmtpTransport(OneAtATime):
     """One pooled connection for the life of the ``with`` block, many messages on it."""
 
     def __init__(self, settings: Settings, pool: SmtpPool | None = None) -> None:
