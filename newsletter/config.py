@@ -11,6 +11,7 @@ import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import get_args
 
@@ -100,6 +101,11 @@ class Settings:
             object.__setattr__(self, "journal_dir", self.instance_dir / "journal")
         object.__setattr__(self, "base_url", self.base_url.rstrip("/"))
         self.validate()
+
+    @property
+    def resend_interval(self) -> timedelta:
+        """How long a signup or resend waits before its address may get another email."""
+        return timedelta(minutes=self.resend_interval_minutes)
 
     @property
     def sender_domain(self) -> str:

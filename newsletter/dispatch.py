@@ -24,11 +24,18 @@ _WAITING = {JobStatus.QUEUED, JobStatus.DEFERRED, JobStatus.SCHEDULED}
 RESULT_TTL = 3600
 FAILURE_TTL = 7 * 24 * 3600
 RETRIES = 3  # also what rq does with a job whose worker died (an abandoned job)
+PERSONAL_FAILURE_TTL = 24 * 3600  # a failed job whose arguments hold an email address
 
 
 class Dispatcher(Protocol):
-    def enqueue(self, func: JobFunction, *args: Any, job_id: str | None = None) -> None:
-        """Run ``func(*args)`` soon; with ``job_id``, not while a job of that id waits to run."""
+    def enqueue(
+        self, func: JobFunction, *args: Any, job_id: str | None = None, personal: bool = False
+    ) -> None:
+        """Run ``func(*args)`` soon; with ``job_id``, not while a job of that id waits to run.
+
+        ``personal``: the arguments hold personal data (an email address), so the job is
+        deleted once done and a failed one is kept for a day, not a week.
+        """
 
 
 class InlineDispatcher:
@@ -38,7 +45,9 @@ class InlineDispatcher:
         self._waiting: deque[tuple[JobFunction, tuple[Any, ...]]] = deque()
         self._running = False
 
-    def enqueue(self, func: JobFunction, *args: Any, job_id: str | None = None) -> None:
+    def enqueue(
+        self, func: JobFunction, *args: Any, job_id: str | None = None, personal: bool = False
+    ) -> None:
         self._waiting.append((func, args))
         if self._running:
             return
@@ -58,15 +67,17 @@ class RqDispatcher:
         self.queue = Queue(queue_name, connection=redis)
         self.job_timeout = job_timeout
 
-    def enqueue(self, func: JobFunction, *args: Any, job_id: str | None = None) -> None:
+    def enqueue(
+        self, func: JobFunction, *args: Any, job_id: str | None = None, personal: bool = False
+    ) -> None:
         if job_id is not None and self._waiting(job_id):
             return
         self.queue.enqueue(
             func,
             args=args,
             job_id=job_id,
-            result_ttl=RESULT_TTL,
-            failure_ttl=FAILURE_TTL,
+            result_ttl=0 if personal else RESULT_TTL,
+            failure_ttl=PERSONAL_FAILURE_TTL if personal else FAILURE_TTL,
             retry=Retry(max=RETRIES),
             job_timeout=self.job_timeout,
         )

@@ -3,8 +3,9 @@
 run_topic -> fetch -> build (one digest per language with readers) -> fan_out -> send
 (one job per batch of delivery rows); ``sweep`` runs on a timer and re-enqueues what a
 crash or a lost Redis left behind. Every step is idempotent, so running one twice is
-harmless. ``send_notice`` takes the site's confirm, welcome and goodbye emails off the
-request. Arguments are plain ids, slugs and ISO dates.
+harmless. ``sign_up`` and ``send_notice`` take the site's signups and its confirm,
+welcome and goodbye emails off the request. Arguments are plain ids, slugs, ISO dates
+and, for a signup, the address.
 """
 
 from __future__ import annotations
@@ -18,12 +19,12 @@ from flask import has_app_context
 
 from newsletter import pipeline
 from newsletter.app import Services, services
-from newsletter.catalog import topic_by_slug
+from newsletter.catalog import InputError, topic_by_slug
 from newsletter.config import Settings
 from newsletter.db import Database
 from newsletter.delivery.fanout import fan_out as fan_out_digest
 from newsletter.delivery.fanout import request_fan_out
-from newsletter.delivery.notify import notify_subscriber
+from newsletter.delivery.notify import notify_subscriber, signup_notice_kind
 from newsletter.delivery.ratelimit import make_rate_limiter
 from newsletter.delivery.send import send_range
 from newsletter.delivery.sweeper import SweepReport
@@ -34,6 +35,7 @@ from newsletter.digest.build import NothingToWrite
 from newsletter.dispatch import dispatcher_for, redis_connection
 from newsletter.models import Digest, DigestStatus
 from newsletter.render.transactional import Kind
+from newsletter.subscriptions import SignupRequest, request_signup
 
 log = logging.getLogger(__name__)
 
@@ -118,6 +120,26 @@ def send(digest_id: int, first_id: int, last_id: int) -> int:
         limiter=limiter,
     )
     return report.sent
+
+
+def sign_up(address: str, language: str, topic_slugs: list[str]) -> bool:
+    """A signup the site checked and queued: record it, then send its one email.
+
+    The page did not wait, and says the same whatever happens here (it never tells
+    whether an address was known). A topic removed since the form was read drops the
+    signup, logged; sending fails as in ``send_notice``.
+    """
+    app = current()
+    signup = SignupRequest(address, language, topic_slugs)
+    try:
+        with app.db.session() as session:
+            notice = request_signup(session, signup, resend_interval=app.settings.resend_interval)
+    except InputError as error:
+        log.warning("a queued signup was dropped: %s", error)
+        return False
+    if notice is None:  # too soon after the last email, or a suppressed address
+        return False
+    return send_notice(signup_notice_kind(notice).value, notice.subscriber_id)
 
 
 def send_notice(kind: str, subscriber_id: int) -> bool:

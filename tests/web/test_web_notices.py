@@ -1,5 +1,6 @@
-"""With workers, the site only queues its emails: a worker sends them, and rq retries a
-relay that is down; a confirmation that could not go out can be asked for again at once."""
+"""With workers, the site only checks and queues signups and emails: a worker records and
+sends them, rq retries a relay that is down, and a confirmation that could not go out
+can be asked for again at once."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ from newsletter.app import Services
 from newsletter.config import Settings
 from newsletter.db import Database
 from newsletter.delivery.transport import TransportError
-from newsletter.models import Subscriber, SubscriberStatus
+from newsletter.models import Subscriber, SubscriberStatus, Topic
 from tests.delivery.conftest import SmtpSink
 from tests.loopback import free_port
 
@@ -41,9 +42,9 @@ def site(settings: Settings, db: Database) -> Flask:
     return app
 
 
-def sign_up(app: Flask, address: str) -> int:
+def sign_up(app: Flask, address: str, topic: str = "claude") -> int:
     client = app.test_client()
-    data = {"csrf_token": csrf_token(client), "email": address, "topics": ["claude"]}
+    data = {"csrf_token": csrf_token(client), "email": address, "topics": [topic]}
     return client.post("/", data=data | {"language": "en"}).status_code
 
 
@@ -54,28 +55,54 @@ def work(app: Flask, redis: Redis) -> None:
         )
 
 
-def test_signup_queues_the_confirmation_and_a_worker_sends_it(
+def test_signup_is_queued_untouched_by_the_request_and_a_worker_records_and_sends_it(
     settings: Settings, db: Database, topics: list[str], redis_db: Redis
 ) -> None:
     app = site(replace(settings, redis_url=REDIS_URL), db)
-    assert sign_up(app, "reader@example.com") == 303
+    assert sign_up(app, "Reader@Example.com") == 303
     queue = Queue(settings.queue_name, connection=redis_db)
-    assert (queue.count, outbox(settings)) == (1, [])  # the request did not send it
-    assert queue.jobs[0].func is jobs.send_notice
+    (job,) = queue.jobs
+    assert (job.func, job.args) == (jobs.sign_up, ("reader@example.com", "en", ["claude"]))
+    assert job.result_ttl == 0  # an address in Redis: gone once the job is done
+    with db.session() as session:
+        assert session.query(Subscriber).count() == 0  # the request wrote nothing
+    assert outbox(settings) == []
 
     work(app, redis_db)
     (message,) = outbox(settings)
     assert message["To"] == "reader@example.com"
+    assert queue.finished_job_registry.count == 0  # not kept
     client = app.test_client()
     confirm = link_in(message, "confirm")
-    page = client.get(confirm).get_data(as_text=True)
     client.post(confirm, data={"csrf_token": csrf_token(client, confirm)})
     with db.session() as session:
         reader = session.query(Subscriber).filter_by(email="reader@example.com").one()
-        assert reader.status == SubscriberStatus.CONFIRMED, page
+        assert reader.status == SubscriberStatus.CONFIRMED
     assert len(outbox(settings)) == 1 and queue.count == 1  # the welcome email, queued
     work(app, redis_db)
     assert len(outbox(settings)) == 2
+
+
+def test_bad_input_is_answered_by_the_request_and_nothing_is_queued(
+    settings: Settings, db: Database, topics: list[str], redis_db: Redis
+) -> None:
+    app = site(replace(settings, redis_url=REDIS_URL), db)
+    assert sign_up(app, "not an address") == 400
+    assert sign_up(app, "a@example.com", topic="nope") == 400
+    assert Queue(settings.queue_name, connection=redis_db).count == 0
+
+
+def test_a_topic_removed_before_the_worker_runs_drops_the_signup(
+    settings: Settings, db: Database, topics: list[str], redis_db: Redis
+) -> None:
+    app = site(replace(settings, redis_url=REDIS_URL), db)
+    assert sign_up(app, "reader@example.com") == 303
+    with db.session() as session:
+        session.query(Topic).delete()
+    work(app, redis_db)
+    with db.session() as session:
+        assert session.query(Subscriber).count() == 0
+    assert outbox(settings) == []
 
 
 def test_a_relay_that_is_down_fails_the_job_for_rq_to_retry_and_lifts_the_throttle(
@@ -84,17 +111,13 @@ def test_a_relay_that_is_down_fails_the_job_for_rq_to_retry_and_lifts_the_thrott
     relay = {"transport": "smtp", "smtp_host": "127.0.0.1", "smtp_port": free_port()}
     down = replace(settings, redis_url=REDIS_URL, **relay)  # type: ignore[arg-type]
     app = site(down, db)
-    assert sign_up(app, "reader@example.com") == 303
+    with app.app_context(), pytest.raises(TransportError):
+        jobs.sign_up("reader@example.com", "en", ["claude"])  # what the worker runs
     with db.session() as session:
         reader = session.query(Subscriber).filter_by(email="reader@example.com").one()
-        assert reader.confirmation_sent_at is not None
-        reader_id = reader.id
-    with app.app_context(), pytest.raises(TransportError):
-        jobs.send_notice("confirm", reader_id)
-    with db.session() as session:
-        assert session.get_one(Subscriber, reader_id).confirmation_sent_at is None
-    assert sign_up(app, "reader@example.com") == 303  # not throttled: a new job is queued
-    assert Queue(settings.queue_name, connection=redis_db).count == 2
+        assert reader.confirmation_sent_at is None  # the next try is not throttled
+    assert sign_up(app, "reader@example.com") == 303
+    assert Queue(settings.queue_name, connection=redis_db).count == 1
 
 
 def test_an_address_the_relay_refuses_is_not_retried(
@@ -113,7 +136,7 @@ def test_an_address_the_relay_refuses_is_not_retried(
         work(app, redis_db)
         queue = Queue(settings.queue_name, connection=redis_db)
         assert queue.count == 0 and queue.failed_job_registry.count == 0
-        assert queue.finished_job_registry.count == 1
+        assert refuse_all.refused == {"gone@example.com": 1}  # tried once, not retried
     finally:
         relay.stop()
 
