@@ -240,7 +240,8 @@ def layout(args: argparse.Namespace) -> str:
 
 def write_report(results: list[Result], args: argparse.Namespace) -> None:
     trivial = results[0].requests_per_second
-    goals = {"archive page": 0.8, "signup POST": 0.5}
+    # the goals are for the production layout; the embedded one is for a single machine
+    goals = {} if args.embedded else {"archive page": 0.8, "signup POST": 0.5}
     lines = [
         "# Web benchmarks",
         "",

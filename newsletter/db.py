@@ -8,7 +8,20 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import DateTime, Dialect, Engine, MetaData, TypeDecorator, create_engine, event
+from sqlalchemy import (
+    ColumnElement,
+    DateTime,
+    Dialect,
+    Engine,
+    Integer,
+    MetaData,
+    TypeDecorator,
+    any_,
+    bindparam,
+    create_engine,
+    event,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import make_url
@@ -114,3 +127,14 @@ def insert_ignoring_conflicts(
         .returning(target.c.id)
     )
     return list(session.execute(statement, rows).scalars())
+
+
+def among(session: Session, column: ColumnElement[int], ids: list[int]) -> ColumnElement[bool]:
+    """``column IN ids``, as ``= ANY(array)`` on Postgres: one parameter, not one per id.
+
+    A batch of 500 ids as 500 bound parameters costs the driver milliseconds to split
+    and send each time; an array is one value, and the statement stays the same text.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        return column == any_(bindparam(None, ids, type_=ARRAY(Integer)))
+    return column.in_(ids)

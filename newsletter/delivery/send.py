@@ -24,7 +24,7 @@ from sqlalchemy import String, bindparam, cast, literal, select, update
 from sqlalchemy.orm import Session
 
 from newsletter.config import Settings
-from newsletter.db import Database
+from newsletter.db import Database, among
 from newsletter.delivery.dkim_sign import DkimSigner
 from newsletter.delivery.fanout import eligible
 from newsletter.delivery.journal import AckJournal
@@ -141,7 +141,7 @@ def claim(
     now = utcnow()
     lease_end = now + timedelta(seconds=settings.lease_seconds)
     with db.session() as session:
-        query = (
+        due = (
             select(Delivery.id)
             .where(
                 Delivery.digest_id == digest_id,
@@ -153,15 +153,12 @@ def claim(
             .limit(settings.send_batch_size)
         )
         if last_id is not None:
-            query = query.where(Delivery.id <= last_id)
+            due = due.where(Delivery.id <= last_id)
         if session.get_bind().dialect.name == "postgresql":
-            query = query.with_for_update(skip_locked=True)
-        ids = list(session.scalars(query))
-        if not ids:
-            return [], lease_end
+            due = due.with_for_update(skip_locked=True)
         claimed = session.scalars(
             update(Delivery)
-            .where(Delivery.id.in_(ids), Delivery.state == DeliveryState.PENDING)
+            .where(Delivery.id.in_(due.scalar_subquery()), Delivery.state == DeliveryState.PENDING)
             .values(
                 state=DeliveryState.SENDING,
                 lease_expires_at=lease_end,
@@ -239,7 +236,9 @@ def record_sent(
     for start in range(0, len(ids), 1000):
         session.execute(
             update(Delivery)
-            .where(Delivery.id.in_(ids[start : start + 1000]), Delivery.state.in_(states))
+            .where(
+                among(session, Delivery.id, ids[start : start + 1000]), Delivery.state.in_(states)
+            )
             .values(
                 state=DeliveryState.SENT,
                 message_id=same_as_header,
@@ -276,30 +275,28 @@ def send_batch(
     with db.session() as session:
         digest = session.get_one(Digest, digest_id)
         rows = session.execute(
-            select(Delivery.id, Delivery.attempts, Subscriber.id, Subscriber.email)
+            select(
+                Delivery.id,
+                Delivery.attempts,
+                Subscriber.id,
+                Subscriber.email,
+                eligible(digest.topic, digest.language),  # checked again at send time
+            )
             .join(Subscriber, Subscriber.id == Delivery.subscriber_id)
-            .where(Delivery.id.in_(ids), Delivery.state == DeliveryState.SENDING)
+            .where(among(session, Delivery.id, ids), Delivery.state == DeliveryState.SENDING)
             .order_by(Delivery.id)
         ).all()
-        still_eligible = set(
-            session.scalars(
-                select(Subscriber.id).where(
-                    Subscriber.id.in_([row[2] for row in rows]),
-                    eligible(digest.topic, digest.language),
-                )
-            )
-        )
     deadline = time.monotonic() + LEASE_MARGIN * (lease_end - utcnow()).total_seconds()
     # rendered messages waiting for the transport, and (delivery id, attempts, address) of each
     batch: list[Outgoing] = []
     waiting: list[tuple[int, int, str]] = []
     last = len(rows) - 1
-    for index, (delivery_id, attempts, subscriber_id, address) in enumerate(rows):
+    for index, (delivery_id, attempts, subscriber_id, address, still_eligible) in enumerate(rows):
         if time.monotonic() > deadline:  # let the rest go back rather than outlive the lease
             for late_id in [row[0] for row in waiting] + [row[0] for row in rows[index:]]:
                 outcomes.add(late_id, DeliveryState.PENDING, error="lease ran out")
             break
-        if subscriber_id not in still_eligible:
+        if not still_eligible:
             outcomes.add(
                 delivery_id, DeliveryState.SUPPRESSED, error="no longer eligible at send time"
             )
