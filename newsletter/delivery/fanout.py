@@ -12,6 +12,7 @@ from sqlalchemy import (
     literal,
     or_,
     select,
+    text,
     update,
 )
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
@@ -80,6 +81,11 @@ def fan_out(
         if not ids:
             if on_batch is not None:
                 digest.fanned_out_at = utcnow()
+                if created and session.get_bind().dialect.name == "postgresql":
+                    # fresh statistics for the claims to come: autovacuum would take
+                    # up to a minute to notice the new rows, and until then the planner
+                    # takes "pending" for rare
+                    session.execute(text("ANALYZE deliveries"))
             return created
         new = _insert_batch(session, digest, ids[0], ids[-1])
         created += len(new)

@@ -156,9 +156,13 @@ def claim(
             due = due.where(Delivery.id <= last_id)
         if session.get_bind().dialect.name == "postgresql":
             due = due.with_for_update(skip_locked=True)
+        # The locked rows are ours and still pending, so the UPDATE joins them by primary
+        # key alone: with a state test as well, a planner misled by a fresh fan-out's
+        # stale statistics re-ran the subquery for every pending row.
+        chosen = due.cte("due")
         claimed = session.scalars(
             update(Delivery)
-            .where(Delivery.id.in_(due.scalar_subquery()), Delivery.state == DeliveryState.PENDING)
+            .where(Delivery.id == chosen.c.id)
             .values(
                 state=DeliveryState.SENDING,
                 lease_expires_at=lease_end,

@@ -316,3 +316,31 @@ def test_a_relay_that_goes_away_mid_batch_defers_the_rest_of_the_batch(
         smtp_server.sink, hostname="127.0.0.1", port=smtp_server.port
     )
     smtp_server.controller.start()  # for the fixture's teardown
+
+
+def test_concurrent_claims_share_no_row_and_miss_none(
+    db: Database, smtp_settings: Settings, topic: dict[str, int]
+) -> None:
+    """Eight threads claim small batches of one digest at once, as workers do."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from newsletter.delivery.send import claim
+
+    readers(db, 240)
+    with db.session() as session:
+        created = fan_out(session, session.get_one(Digest, topic["en"]))
+    small = replace(smtp_settings, send_batch_size=7)
+
+    def claim_all() -> list[int]:
+        mine: list[int] = []
+        while ids := claim(db, small, topic["en"])[0]:
+            mine += ids
+        return mine
+
+    with ThreadPoolExecutor(8) as pool:
+        futures = [pool.submit(claim_all) for _ in range(8)]
+        claimed = [delivery_id for future in futures for delivery_id in future.result()]
+    assert len(claimed) == len(set(claimed)) == created
+    with db.session() as session:
+        states = session.execute(select(Delivery.state, func.count()).group_by(Delivery.state))
+        assert dict(states.all()) == {DeliveryState.SENDING: created}
