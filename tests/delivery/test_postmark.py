@@ -11,7 +11,9 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import timedelta
+from email import policy
 from email.message import EmailMessage
+from email.parser import BytesParser
 from types import SimpleNamespace
 from typing import Any
 
@@ -25,11 +27,21 @@ from newsletter.app import Services, services
 from newsletter.catalog import unsubscribe
 from newsletter.config import ConfigError, Settings
 from newsletter.db import Database
+from newsletter.delivery import postmark
 from newsletter.delivery.errors import TransportError
 from newsletter.delivery.fanout import fan_out
+from newsletter.delivery.links import LinkMaker
+from newsletter.delivery.message import RenderedEmail
+from newsletter.delivery.notify import build_transactional
 from newsletter.delivery.outgoing import Outgoing
-from newsletter.delivery.postmark import PostmarkTransport
-from newsletter.delivery.send import SendReport, close_journals, process_journal, send_range
+from newsletter.delivery.postmark import FORWARDED_HEADERS, PostmarkTransport, postmark_fields
+from newsletter.delivery.send import (
+    SendReport,
+    _mailing,
+    close_journals,
+    process_journal,
+    send_range,
+)
 from newsletter.demo import SAMPLE_DATE
 from newsletter.models import (
     Delivery,
@@ -41,7 +53,7 @@ from newsletter.models import (
     Suppression,
     utcnow,
 )
-from tests.delivery.conftest import add_readers, make_topic
+from tests.delivery.conftest import add_readers, build_digests, make_topic
 
 TOKEN = "server-token-123"
 SECRET = "webhook-secret-0123456789"
@@ -665,3 +677,57 @@ def test_a_malformed_payload_is_a_400_and_changes_nothing(webhook_app: Flask, bo
 def test_without_a_secret_there_is_no_endpoint(app: Flask) -> None:
     body = b"{}"
     assert app.test_client().post("/webhooks/postmark", data=body).status_code == 404
+
+
+def _as_the_email_package_reads_it(message: bytes, stream: str) -> dict[str, Any]:
+    """The fields read with the email package's full parser: what postmark_fields must equal."""
+    parsed = BytesParser(policy=policy.default).parsebytes(message)
+    bodies = {
+        subtype: part.get_content()  # type: ignore[attr-defined]
+        for subtype in ("plain", "html")
+        if (part := parsed.get_body((subtype,))) is not None
+    }
+    return {
+        "From": str(parsed["From"]),
+        "To": str(parsed["To"]),
+        "Subject": str(parsed["Subject"]),
+        "TextBody": bodies.get("plain"),
+        "HtmlBody": bodies.get("html"),
+        "Headers": [
+            {"Name": name, "Value": " ".join(str(parsed[name]).split())}
+            for name in FORWARDED_HEADERS
+            if parsed[name] is not None
+        ],
+        "MessageStream": stream,
+        "TrackOpens": False,
+    }
+
+
+def test_fields_are_read_from_our_messages_as_the_email_package_reads_them(
+    db: Database, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    make_topic(db, "claude", ["en", "zh-TW"])
+    digests = build_digests(db, settings, "claude")
+    links = LinkMaker(settings).links(7)
+    messages = [
+        _mailing(db, settings, digest_id).template.render(
+            "reader@example.com", f"<digest-{digest_id}-7@news.example.org>", links
+        )
+        for digest_id in digests.values()
+    ]
+    notice = RenderedEmail(subject="確認訂閱 Confirm", html="<p>é ü 中文</p>", text="é\nü 中文")
+    messages.append(build_transactional(settings, notice, "reader@example.com"))
+    nested = EmailMessage()
+    nested["From"], nested["To"], nested["Subject"] = "a@example.org", "b@example.com", "Hi"
+    nested.set_content("plain text")
+    nested.add_alternative("<p>html</p>", subtype="html")
+    nested.add_attachment(b"data", maintype="application", subtype="octet-stream")
+    expected = [_as_the_email_package_reads_it(message, "broadcast") for message in messages]
+    # ours are read without the email package's slow full parser
+    monkeypatch.setattr(postmark, "_parser", SimpleNamespace(parsebytes=None))
+    assert [postmark_fields(message, "broadcast") for message in messages] == expected
+
+    monkeypatch.undo()  # another shape is read by the email package itself
+    assert postmark_fields(nested.as_bytes(), "s") == _as_the_email_package_reads_it(
+        nested.as_bytes(), "s"
+    )
