@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, Flask, render_template
+from flask_limiter.errors import RateLimitExceeded
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
@@ -47,6 +48,16 @@ def _error_page(error: HTTPException) -> tuple[str, int]:
     return render_template("error.html", title_key=title, body_key=body), code
 
 
+def _rate_limited_page(error: RateLimitExceeded) -> tuple[str, int, dict[str, str]]:
+    """The 429 page, with Retry-After: the limit's window, the longest the wait can be.
+
+    Flask-Limiter's own rate-limit headers are off: on every request they cost two more
+    Redis round trips, for headers a browser form never reads.
+    """
+    page, code = _error_page(error)
+    return page, code, {"Retry-After": str(error.limit.limit.get_expiry())}
+
+
 def _csrf_page(error: CSRFError) -> tuple[str, int]:
     return render_template("error.html", title_key="error_title", body_key="csrf_error"), 400
 
@@ -66,5 +77,6 @@ def init_app(app: Flask) -> None:
         lambda: {"site_name": settings.from_name, "postal_address": settings.postal_address}
     )
     app.register_error_handler(CSRFError, _csrf_page)
+    app.register_error_handler(RateLimitExceeded, _rate_limited_page)
     for code in ERROR_PAGES:
         app.register_error_handler(code, _error_page)

@@ -53,7 +53,6 @@ def make_limiter(app: Flask, settings: Settings) -> Limiter:
         storage_options={"socket_connect_timeout": 1, "socket_timeout": 1},
         in_memory_fallback_enabled=True,
         key_prefix="newsletter-limits",
-        headers_enabled=True,
         strategy="fixed-window",
     )
 
