@@ -1,10 +1,14 @@
-"""Fixtures for the site's tests: real topics and a test client."""
+"""Fixtures for the site's tests: real topics, a test client, and an empty Redis db."""
 
 from __future__ import annotations
+
+from collections.abc import Iterator
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from redis import Redis
+from site_helpers import REDIS_URL
 
 from newsletter.catalog import add_topic
 from newsletter.db import Database
@@ -21,3 +25,12 @@ def topics(db: Database) -> list[str]:
 @pytest.fixture
 def client(app: Flask, topics: list[str]) -> FlaskClient:
     return app.test_client()
+
+
+@pytest.fixture
+def redis_db() -> Iterator[Redis]:
+    client = Redis.from_url(REDIS_URL)
+    client.flushdb()
+    yield client
+    client.flushdb()
+    client.close()

@@ -4,6 +4,7 @@ transport wrote, and real subscribers."""
 from __future__ import annotations
 
 import email
+import os
 import re
 from email import policy
 from email.message import EmailMessage
@@ -20,6 +21,7 @@ from newsletter.db import Database
 from newsletter.models import Subscriber
 from newsletter.tokens import Purpose, Tokens
 
+REDIS_URL = os.environ.get("NEWSLETTER_TEST_REDIS_URL", "redis://127.0.0.1:6379/6")
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 LINK = re.compile(r"https://news\.example\.org(/[a-z]+/[A-Za-z0-9._-]+)")
 

@@ -4,8 +4,6 @@ can be asked for again at once."""
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterator
 from dataclasses import replace
 
 import pytest
@@ -13,7 +11,7 @@ from aiosmtpd.controller import Controller
 from flask import Flask
 from redis import Redis
 from rq import Queue, SimpleWorker
-from site_helpers import csrf_token, link_in, outbox
+from site_helpers import REDIS_URL, csrf_token, link_in, outbox
 
 from newsletter import create_app, jobs
 from newsletter.app import Services
@@ -23,16 +21,6 @@ from newsletter.delivery.transport import TransportError
 from newsletter.models import Subscriber, SubscriberStatus, Topic
 from tests.delivery.conftest import SmtpSink
 from tests.loopback import free_port
-
-REDIS_URL = os.environ.get("NEWSLETTER_TEST_REDIS_URL", "redis://127.0.0.1:6379/6")
-
-
-@pytest.fixture
-def redis_db() -> Iterator[Redis]:
-    client = Redis.from_url(REDIS_URL)
-    client.flushdb()
-    yield client
-    client.flushdb()
 
 
 def site(settings: Settings, db: Database) -> Flask:

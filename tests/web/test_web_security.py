@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from dataclasses import replace
 
 import pytest
@@ -10,14 +9,12 @@ from flask import Flask
 from flask.testing import FlaskClient
 from redis import Redis
 from rq import Queue
-from site_helpers import csrf_token, outbox
+from site_helpers import REDIS_URL, csrf_token, outbox
 
 from newsletter import create_app
 from newsletter.app import Services
 from newsletter.config import Settings
 from newsletter.db import Database
-
-REDIS_URL = os.environ.get("NEWSLETTER_TEST_REDIS_URL", "redis://127.0.0.1:6379/6")
 
 
 def make_app(settings: Settings, db: Database, **changes: object) -> Flask:
@@ -104,19 +101,6 @@ def test_signups_and_resends_are_limited_per_ip(
     assert "csrf_token" in page
     allowed = other.post("/", data=signup_data(other, "y@example.com"), environ_base=other_ip)
     assert allowed.status_code == 303
-
-
-@pytest.fixture
-def redis_db() -> Redis:
-    client = Redis.from_url(REDIS_URL)
-    try:
-        client.ping()
-    except Exception:
-        pytest.skip("Redis is not running")
-    client.flushdb()
-    yield client
-    client.flushdb()
-    client.close()
 
 
 def test_limits_live_in_redis_when_configured(
