@@ -4,9 +4,9 @@ Database updates are batched for speed, so between the relay's ``250`` and the c
 the batch a SIGKILL would forget that a message went out, and the sweeper would send it
 again. The acceptances of each transport call (one SMTP message, or an API batch) are
 therefore appended to a small file with one ``write`` call before the next call is made;
-the kernel keeps the bytes when the process dies. The
-file is held under an exclusive ``flock`` while its process lives: a lock that can be
-taken means its owner is gone, so ``replay`` marks its deliveries sent and deletes it.
+the kernel keeps the bytes when the process dies. The file is held under an exclusive
+``flock`` while its process lives: a lock that can be taken means its owner is gone, so
+``replay`` marks its deliveries sent and deletes it.
 """
 
 from __future__ import annotations

@@ -1,8 +1,9 @@
 """Send a digest's deliveries: claim a batch, personalise, transmit, record.
 
-A batch is claimed in one transaction (pending -> sending with a lease, ``FOR UPDATE
-SKIP LOCKED`` on Postgres, ``UPDATE ... RETURNING`` so two claimers never share a row)
-before anything is transmitted, and its outcomes are recorded together in another.
+A batch is claimed in one statement (pending -> sending with a lease: an ``UPDATE ...
+RETURNING`` over the rows a CTE locked with ``FOR UPDATE SKIP LOCKED`` on Postgres, so
+two claimers never share a row) before anything is transmitted, and its outcomes are
+recorded together in one transaction after.
 Between the two, messages go to the transport up to its ``batch_size`` a call (one for
 SMTP), and the ids each call got accepted are written to the process's ``AckJournal``
 as soon as it returns, so a SIGKILL leaves either a journal entry (replayed as sent) or
