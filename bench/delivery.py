@@ -38,7 +38,6 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from baseline import Envelope, build_message  # noqa: E402
-from common import free_port, recreate_database  # noqa: E402
 
 from newsletter import jobs, migrate, pipeline  # noqa: E402
 from newsletter.catalog import add_source, add_topic  # noqa: E402
@@ -59,6 +58,7 @@ from newsletter.models import (  # noqa: E402
     Subscription,
 )
 from newsletter.sources.sample_transport import sample_url  # noqa: E402
+from tests.loopback import free_port, recreate_database  # noqa: E402
 
 DATABASE_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/newsletter_bench_delivery"
 REDIS_URL = "redis://127.0.0.1:6379/7"

@@ -18,7 +18,6 @@ and writes the figures to docs/benchmarks/render.md.
 from __future__ import annotations
 
 import argparse
-import logging
 import os
 import platform
 import statistics
@@ -31,7 +30,6 @@ from pathlib import Path
 
 import mjml
 from baseline import Envelope, build_message
-from premailer import Premailer
 from sqlalchemy import select
 
 from newsletter import migrate, pipeline
@@ -43,7 +41,13 @@ from newsletter.delivery.transport import OutboxTransport
 from newsletter.demo import SAMPLE_DATE, seed_demo
 from newsletter.digest.schema import DigestContent
 from newsletter.models import Digest
-from newsletter.render.html import compile_mjml, digest_mjml, html_cache, render_digest_html
+from newsletter.render.html import (
+    compile_mjml,
+    digest_mjml,
+    html_cache,
+    inline_css,
+    render_digest_html,
+)
 from newsletter.render.placeholders import personalize_html, personalize_text
 from newsletter.render.text import render_digest_text
 
@@ -93,13 +97,7 @@ def measure(content: DigestContent, folder: Path, recipients: int, renders: int)
     compiled = mjml.mjml2html(source, disable_comments=True)
 
     def inline() -> str:
-        return Premailer(
-            compiled,
-            keep_style_tags=True,
-            strip_important=False,
-            cssutils_logging_level=logging.CRITICAL,
-            allow_network=False,
-        ).transform()
+        return inline_css(compiled)
 
     def uncached() -> str:
         return compile_mjml(

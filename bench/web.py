@@ -30,10 +30,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
-from common import free_port, recreate_database
 from redis import Redis
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from tests.loopback import free_port, recreate_database  # noqa: E402
+
 VENV_BIN = Path(sys.executable).parent
 REPORTS = ROOT / "docs" / "benchmarks"
 DATABASE_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/newsletter_bench_web"

@@ -9,31 +9,21 @@ from pathlib import Path
 
 import pytest
 from flask import Flask
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
 from newsletter import create_app, migrate
 from newsletter.app import Services
 from newsletter.config import Settings
 from newsletter.db import Base, Database
+from tests.loopback import recreate_database
 
 POSTGRES_URL = os.environ.get("NEWSLETTER_TEST_DATABASE_URL", "")
-
-
-def _recreate_postgres_database(url: str) -> None:
-    parsed = make_url(url)
-    admin = create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{parsed.database}" WITH (FORCE)'))
-        connection.execute(text(f'CREATE DATABASE "{parsed.database}"'))
-    admin.dispose()
 
 
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     """A freshly migrated database for this test session."""
     if POSTGRES_URL:
-        _recreate_postgres_database(POSTGRES_URL)
+        recreate_database(POSTGRES_URL)
         url = POSTGRES_URL
     else:
         url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"

@@ -51,13 +51,17 @@ def _environment() -> Environment:
 
 
 def compile_mjml(source: str) -> str:
-    """MJML to HTML with the CSS inlined.
+    """MJML to HTML with the CSS inlined."""
+    return inline_css(mjml.mjml2html(source, disable_comments=True))
+
+
+def inline_css(html: str) -> str:
+    """Copy the CSS onto each element's ``style``, for clients that drop ``<style>``.
 
     The ``<style>`` blocks are kept as well: media queries (phones, dark mode) and client
     hooks such as Outlook.com's ``[data-ogsc]`` only work from there. premailer drops the
     doctype, which would put browsers and some clients in quirks mode; it is restored.
     """
-    html = mjml.mjml2html(source, disable_comments=True)
     inlined = Premailer(
         html,
         keep_style_tags=True,
