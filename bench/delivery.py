@@ -112,7 +112,7 @@ def seed(db: Database, settings: Settings, readers: int) -> tuple[int, int]:
         for name, filename in SAMPLE_FEEDS:
             add_source(session, topic, "rss", name, sample_url(filename))
         topic_id = topic.id
-    pipeline.fetch(db, "bench")
+    pipeline.fetch(db, settings, "bench")
     digest_id = pipeline.build(db, settings, "bench", SAMPLE_DATE, ["en"])[0].digest.id
     with db.session() as session:
         for start in range(0, readers, 20000):

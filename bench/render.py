@@ -81,7 +81,7 @@ def build_digests(folder: Path) -> dict[str, DigestContent]:
     db = Database(settings.database_url)
     with db.session() as session:
         seed_demo(session)
-    pipeline.fetch(db, "claude")
+    pipeline.fetch(db, settings, "claude")
     pipeline.build(db, settings, "claude", SAMPLE_DATE, ["en", "zh-TW"])
     with db.session() as session:
         digests = {

@@ -106,7 +106,7 @@ def prepare(env: dict[str, str]) -> None:
         "    migrate.upgrade(s.db.url)\n"
         "    with s.db.session() as session:\n"
         "        seed_demo(session)\n"
-        "    pipeline.fetch(s.db, 'claude')\n"
+        "    pipeline.fetch(s.db, s.settings, 'claude')\n"
         "    pipeline.build(s.db, s.settings, 'claude', SAMPLE_DATE, ['en', 'zh-TW'])\n"
     )
     subprocess.run([sys.executable, "-c", code], env=env, check=True, cwd=ROOT)

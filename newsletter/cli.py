@@ -353,7 +353,7 @@ def run_fetch(slug: str) -> None:
         def fetched(name: str) -> None:
             progress.update(task, advance=1, description=escape(name))
 
-        results = pipeline.fetch(app.db, slug, settings=app.settings, on_fetched=fetched)
+        results = pipeline.fetch(app.db, app.settings, slug, on_fetched=fetched)
     console.print(_results_table(results))
     new = sum(result.new_items for result in results)
     failed = sum(result.status == "failed" for result in results)

@@ -63,7 +63,7 @@ def run_topic(slug: str, day: str | None = None) -> None:
 
 def fetch(slug: str, day: str) -> None:
     app = current()
-    pipeline.fetch(app.db, slug)
+    pipeline.fetch(app.db, app.settings, slug)
     dispatcher_for(app.settings).enqueue(build, slug, day, job_id=f"build-{slug}-{day}")
 
 

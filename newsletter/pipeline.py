@@ -25,21 +25,14 @@ from newsletter.sources.ingest import SourceResult, fetch_topic
 
 def fetch(
     db: Database,
+    settings: Settings,
     slug: str,
-    on_source_done: Callable[[SourceResult], None] | None = None,
     *,
-    settings: Settings | None = None,
     on_fetched: Callable[[str], None] | None = None,
 ) -> list[SourceResult]:
     with db.session() as session:
         topic = topic_by_slug(session, slug)
-        return fetch_topic(
-            session,
-            topic,
-            policy=fetch_policy(settings) if settings else None,
-            on_source_done=on_source_done,
-            on_fetched=on_fetched,
-        )
+        return fetch_topic(session, topic, policy=fetch_policy(settings), on_fetched=on_fetched)
 
 
 def fetch_policy(settings: Settings) -> FetchPolicy:

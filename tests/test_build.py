@@ -19,10 +19,10 @@ from newsletter.models import Digest, DigestStatus, Item, Topic
 
 
 @pytest.fixture
-def fetched(db: Database) -> Database:
+def fetched(db: Database, settings: Settings) -> Database:
     with db.session() as session:
         seed_demo(session)
-    pipeline.fetch(db, "claude")
+    pipeline.fetch(db, settings, "claude")
     return db
 
 

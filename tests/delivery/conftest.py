@@ -152,7 +152,7 @@ def make_topic(db: Database, slug: str, languages: list[str]) -> int:
         for name, filename in SAMPLE_FEEDS:
             add_source(session, topic, "rss", name, sample_url(filename))
         topic_id = topic.id
-    pipeline.fetch(db, slug)
+    pipeline.fetch(db, Settings(), slug)  # the default fetch policy
     return topic_id
 
 

@@ -56,7 +56,7 @@ def demo_digests(_session_database: Database) -> Iterator[dict[str, DigestConten
     settings = Settings(database_url=_session_database.url)
     with _session_database.session() as session:
         seed_demo(session)
-    pipeline.fetch(_session_database, "claude")
+    pipeline.fetch(_session_database, settings, "claude")
     pipeline.build(_session_database, settings, "claude", SAMPLE_DATE, ["en", "zh-TW"])
     with _session_database.session() as session:
         digests = {

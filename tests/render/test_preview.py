@@ -25,7 +25,7 @@ from tests.loopback import free_port
 def digest_ids(db: Database, settings: Settings) -> dict[str, int]:
     with db.session() as session:
         seed_demo(session)
-    pipeline.fetch(db, "claude")
+    pipeline.fetch(db, settings, "claude")
     outcomes = pipeline.build(db, settings, "claude", SAMPLE_DATE, ["en", "zh-TW"])
     return {outcome.digest.language: outcome.digest.id for outcome in outcomes}
 

@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from sqlalchemy import func, select
 
+from newsletter import create_app, jobs
+from newsletter.app import Services
 from newsletter.config import ConfigError, Settings
+from newsletter.db import Database
+from newsletter.demo import SAMPLE_DATE, seed_demo
+from newsletter.models import Item, Source
 from newsletter.pipeline import fetch_policy
 
 
@@ -37,3 +44,18 @@ def test_fetch_settings_from_the_environment(tmp_path: Path) -> None:
 def test_bad_fetch_settings(tmp_path: Path, name: str, value: str, message: str) -> None:
     with pytest.raises(ConfigError, match=message):
         Settings.from_env({"NEWSLETTER_INSTANCE_DIR": str(tmp_path), f"NEWSLETTER_{name}": value})
+
+
+def test_the_fetch_job_uses_the_settings(settings: Settings, db: Database) -> None:
+    """The daily run's fetch (an rq job, or inline) applies them too, not only the CLI."""
+    with db.session() as session:
+        seed_demo(session)
+    tiny = replace(settings, fetch_max_bytes=1024)  # every sample feed is larger
+    app = create_app(tiny)
+    app.extensions["newsletter"] = Services(tiny, db)
+    with app.app_context():
+        jobs.fetch("claude", SAMPLE_DATE.isoformat())  # enqueues the build: inline, no items
+    with db.session() as session:
+        assert session.scalar(select(func.count()).select_from(Item)) == 0
+        statuses = set(session.scalars(select(Source.last_status)))
+    assert statuses == {"failed"}

@@ -29,7 +29,7 @@ def digests(app: Flask, db: Database, settings: Settings) -> dict[str, DigestCon
     """The demo topic's digests of the sample day, written by the offline writer."""
     with db.session() as session:
         seed_demo(session)
-    pipeline.fetch(db, "claude")
+    pipeline.fetch(db, settings, "claude")
     outcomes = pipeline.build(db, settings, "claude", SAMPLE_DATE, ["en", "zh-TW"])
     return {o.digest.language: DigestContent.model_validate(o.digest.content) for o in outcomes}
 

@@ -208,7 +208,7 @@ def test_archive_pages_pass_the_audit_on_a_phone_and_a_desktop(
 ) -> None:
     with db.session() as session:
         seed_demo(session)
-    pipeline.fetch(db, "claude")
+    pipeline.fetch(db, settings, "claude")
     pipeline.build(db, settings, "claude", SAMPLE_DATE, ["en", "zh-TW"])
     with serving(settings, db) as base, chromium() as browser:
         for width, device in ((420, "phone"), (1100, "desktop")):
