@@ -21,9 +21,8 @@ from email.utils import formataddr, formatdate
 from html import escape
 
 from newsletter.delivery.message import RenderedEmail
-from newsletter.render.placeholders import PREFERENCES, UNSUBSCRIBE, RecipientLinks
+from newsletter.render.placeholders import PLACEHOLDER, PREFERENCES, UNSUBSCRIBE, RecipientLinks
 
-_PLACEHOLDER = re.compile(r"(\[\[[A-Z_]+\]\])")
 _ADDRESS = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*$")
 _URL = re.compile(r"^https?://[!#-;=?-~]+$")  # printable ASCII minus space, '<' and '>'
 SOFT_BREAK = b"=\r\n"
@@ -92,7 +91,7 @@ class Slot:
 
 def _encode_part(body: str, html: bool) -> list[bytes | Slot]:
     pieces: list[bytes | Slot] = []
-    for index, segment in enumerate(_PLACEHOLDER.split(body)):
+    for index, segment in enumerate(PLACEHOLDER.split(body)):
         if index % 2:
             pieces += [SOFT_BREAK, Slot(segment, html), SOFT_BREAK]
         elif segment:

@@ -16,7 +16,7 @@ from html import escape
 
 UNSUBSCRIBE = "[[UNSUBSCRIBE_URL]]"
 PREFERENCES = "[[PREFERENCES_URL]]"
-_PLACEHOLDER = re.compile(r"(\[\[(?:UNSUBSCRIBE|PREFERENCES)_URL\]\])")
+PLACEHOLDER = re.compile(r"(\[\[(?:UNSUBSCRIBE|PREFERENCES)_URL\]\])")  # split keeps them
 _SAFE_LINK = re.compile(r"https?://[^\s\x00-\x1f\x7f]+\Z")
 
 
@@ -44,7 +44,7 @@ class RecipientLinks:
 def _segments(template: str) -> tuple[str, ...]:
     """The template split around its placeholders: literal text at even positions,
     placeholders at odd ones. Cached, so each rendered part is split once."""
-    return tuple(_PLACEHOLDER.split(template))
+    return tuple(PLACEHOLDER.split(template))
 
 
 def _fill(template: str, values: dict[str, str]) -> str:

@@ -163,3 +163,14 @@ def test_no_line_starts_with_a_dot_and_lines_stay_within_76_characters() -> None
     html = parsed.get_body(("html",)).get_content()
     assert text.replace("\r\n", "\n").rstrip("\n") == f"{dotty}\n{links.unsubscribe}"
     assert dotty in html.replace("\r\n", "\n")
+
+
+def test_other_double_bracket_text_is_left_as_it_is() -> None:
+    """Only our two link placeholders are slots; a digest may quote "[[TODO]]"."""
+    email_ = RenderedEmail(
+        subject="s", text=f"[[TODO]] and [[NOTE]]\n{UNSUBSCRIBE}", html="<p>[[TODO]]</p>"
+    )
+    raw = compile_template(email_, ENVELOPE).render("a@example.com", "<m@x>", LINKS)
+    parsed = email.message_from_bytes(raw, policy=policy.default)
+    assert "[[TODO]] and [[NOTE]]" in parsed.get_body(("plain",)).get_content()
+    assert "[[TODO]]" in parsed.get_body(("html",)).get_content()
