@@ -14,14 +14,14 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import String, bindparam, cast, literal, select, update
+from sqlalchemy import Row, String, bindparam, cast, literal, select, update
 from sqlalchemy.orm import Session
 
 from newsletter.config import Settings
@@ -48,7 +48,7 @@ from newsletter.render.text import render_digest_text
 
 MAX_RETRY_DELAY = timedelta(hours=6)
 LEASE_MARGIN = 0.8  # stop sending a batch once 80% of its lease has gone
-# States a journaled delivery may still be in: sending, or pending once its lease expired
+# States a delivery that went out may still be in: sending, or pending if its lease ran out
 RECORDABLE = (DeliveryState.SENDING, DeliveryState.PENDING)
 
 
@@ -197,13 +197,16 @@ class _Outcomes:
         *,
         error: str | None = None,
         next_attempt_at: datetime | None = None,
+        tried: bool = True,
     ) -> None:
+        """``tried=False``: handed back unsent, so the claim's attempt is given back."""
         self.rows.append(
             {
                 "b_id": delivery_id,
                 "b_state": state.value,
                 "b_error": error,
                 "b_next": next_attempt_at,
+                "b_untried": 0 if tried else 1,
             }
         )
 
@@ -219,17 +222,17 @@ _RECORD = (
         last_error=bindparam("b_error"),
         next_attempt_at=bindparam("b_next"),
         lease_expires_at=None,
+        attempts=Delivery.__table__.c.attempts - bindparam("b_untried"),
     )
 )
 
 
-def record_sent(
-    session: Session,
-    domain: str,
-    ids: list[int],
-    states: tuple[DeliveryState, ...] = (DeliveryState.SENDING,),
-) -> None:
-    """Mark deliveries sent in one statement per thousand, Message-ID computed in SQL."""
+def record_sent(session: Session, domain: str, ids: list[int]) -> None:
+    """Mark deliveries sent in one statement per thousand, Message-ID computed in SQL.
+
+    A row may be back in ``pending`` if its lease ran out while it was being sent: it
+    went out all the same, so it is recorded rather than sent again.
+    """
     same_as_header = (  # template.message_id, in SQL
         literal("<digest-")
         + cast(Delivery.digest_id, String)
@@ -242,7 +245,8 @@ def record_sent(
         session.execute(
             update(Delivery)
             .where(
-                among(session, Delivery.id, ids[start : start + 1000]), Delivery.state.in_(states)
+                among(session, Delivery.id, ids[start : start + 1000]),
+                Delivery.state.in_(RECORDABLE),
             )
             .values(
                 state=DeliveryState.SENT,
@@ -272,11 +276,11 @@ def send_batch(
     journal: AckJournal,
     limiter: RateLimiter | None = None,
 ) -> SendReport:
-    """Send the claimed deliveries ``ids`` (all ``sending``) and record every outcome."""
-    mailing = _mailing(db, settings, digest_id)
-    link_maker = LinkMaker(settings)
-    limiter = limiter or Unlimited()
-    report, outcomes = SendReport(), _Outcomes()
+    """Send the claimed deliveries ``ids`` (all ``sending``) and record every outcome.
+
+    The outcomes are recorded even when sending stops on an unexpected error, so that
+    what went out is not sent again once the lease runs out.
+    """
     with db.session() as session:
         digest = session.get_one(Digest, digest_id)
         rows = session.execute(
@@ -291,7 +295,32 @@ def send_batch(
             .where(among(session, Delivery.id, ids), Delivery.state == DeliveryState.SENDING)
             .order_by(Delivery.id)
         ).all()
+    mailing = _mailing(db, settings, digest_id)
     deadline = time.monotonic() + LEASE_MARGIN * (lease_end - utcnow()).total_seconds()
+    outcomes = _Outcomes()
+    try:
+        return _send_rows(
+            settings, mailing, rows, deadline, transport, journal, limiter or Unlimited(), outcomes
+        )
+    finally:
+        with db.session() as session:
+            _record(session, mailing.template.domain, outcomes)
+        journal.clear()
+
+
+def _send_rows(
+    settings: Settings,
+    mailing: Mailing,
+    rows: Sequence[Row[tuple[int, int, int, str, bool]]],
+    deadline: float,
+    transport: Transport,
+    journal: AckJournal,
+    limiter: RateLimiter,
+    outcomes: _Outcomes,
+) -> SendReport:
+    """Render and transmit ``rows`` in the transport's batches, noting each outcome."""
+    link_maker = LinkMaker(settings)
+    report = SendReport()
     # rendered messages waiting for the transport, and (delivery id, attempts, address) of each
     batch: list[Outgoing] = []
     waiting: list[tuple[int, int, str]] = []
@@ -299,7 +328,7 @@ def send_batch(
     for index, (delivery_id, attempts, subscriber_id, address, still_eligible) in enumerate(rows):
         if time.monotonic() > deadline:  # let the rest go back rather than outlive the lease
             for late_id in [row[0] for row in waiting] + [row[0] for row in rows[index:]]:
-                outcomes.add(late_id, DeliveryState.PENDING, error="lease ran out")
+                outcomes.add(late_id, DeliveryState.PENDING, error="lease ran out", tried=False)
             break
         if not still_eligible:
             outcomes.add(
@@ -307,7 +336,7 @@ def send_batch(
             )
             report.skipped += 1
         else:
-            mid = message_id(digest_id, subscriber_id, mailing.template.domain)
+            mid = message_id(mailing.digest_id, subscriber_id, mailing.template.domain)
             try:
                 message = mailing.template.render(address, mid, link_maker.links(subscriber_id))
             except UnsafeHeader as error:
@@ -328,12 +357,11 @@ def send_batch(
             waiting.clear()
             if unreachable is not None:  # the rest would only wait for the same timeout each
                 for late_id, *_ in rows[index + 1 :]:
-                    outcomes.add(late_id, DeliveryState.PENDING, error=str(unreachable))
+                    outcomes.add(
+                        late_id, DeliveryState.PENDING, error=str(unreachable), tried=False
+                    )
                     report.deferred += 1
                 break
-    with db.session() as session:
-        _record(session, mailing.template.domain, outcomes)
-    journal.clear()
     return report
 
 
@@ -426,7 +454,7 @@ def send_range(
     journal = process_journal(settings)
     if leftover := journal.entries():  # an earlier batch sent these, then failed to record
         with db.session() as session:
-            record_sent(session, settings.sender_domain, leftover, RECORDABLE)
+            record_sent(session, settings.sender_domain, leftover)
         journal.clear()
     report = SendReport()
     with transport:

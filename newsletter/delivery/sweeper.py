@@ -20,7 +20,7 @@ from sqlalchemy import select, update
 from newsletter.config import Settings
 from newsletter.db import Database
 from newsletter.delivery.journal import replay
-from newsletter.delivery.send import RECORDABLE, record_sent
+from newsletter.delivery.send import record_sent
 from newsletter.models import Delivery, DeliveryState, Digest, utcnow
 
 
@@ -43,7 +43,7 @@ class SweepReport:
 def mark_sent(db: Database, domain: str, ids: list[int]) -> None:
     """Record deliveries a journal says the relay accepted, unless already recorded."""
     with db.session() as session:
-        record_sent(session, domain, ids, RECORDABLE)
+        record_sent(session, domain, ids)
 
 
 def release_expired(db: Database, settings: Settings) -> tuple[int, int]:

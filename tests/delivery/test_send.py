@@ -11,7 +11,7 @@ from dataclasses import replace
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, insert, select, update
 
 from newsletter import jobs, pipeline
 from newsletter.app import Services
@@ -312,6 +312,10 @@ def test_a_relay_that_goes_away_mid_batch_defers_the_rest_of_the_batch(
     assert report.sent == 1
     assert report.deferred == 3
     assert states(db) == Counter({"sent": 1, "pending": 3})
+    with db.session() as session:
+        pending = select(Delivery.attempts).where(Delivery.state == DeliveryState.PENDING)
+        # the one that met the dead relay used an attempt; the two never tried did not
+        assert sorted(session.scalars(pending)) == [0, 0, 1]
     smtp_server.controller = type(smtp_server.controller)(
         smtp_server.sink, hostname="127.0.0.1", port=smtp_server.port
     )
@@ -344,3 +348,61 @@ def test_concurrent_claims_share_no_row_and_miss_none(
     with db.session() as session:
         states = session.execute(select(Delivery.state, func.count()).group_by(Delivery.state))
         assert dict(states.all()) == {DeliveryState.SENDING: created}
+
+
+def test_a_lease_that_ran_out_mid_send_still_records_what_went_out(
+    db: Database, smtp_settings: Settings, smtp_server: SmtpServer, topic: dict[str, int]
+) -> None:
+    """The sweeper handed the rows back while the batch was still sending: the ones
+    that went out are recorded as sent, not sent again."""
+    from newsletter.delivery.send import send_range
+    from newsletter.delivery.transport import make_transport
+
+    readers(db, 8)
+    with db.session() as session:
+        fan_out(session, session.get_one(Digest, topic["en"]))
+
+    def lease_runs_out(address: str) -> None:
+        with db.session() as session:  # what the sweeper does with an expired lease
+            session.execute(
+                update(Delivery)
+                .where(Delivery.state == DeliveryState.SENDING)
+                .values(state=DeliveryState.PENDING, lease_expires_at=None)
+            )
+
+    smtp_server.sink.on_rcpt = lease_runs_out
+    report = send_range(db, smtp_settings, topic["en"], make_transport(smtp_settings))
+
+    assert report.sent == 4
+    assert states(db) == Counter({"sent": 4})
+    assert sum(smtp_server.sink.counts().values()) == 4
+
+
+def test_an_error_mid_batch_still_records_what_went_out(
+    db: Database, smtp_settings: Settings, smtp_server: SmtpServer, topic: dict[str, int]
+) -> None:
+    """E.g. the rate limiter's Redis goes away after two messages."""
+    from newsletter.delivery.send import claim, process_journal, send_batch
+    from newsletter.delivery.transport import make_transport
+
+    readers(db, 8)
+    with db.session() as session:
+        fan_out(session, session.get_one(Digest, topic["en"]))
+
+    class RedisGoesAway:
+        calls = 0
+
+        def wait(self) -> None:
+            self.calls += 1
+            if self.calls == 3:
+                raise ConnectionError("Redis went away")
+
+    ids, lease_end = claim(db, smtp_settings, topic["en"])
+    journal = process_journal(smtp_settings)
+    with pytest.raises(ConnectionError), make_transport(smtp_settings) as transport:
+        send_batch(
+            db, smtp_settings, topic["en"], ids, lease_end, transport, journal, RedisGoesAway()
+        )
+
+    assert states(db) == Counter({"sent": 2, "sending": 2})
+    assert journal.entries() == []
