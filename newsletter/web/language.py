@@ -10,7 +10,7 @@ from flask import Flask, g, request, session
 from newsletter.i18n import DEFAULT_LANGUAGE, SUPPORTED_LANGUAGES
 from newsletter.web.wording import LANGUAGE_NAMES, wording
 
-_ACCEPTED = {"en": "en", "zh-TW": "zh-TW", "zh-Hant": "zh-TW", "zh-HK": "zh-TW", "zh": "zh-TW"}
+_BY_PRIMARY_TAG = {"en": "en", "zh": "zh-TW"}
 
 
 def choose_language(preferred: str | None = None) -> str:
@@ -24,8 +24,11 @@ def choose_language(preferred: str | None = None) -> str:
         return remembered
     if preferred in SUPPORTED_LANGUAGES:
         return preferred
-    best = request.accept_languages.best_match(list(_ACCEPTED))
-    return _ACCEPTED.get(best or "", DEFAULT_LANGUAGE)
+    for tag, _quality in request.accept_languages:  # best first
+        primary = tag.split("-")[0].split("_")[0].lower()
+        if primary in _BY_PRIMARY_TAG:
+            return _BY_PRIMARY_TAG[primary]
+    return DEFAULT_LANGUAGE
 
 
 def page_language() -> str:

@@ -148,6 +148,10 @@ def test_healthz_reports_an_unreachable_database(settings: Settings) -> None:
     [
         ("zh-TW,zh;q=0.9,en;q=0.8", "zh-TW", "訂閱 AI 每日新聞摘要"),
         ("zh-CN", "zh-TW", "訂閱 AI 每日新聞摘要"),
+        ("zh-Hant-TW,en;q=0.5", "zh-TW", "訂閱 AI 每日新聞摘要"),  # Safari in Taiwan
+        ("zh-Hans-CN,en;q=0.5", "zh-TW", "訂閱 AI 每日新聞摘要"),
+        ("fr-FR,zh-HK;q=0.8,en;q=0.5", "zh-TW", "訂閱 AI 每日新聞摘要"),
+        ("de,en-US;q=0.7,zh;q=0.3", "en", "Get the daily AI news digest"),
         ("fr-FR,fr;q=0.9", "en", "Get the daily AI news digest"),
         ("en-GB", "en", "Get the daily AI news digest"),
     ],
