@@ -191,6 +191,10 @@ class Settings:
             raise ConfigError(
                 "NEWSLETTER_DKIM_SELECTOR and NEWSLETTER_DKIM_PRIVATE_KEY are set together"
             )
+        if self.dkim_private_key is not None and self.transport == "postmark":
+            raise ConfigError(
+                "NEWSLETTER_DKIM_* is for SMTP: Postmark signs with your domain's key itself"
+            )
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: object) -> Settings:

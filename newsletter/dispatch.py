@@ -91,7 +91,10 @@ class RqDispatcher:
 
 @lru_cache(maxsize=8)
 def redis_connection(url: str) -> Redis:
-    return Redis.from_url(url)
+    """This process's client. A connect timeout, so that a site request whose queue is
+    unreachable falls back to doing the work itself at once (no read timeout: workers
+    block on the queue)."""
+    return Redis.from_url(url, socket_connect_timeout=2)
 
 
 @lru_cache(maxsize=8)

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from pathlib import Path
 
 import dkim
+
+from newsletter.config import Settings
 
 SIGNED_HEADERS = (
     b"from",
@@ -38,3 +41,11 @@ class DkimSigner:
             include_headers=list(SIGNED_HEADERS),
         )
         return signature + message
+
+
+@lru_cache(maxsize=4)
+def signer_for(settings: Settings) -> DkimSigner | None:
+    """This process's signer for the settings' key, or None when DKIM is off."""
+    if settings.dkim_private_key is None:
+        return None
+    return DkimSigner(settings.dkim_selector, settings.sender_domain, settings.dkim_private_key)

@@ -23,9 +23,14 @@ class AckJournal:
 
     def __init__(self, folder: Path) -> None:
         folder.mkdir(parents=True, exist_ok=True)
-        self.path = folder / f"{os.getpid()}-{uuid.uuid4().hex}.acks"
-        self._fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        name = f"{os.getpid()}-{uuid.uuid4().hex}"
+        # created and locked under a name ``replay`` ignores, then given its own: a
+        # replay can never take an unlocked new journal for a dead one and delete it
+        starting = folder / f"{name}.new"
+        self._fd = os.open(starting, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
         fcntl.flock(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        self.path = folder / f"{name}.acks"
+        starting.rename(self.path)
 
     def accepted(self, *delivery_ids: int) -> None:
         """Note acceptances; a transport batch's go in one ``write`` call."""

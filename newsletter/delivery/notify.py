@@ -12,6 +12,7 @@ from email.utils import format_datetime, formataddr, make_msgid
 
 from newsletter.config import Settings
 from newsletter.db import Database
+from newsletter.delivery.dkim_sign import signer_for
 from newsletter.delivery.links import LinkMaker
 from newsletter.delivery.message import RenderedEmail
 from newsletter.delivery.transport import TransportError, make_transport
@@ -58,6 +59,8 @@ def send_notice(settings: Settings, kind: Kind, subscriber: Subscriber) -> None:
     )
     rendered = render_transactional(kind, context)
     message = build_transactional(settings, rendered, subscriber.email)
+    if (signer := signer_for(settings)) is not None:
+        message = signer.sign(message)
     stamp = utcnow().strftime("%Y%m%dT%H%M%S%f")
     with make_transport(settings) as transport:
         transport.send(

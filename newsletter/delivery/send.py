@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 
 from newsletter.config import Settings
 from newsletter.db import Database, among
-from newsletter.delivery.dkim_sign import DkimSigner
+from newsletter.delivery.dkim_sign import DkimSigner, signer_for
 from newsletter.delivery.fanout import eligible
 from newsletter.delivery.journal import AckJournal
 from newsletter.delivery.links import LinkMaker
@@ -121,9 +121,7 @@ def _mailing(db: Database, settings: Settings, digest_id: int) -> Mailing:
             digest.date.isoformat(),
             digest.language,
             compile_template(rendered, envelope),
-            DkimSigner(settings.dkim_selector, domain, settings.dkim_private_key)
-            if settings.dkim_private_key is not None
-            else None,
+            signer_for(settings),
         )
 
 

@@ -10,11 +10,15 @@ from pathlib import Path
 
 import dkim
 import pytest
+from sqlalchemy import select
 
 from newsletter import pipeline
 from newsletter.config import ConfigError, Settings
 from newsletter.db import Database
+from newsletter.delivery.notify import notify_subscriber
 from newsletter.demo import SAMPLE_DATE
+from newsletter.models import Subscriber
+from newsletter.render.transactional import Kind
 from tests.delivery.conftest import SmtpServer, add_readers, make_topic
 
 
@@ -63,6 +67,39 @@ def test_messages_are_signed_and_verify(
         assert not dkim.verify(tampered, dnsfunc=dns)
 
 
+def test_notices_are_signed_too(
+    db: Database,
+    smtp_settings: Settings,
+    smtp_server: SmtpServer,
+    dkim_key: tuple[Path, bytes],
+) -> None:
+    """The confirmation email is the first one a reader's provider judges us by."""
+    key, record = dkim_key
+    settings = replace(smtp_settings, dkim_selector="mail2026", dkim_private_key=key)
+    topic_id = make_topic(db, "claude", ["en"])
+    add_readers(db, 1, lambda n: [topic_id], lambda n: "en")
+    with db.session() as session:
+        subscriber_id = session.scalar(select(Subscriber.id))
+    notify_subscriber(db, settings, Kind.CONFIRM, subscriber_id)
+
+    ((_, message),) = smtp_server.sink.received
+    assert message.startswith(b"DKIM-Signature:")
+    assert dkim.verify(message, dnsfunc=lambda name, timeout=5: record)
+
+
 def test_dkim_settings_come_together(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="DKIM"):
         Settings(instance_dir=tmp_path, dkim_selector="mail2026")
+
+
+def test_dkim_is_refused_with_postmark_which_signs_itself(
+    tmp_path: Path, dkim_key: tuple[Path, bytes]
+) -> None:
+    with pytest.raises(ConfigError, match="Postmark signs"):
+        Settings(
+            instance_dir=tmp_path,
+            transport="postmark",
+            postmark_token="t",
+            dkim_selector="mail2026",
+            dkim_private_key=dkim_key[0],
+        )
