@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import httpx
+from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
 from newsletter.db import insert_ignoring_conflicts
@@ -139,7 +140,9 @@ def fetch_topic(
 
 def _record(session: Session, topic: Topic, source: Source, outcome: _Outcome) -> SourceResult:
     now = datetime.now(UTC)
-    first_success = source.last_status not in ("new", "unchanged")
+    first_success = source.last_status not in ("new", "unchanged") and not session.scalar(
+        select(exists().where(Item.source_id == source.id))
+    )  # a source that failed after storing items is not new
     source.last_fetched_at = now
     fetched, entries = outcome.fetched, outcome.entries
     if fetched is None or outcome.error is not None:

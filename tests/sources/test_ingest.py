@@ -163,6 +163,26 @@ def test_undated_items_are_old_on_the_first_fetch_and_new_later(
     assert abs(now - dates["Claude item 2"].replace(tzinfo=UTC)) < timedelta(minutes=1)
 
 
+def test_a_source_that_fails_once_keeps_dating_its_new_items_today(
+    db: Database, site: FakeSite
+) -> None:
+    undated = '<rss version="2.0"><channel><title>t</title>{items}</channel></rss>'
+    item = "<item><title>Claude item {n}</title><link>https://u.example.com/{n}</link></item>"
+    site.route(
+        "/feed",
+        Reply(body=undated.format(items=item.format(n=1)).encode(), headers=RSS),
+        Reply(status=500),
+        Reply(body=undated.format(items=item.format(n=1) + item.format(n=2)).encode(), headers=RSS),
+    )
+    make_topic(db, [("rss", "feed", site.url("/feed"))])
+    fetch(db, FetchPolicy(retries=0))
+    assert fetch(db, FetchPolicy(retries=0))["feed"].status == "failed"
+    fetch(db, FetchPolicy(retries=0))
+    with db.session() as session:
+        dates = {item.title: item.published_at for item in session.scalars(select(Item))}
+    assert abs(datetime.now(UTC) - dates["Claude item 2"]) < timedelta(minutes=1)
+
+
 def test_ten_slow_sources_are_fetched_concurrently(
     db: Database, make_site: Callable[[], FakeSite]
 ) -> None:
