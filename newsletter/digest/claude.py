@@ -25,7 +25,7 @@ from pydantic import ValidationError
 from newsletter.config import Settings
 from newsletter.digest.grounding import citation_problems
 from newsletter.digest.pricing import with_cost
-from newsletter.digest.prompt import SYSTEM_PROMPT, TOOL, TOOL_NAME, user_prompt
+from newsletter.digest.prompt import SYSTEM_PROMPT, TOOL, TOOL_NAME, records, user_prompt
 from newsletter.digest.schema import Usage, WrittenDigest
 from newsletter.digest.writer import WriteRequest, WriterError, WriteResult
 
@@ -170,8 +170,9 @@ class ClaudeWriter:
 
     def write(self, request: WriteRequest) -> WriteResult:
         client = self.client.with_options(middleware=[_Deadline(self.budget_seconds, self.clock)])
-        known_ids = {item.id for story in request.stories for item in story.items}
-        messages: list[dict[str, Any]] = [{"role": "user", "content": user_prompt(request)}]
+        shown = records(request)
+        known_ids = {record["id"] for record in shown}  # only what the model was shown
+        messages: list[dict[str, Any]] = [{"role": "user", "content": user_prompt(request, shown)}]
         usage = Usage()
         message = self._call(client, messages, usage)
         usage += _usage(message)

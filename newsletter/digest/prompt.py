@@ -80,8 +80,8 @@ def _record_line(record: dict[str, Any]) -> str:
     return line.replace("<", "\\u003c").replace(">", "\\u003e")
 
 
-def user_prompt(request: WriteRequest) -> str:
-    items = records(request)
+def user_prompt(request: WriteRequest, items: list[dict[str, Any]]) -> str:
+    """The request's ``records`` (passed in: the writer checks citations against them)."""
     language = labels(request.language)["language_name"]
     lines = [
         f"Write the {request.topic_name} digest for {request.date.isoformat()}.",

@@ -12,6 +12,7 @@ from newsletter import pipeline
 from newsletter.catalog import topic_by_slug
 from newsletter.config import Settings
 from newsletter.db import Database
+from newsletter.digest import prompt
 from newsletter.digest.build import build_digest
 from newsletter.digest.claude import ClaudeWriter
 from newsletter.digest.prompt import SYSTEM_PROMPT, input_schema
@@ -145,6 +146,23 @@ def test_missing_item_id_twice_fails_the_digest_and_nothing_is_sent(
     assert digest.output_tokens == 2 * 1009  # the failed calls are accounted for
     assert len(fake_anthropic.requests) == 2
     assert pipeline.send(db, claude_settings, "claude", DAY) == []
+
+
+def test_an_item_the_model_was_not_shown_does_not_count_as_a_source(
+    db: Database,
+    news: int,
+    claude_settings: Settings,
+    fake_anthropic: FakeAnthropic,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Ids are sequential: one of the items cut from the prompt could be guessed."""
+    monkeypatch.setattr(prompt, "MAX_RECORDS", 4)  # the answers cite all five
+    fake_anthropic.answer("good", "good")
+    build(db, claude_settings)
+
+    digest = stored(db)
+    assert digest.status == DigestStatus.FAILED
+    assert "do not exist" in (digest.error or "")
 
 
 def test_a_failed_digest_is_rebuilt_in_place_by_the_next_build(

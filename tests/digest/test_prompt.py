@@ -42,6 +42,6 @@ def test_records_are_capped_and_cannot_close_the_data_block() -> None:
     (record,) = records(request)
     assert len(record["title"]) == CAPS["title"] and record["title"].endswith("…")
     assert len(record["summary"]) == CAPS["summary"]
-    prompt = user_prompt(request)
+    prompt = user_prompt(request, records(request))
     assert prompt.count("</news_items>") == 1
     assert "There are 1 news items in 1 stories." in prompt
