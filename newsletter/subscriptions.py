@@ -44,11 +44,6 @@ class SignupRequest:
     topic_slugs: list[str]
 
 
-def _aware(moment: datetime) -> datetime:
-    """SQLite hands back naive datetimes; everything we store is UTC."""
-    return moment if moment.tzinfo else moment.replace(tzinfo=utcnow().tzinfo)
-
-
 def _choose_topics(session: Session, slugs: list[str]) -> list[Topic]:
     wanted = list(dict.fromkeys(slugs))
     if not wanted:
@@ -75,7 +70,7 @@ def _claim_confirmation(subscriber: Subscriber, resend_interval: timedelta) -> b
     """Record that a signup notice goes out now, unless one went out too recently."""
     now = utcnow()
     last = subscriber.confirmation_sent_at
-    if last is not None and now - _aware(last) < resend_interval:
+    if last is not None and now - last < resend_interval:
         return False
     subscriber.confirmation_sent_at = now
     return True
@@ -86,7 +81,6 @@ def request_signup(
     request: SignupRequest,
     *,
     resend_interval: timedelta,
-    check_deliverability: bool = False,
 ) -> SignupNotice | None:
     """Record a signup; who to write to now, or None (too soon, or suppressed).
 
@@ -97,7 +91,7 @@ def request_signup(
     once per ``resend_interval``. Suppressed addresses get nothing. InputError (nothing
     changed) for a bad address, language or topic.
     """
-    email = normalize_email(request.address, check_deliverability=check_deliverability)
+    email = normalize_email(request.address)  # checked by the form; canonical here
     _check_language(request.language)
     topics = _choose_topics(session, request.topic_slugs)
     if is_suppressed(session, email):
@@ -117,11 +111,9 @@ def request_signup(
     return SignupNotice(subscriber.id, subscriber.status == SubscriberStatus.CONFIRMED)
 
 
-def request_resend(
-    session: Session, address: str, *, resend_interval: timedelta, check_deliverability: bool
-) -> int | None:
+def request_resend(session: Session, address: str, *, resend_interval: timedelta) -> int | None:
     """The pending subscriber to send a new confirmation to, if any and not too soon."""
-    email = normalize_email(address, check_deliverability=check_deliverability)
+    email = normalize_email(address)  # no DNS: only an address we hold matters
     subscriber = session.scalar(select(Subscriber).where(Subscriber.email == email))
     if subscriber is None or subscriber.status != SubscriberStatus.PENDING:
         return None
@@ -182,7 +174,7 @@ def resubscribe(subscriber: Subscriber) -> None:
 
 
 def _iso(moment: datetime | None) -> str | None:
-    return _aware(moment).isoformat() if moment else None
+    return moment.isoformat() if moment else None
 
 
 def export_data(session: Session, subscriber: Subscriber) -> dict[str, Any]:

@@ -72,7 +72,6 @@ def init_app(app: Flask) -> None:
         app.view_functions[endpoint] = security.limit_form_posts(
             limiter, settings, app.view_functions[endpoint]
         )
-    app.extensions["newsletter_limiter"] = limiter
     app.context_processor(
         lambda: {"site_name": settings.from_name, "postal_address": settings.postal_address}
     )

@@ -8,7 +8,7 @@ per-process cache for PAGE_TTL seconds (less than the max-age we let proxies kee
 from __future__ import annotations
 
 import time
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 
 from flask import Blueprint, Response, abort, current_app, render_template, request, url_for
 from sqlalchemy import select
@@ -31,9 +31,8 @@ CACHE = "public, max-age=300"
 
 @bp.app_template_filter("atom_time")
 def atom_time(moment: datetime) -> str:
-    """RFC 3339, as Atom wants; SQLite hands back naive UTC datetimes."""
-    aware = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-    return aware.isoformat(timespec="seconds")
+    """RFC 3339, as Atom wants (stored times are UTC-aware: ``db.UTCDateTime``)."""
+    return moment.isoformat(timespec="seconds")
 
 
 def _topic(session: Session, slug: str) -> Topic:

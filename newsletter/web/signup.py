@@ -99,7 +99,6 @@ def resend() -> Response | tuple[str, int]:
                 session,
                 result.values["email"],
                 resend_interval=app.settings.resend_interval,
-                check_deliverability=app.settings.check_deliverability,
             )
     except InputError:
         result.errors["email"] = "email_invalid"
