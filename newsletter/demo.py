@@ -7,9 +7,10 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from newsletter.catalog import add_source, add_subscriber, add_topic, unsubscribe
+from newsletter.catalog import add_source, add_subscriber, add_topic
 from newsletter.models import Subscriber, Topic
 from newsletter.sources.sample_transport import sample_url
+from newsletter.subscriptions import unsubscribe
 
 SAMPLE_DATE = date(2026, 1, 12)  # the bundled sample news was published on the 11th-12th
 SAMPLE_FEEDS = (

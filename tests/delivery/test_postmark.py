@@ -24,7 +24,6 @@ from sqlalchemy import insert, select, update
 
 from newsletter import pipeline
 from newsletter.app import Services, services
-from newsletter.catalog import unsubscribe
 from newsletter.config import ConfigError, Settings
 from newsletter.db import Database
 from newsletter.delivery import postmark
@@ -53,6 +52,7 @@ from newsletter.models import (
     Suppression,
     utcnow,
 )
+from newsletter.subscriptions import unsubscribe
 from tests.delivery.conftest import add_readers, build_digests, make_topic
 
 TOKEN = "server-token-123"

@@ -15,7 +15,6 @@ from sqlalchemy import func, insert, select, update
 
 from newsletter import jobs, pipeline
 from newsletter.app import Services
-from newsletter.catalog import unsubscribe
 from newsletter.config import Settings
 from newsletter.db import Database
 from newsletter.delivery.fanout import fan_out
@@ -31,6 +30,7 @@ from newsletter.models import (
     Suppression,
     email_hash,
 )
+from newsletter.subscriptions import unsubscribe
 from tests.delivery.conftest import SmtpServer, add_readers, build_digests, make_topic
 
 
