@@ -97,7 +97,6 @@ _EMAIL_LABELS = {
         "goodbye_resubscribe": "Changed your mind? You can resubscribe here:",
         "resubscribe_link": "Resubscribe",
         "link_fallback": "If the button does not work, copy this address into your browser:",
-        "topics_join": ", ",
     },
     "zh-TW": {
         "confirm_subject": "請確認訂閱 {site}",
@@ -126,7 +125,6 @@ _EMAIL_LABELS = {
         "goodbye_resubscribe": "改變心意了嗎？可以在這裡重新訂閱：",
         "resubscribe_link": "重新訂閱",
         "link_fallback": "如果按鈕無法使用，請將以下網址複製到瀏覽器：",
-        "topics_join": "、",
     },
 }
 

@@ -139,7 +139,7 @@ class OfflineWriter:
 
 
 def _tags(request: WriteRequest) -> list[str]:
-    """Capitalised words that recur across headlines, then the topic and fixed tags."""
+    """Capitalised words that recur across headlines (``build`` adds the fixed tags)."""
     counts: Counter[str] = Counter()
     for story in request.stories:
         for item in story.items:
@@ -147,4 +147,4 @@ def _tags(request: WriteRequest) -> list[str]:
                 set(re.findall(r"\b[A-Z][A-Za-z0-9]+(?:\s[A-Z][a-z0-9]+)?\b", item.title))
             )
     frequent = [word for word, count in counts.most_common(8) if count > 1]
-    return list(dict.fromkeys([*frequent[:5], request.topic_name.upper(), "AI", "Digest"]))
+    return frequent[:5]

@@ -119,7 +119,7 @@ def _render_shell(
         language, site, list(topic_names), postal_address, LINK_PLACEHOLDERS, confirm_days
     )
     w = _wording(language)
-    topics = w["topics_join"].join(topic_names)
+    topics = w["list_join"].join(topic_names)
     subject = w[f"{kind}_subject"].format(site=site)
     mjml_source = (
         _environment()
