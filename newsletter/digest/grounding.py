@@ -93,8 +93,8 @@ class _Scrubber:
     def walk(self, node: Any, removed: list[str]) -> Any:
         if isinstance(node, str):
             return self.scrub(node, removed)
-        if isinstance(node, list):
-            return [self.walk(value, removed) for value in node]
+        if isinstance(node, list):  # a list entry that was only a link goes
+            return [kept for value in node if (kept := self.walk(value, removed)) != ""]
         if isinstance(node, dict):
             return {key: self.walk(value, removed) for key, value in node.items()}
         return node
@@ -104,7 +104,8 @@ def remove_foreign_urls(
     written: WrittenDigest, allowed_urls: Iterable[str]
 ) -> tuple[WrittenDigest, list[str]]:
     """The digest with every URL that is not in ``allowed_urls`` removed from its text,
-    and the URLs removed. A field left empty by the removal fails the digest."""
+    and the URLs removed. A list entry left empty is dropped; a field the schema needs
+    (a title, a body, a key point) left empty fails the digest."""
     scrubber = _Scrubber(frozenset(_url_key(url) for url in allowed_urls))
     removed: list[str] = []
     cleaned = scrubber.walk(written.model_dump(), removed)

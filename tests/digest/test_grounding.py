@@ -69,6 +69,14 @@ def test_a_field_that_was_only_a_link_fails_the_digest() -> None:
         remove_foreign_urls(digest, ITEM_URLS)
 
 
+def test_a_list_entry_that_was_only_a_link_is_dropped() -> None:
+    digest = written()
+    kept = list(digest.summary)
+    digest.summary = [*kept, "https://evil.example/only-a-link"]
+    cleaned, removed = remove_foreign_urls(digest, ITEM_URLS)
+    assert (cleaned.summary, removed) == (kept, ["https://evil.example/only-a-link"])
+
+
 def test_citation_problems_name_the_highlight_and_the_ids() -> None:
     assert citation_problems(written(), [9001, 9002, 9003, 9004, 9005]) == []
     problems = citation_problems(written("missing_item_id"), [9001, 9002, 9003, 9004, 9005])
