@@ -174,9 +174,16 @@ def test_sigkilled_workers_lose_nothing_and_resend_at_most_the_message_in_flight
     fleet.start("cron")  # the sweeper, every second
     worker = fleet.start("worker")
     randomness = random.Random(7)
+
+    def sending_since(before: int) -> Callable[[], bool]:
+        """The worker sends (so a kill hits a send, not a worker still starting)."""
+        received = smtp_server.sink.counts
+        return lambda: sum(received().values()) > before + 20 or not count_states(db)["pending"]
+
     kills = 0
     for _ in range(4):
-        time.sleep(randomness.uniform(0.4, 2.0))
+        wait_for(sending_since(sum(smtp_server.sink.counts().values())), 30, fleet)
+        time.sleep(randomness.uniform(0.0, 0.3))
         if count_states(db)["sent"] == readers:
             break
         worker.send_signal(signal.SIGKILL)
