@@ -302,6 +302,7 @@ def _convert(name: str, raw: str, kind: type) -> object:
             return Path(raw).expanduser().resolve()
         return kind(raw)
     except ValueError:
-        raise ConfigError(
-            f"NEWSLETTER_{name.upper()} must be a {kind.__name__}, got {raw!r}"
-        ) from None
+        wanted = {int: "an integer", float: "a number", bool: "true or false"}.get(
+            kind, f"a {kind.__name__}"
+        )
+        raise ConfigError(f"NEWSLETTER_{name.upper()} must be {wanted}, got {raw!r}") from None

@@ -96,7 +96,7 @@ def test_production_refuses_the_development_secret(tmp_path: Path) -> None:
 def test_a_malformed_setting_names_the_variable(tmp_path: Path) -> None:
     result = run(["topics", "list"], cwd=tmp_path, NEWSLETTER_SMTP_PORT="twenty-five")
     assert result.returncode == 1
-    assert "NEWSLETTER_SMTP_PORT must be a int" in result.stderr
+    assert "NEWSLETTER_SMTP_PORT must be an integer" in result.stderr
 
 
 def test_every_command_is_reachable_through_the_newsletter_command(app: Flask) -> None:

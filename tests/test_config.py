@@ -31,7 +31,16 @@ def test_values_are_converted() -> None:
         ({"NEWSLETTER_ENV": "production"}, "NEWSLETTER_SECRET_KEY"),
         ({"NEWSLETTER_ENV": "staging"}, "NEWSLETTER_ENV"),
         ({"NEWSLETTER_TRANSPORT": "pigeon"}, "NEWSLETTER_TRANSPORT"),
-        ({"NEWSLETTER_SMTP_PORT": "x"}, "NEWSLETTER_SMTP_PORT"),
+        ({"NEWSLETTER_SMTP_PORT": "x"}, "NEWSLETTER_SMTP_PORT must be an integer"),
+        ({"NEWSLETTER_SMTP_SECURITY": "tls"}, "NEWSLETTER_SMTP_SECURITY"),
+        ({"NEWSLETTER_LANGUAGES": " , "}, "NEWSLETTER_LANGUAGES"),
+        ({"NEWSLETTER_SEND_BATCH_SIZE": "0"}, "NEWSLETTER_SEND_BATCH_SIZE must be at least 1"),
+        ({"NEWSLETTER_LEASE_SECONDS": "0"}, "NEWSLETTER_LEASE_SECONDS must be at least 1"),
+        ({"NEWSLETTER_MAX_ATTEMPTS": "0"}, "NEWSLETTER_MAX_ATTEMPTS must be at least 1"),
+        ({"NEWSLETTER_SMTP_POOL_SIZE": "0"}, "NEWSLETTER_SMTP_POOL_SIZE must be at least 1"),
+        ({"NEWSLETTER_RATE_LIMIT": "-1"}, "NEWSLETTER_RATE_LIMIT"),
+        ({"NEWSLETTER_RETRY_BASE_SECONDS": "-1"}, "NEWSLETTER_RETRY_BASE_SECONDS"),
+        ({"NEWSLETTER_SMTP_TIMEOUT": "0"}, "NEWSLETTER_SMTP_TIMEOUT"),
     ],
 )
 def test_bad_settings_name_the_variable(environ: dict[str, str], message: str) -> None:

@@ -28,9 +28,9 @@ def test_site_settings_from_the_environment(tmp_path) -> None:
 @pytest.mark.parametrize(
     ("name", "value", "message"),
     [
-        ("CHECK_DELIVERABILITY", "maybe", "NEWSLETTER_CHECK_DELIVERABILITY must be a bool"),
+        ("CHECK_DELIVERABILITY", "maybe", "NEWSLETTER_CHECK_DELIVERABILITY must be true or false"),
         ("CONFIRM_MAX_AGE_DAYS", "0", "NEWSLETTER_CONFIRM_MAX_AGE_DAYS must be at least 1"),
-        ("CONFIRM_MAX_AGE_DAYS", "week", "NEWSLETTER_CONFIRM_MAX_AGE_DAYS must be a int"),
+        ("CONFIRM_MAX_AGE_DAYS", "week", "NEWSLETTER_CONFIRM_MAX_AGE_DAYS must be an integer"),
         ("RESEND_INTERVAL_MINUTES", "-1", "must not be negative"),
         ("SIGNUP_RATE_LIMIT", "lots", "NEWSLETTER_SIGNUP_RATE_LIMIT must look like"),
         ("SIGNUP_ADDRESS_RATE_LIMIT", "3 per fortnight", "NEWSLETTER_SIGNUP_ADDRESS_RATE_LIMIT"),

@@ -38,7 +38,7 @@ def test_fetch_settings_from_the_environment(tmp_path: Path) -> None:
         ("FETCH_RETRIES", "-1", "NEWSLETTER_FETCH_RETRIES >= 0"),
         ("FETCH_PER_HOST", "0", "NEWSLETTER_FETCH_PER_HOST >= 1"),
         ("FETCH_MAX_BYTES", "10", "NEWSLETTER_FETCH_MAX_BYTES must be at least 1024"),
-        ("FETCH_TIMEOUT", "soon", "NEWSLETTER_FETCH_TIMEOUT must be a float"),
+        ("FETCH_TIMEOUT", "soon", "NEWSLETTER_FETCH_TIMEOUT must be a number"),
     ],
 )
 def test_bad_fetch_settings(tmp_path: Path, name: str, value: str, message: str) -> None:
