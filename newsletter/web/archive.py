@@ -89,7 +89,7 @@ def index(slug: str) -> Response:
     return _cached(body)
 
 
-def _page_cache() -> dict[tuple[str, str], tuple[float, str]]:
+def _page_cache() -> dict[tuple[str, str, str], tuple[float, str]]:
     return current_app.extensions.setdefault("newsletter_archive_pages", {})
 
 
@@ -123,7 +123,7 @@ def _render_digest(slug: str, day: str, language: str) -> str | None:
 @bp.get("/<slug>/<day>")
 def digest_page(slug: str, day: str) -> Response:
     language = _language()
-    cache, key, now = _page_cache(), (request.full_path, language), time.monotonic()
+    cache, key, now = _page_cache(), (slug, day, language), time.monotonic()  # not the query
     cached = cache.get(key)
     if cached is not None and cached[0] > now:
         return _cached(cached[1])

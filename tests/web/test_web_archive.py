@@ -154,3 +154,12 @@ def test_publicly_cacheable_pages_never_set_a_cookie(
         assert response.headers["Cache-Control"].startswith("public")
         assert "Set-Cookie" not in response.headers, path
         assert "Accept-Language" in response.headers["Vary"]
+
+
+def test_a_query_string_does_not_make_a_new_cache_entry(
+    app: Flask, digests: dict[str, DigestContent]
+) -> None:
+    client = app.test_client()
+    for n in range(5):
+        assert client.get(f"/archive/claude/2026-01-12?lang=en&x={n}").status_code == 200
+    assert len(app.extensions["newsletter_archive_pages"]) == 1
