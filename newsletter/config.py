@@ -13,7 +13,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
-from typing import get_args
+from types import UnionType
+from typing import get_args, get_origin, get_type_hints
 
 from limits import parse_many
 
@@ -216,59 +217,17 @@ class Settings:
         return cls(**values)  # type: ignore[arg-type]
 
 
+def _field_kind(annotation: object) -> type:
+    """The type an environment string converts to: ``Path | None`` -> Path,
+    ``tuple[str, ...]`` -> tuple."""
+    options = [option for option in get_args(annotation) if option is not type(None)]
+    kind = get_origin(annotation) or annotation
+    return kind if kind is not UnionType else options[0]
+
+
+# Every Settings field has its NEWSLETTER_<NAME> variable.
 _FIELDS: dict[str, type] = {
-    "env": str,
-    "secret_key": str,
-    "instance_dir": Path,
-    "database_url": str,
-    "redis_url": str,
-    "base_url": str,
-    "transport": str,
-    "outbox_dir": Path,
-    "smtp_host": str,
-    "smtp_port": int,
-    "smtp_username": str,
-    "smtp_password": str,
-    "smtp_security": str,
-    "smtp_ca_file": Path,
-    "from_address": str,
-    "from_name": str,
-    "postal_address": str,
-    "languages": tuple,
-    "anthropic_api_key": str,
-    "anthropic_base_url": str,
-    "anthropic_model": str,
-    "anthropic_max_tokens": int,
-    "anthropic_effort": str,
-    "anthropic_max_retries": int,
-    "anthropic_budget_seconds": float,
-    "confirm_max_age_days": int,
-    "resend_interval_minutes": int,
-    "check_deliverability": bool,
-    "signup_rate_limit": str,
-    "signup_address_rate_limit": str,
-    "proxy_hops": int,
-    "fetch_timeout": float,
-    "fetch_retries": int,
-    "fetch_per_host": int,
-    "fetch_max_bytes": int,
-    "queue_name": str,
-    "send_batch_size": int,
-    "lease_seconds": int,
-    "max_attempts": int,
-    "retry_base_seconds": float,
-    "rate_limit": float,
-    "smtp_pool_size": int,
-    "smtp_timeout": float,
-    "sweep_interval": int,
-    "journal_dir": Path,
-    "dkim_selector": str,
-    "dkim_private_key": Path,
-    "postmark_token": str,
-    "postmark_url": str,
-    "postmark_stream": str,
-    "postmark_batch_size": int,
-    "webhook_secret": str,
+    name: _field_kind(hint) for name, hint in get_type_hints(Settings).items()
 }
 
 _TRUE, _FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
