@@ -77,7 +77,7 @@ def test_a_digest_citing_an_unknown_item_is_rejected(fetched: Database) -> None:
         from newsletter.digest.writer import WriteRequest
         from newsletter.sources.dedupe import cluster_stories
 
-        request = WriteRequest("claude", "Claude", SAMPLE_DATE, "en", cluster_stories(items))
+        request = WriteRequest("Claude", SAMPLE_DATE, "en", cluster_stories(items))
         written = OfflineWriter().write(request).digest
         written.highlights[0].item_ids.append(999_999)
         with pytest.raises(WriterError, match="999999"):

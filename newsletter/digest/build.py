@@ -74,7 +74,7 @@ def build_digest(
         raise NothingToWrite(
             f"no {topic.slug} news between {start:%Y-%m-%d %H:%M} and {end:%Y-%m-%d %H:%M %Z}"
         )
-    request = WriteRequest(topic.slug, topic.name, day, language, cluster_stories(items))
+    request = WriteRequest(topic.name, day, language, cluster_stories(items))
     digest = existing or Digest(topic_id=topic.id, date=day, language=language)
     usage = Usage()
     try:

@@ -12,7 +12,6 @@ from newsletter.sources.dedupe import Story
 
 @dataclass(frozen=True)
 class WriteRequest:
-    topic: str
     topic_name: str
     date: date
     language: str

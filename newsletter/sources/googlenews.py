@@ -21,12 +21,12 @@ EDITIONS = {
 }
 
 
-def search_url(query: str, language: str = "en", within: str = "1d") -> str:
-    """The feed of news matching ``query`` from the last ``within`` (e.g. 1d, 12h)."""
+def search_url(query: str, language: str = "en") -> str:
+    """The feed of news matching ``query`` from the last day."""
     if not query.strip():
         raise ValueError("a Google News source needs a query")
     if language not in EDITIONS:
         raise ValueError(f"Google News language must be one of {', '.join(EDITIONS)}")
     hl, gl, ceid = EDITIONS[language]
-    params = {"q": f"{query.strip()} when:{within}", "hl": hl, "gl": gl, "ceid": ceid}
+    params = {"q": f"{query.strip()} when:1d", "hl": hl, "gl": gl, "ceid": ceid}
     return f"{SEARCH}?{urlencode(params)}"
