@@ -27,12 +27,12 @@ from newsletter.delivery.fanout import request_fan_out
 from newsletter.delivery.notify import notify_subscriber, signup_notice_kind
 from newsletter.delivery.ratelimit import make_rate_limiter
 from newsletter.delivery.send import send_range
-from newsletter.delivery.sweeper import SweepReport
+from newsletter.delivery.sweeper import SendRange, SweepReport, block_of
 from newsletter.delivery.sweeper import recover as recover_deliveries
 from newsletter.delivery.sweeper import sweep as sweep_deliveries
 from newsletter.delivery.transport import TransportError, make_transport
 from newsletter.digest.build import NothingToWrite
-from newsletter.dispatch import dispatcher_for, redis_connection
+from newsletter.dispatch import Dispatcher, dispatcher_for, redis_connection
 from newsletter.models import Digest, DigestStatus
 from newsletter.render.transactional import Kind
 from newsletter.subscriptions import SignupRequest, request_signup
@@ -89,19 +89,22 @@ def fan_out(digest_id: int) -> int:
     size = app.settings.send_batch_size
 
     def enqueue_sends(ids: list[int]) -> None:
-        for start in range(0, len(ids), size):
-            first, last = ids[start], ids[min(start + size, len(ids)) - 1]
-            dispatcher.enqueue(
-                send, digest_id, first, last, job_id=send_job_id(digest_id, first, last)
-            )
+        for block in sorted({block_of(digest_id, i, size) for i in ids}, key=_first_id):
+            enqueue_send(dispatcher, block)
 
     with app.db.session() as session:
         digest = session.get_one(Digest, digest_id)
         return fan_out_digest(session, digest, on_batch=enqueue_sends)
 
 
-def send_job_id(digest_id: int, first_id: int, last_id: int) -> str:
-    return f"send-{digest_id}-{first_id}-{last_id}"
+def enqueue_send(dispatcher: Dispatcher, block: SendRange) -> None:
+    """One job per block of ids, named after it: not queued again while it waits."""
+    job_id = f"send-{block.digest_id}-{block.first_id}-{block.last_id}"
+    dispatcher.enqueue(send, block.digest_id, block.first_id, block.last_id, job_id=job_id)
+
+
+def _first_id(block: SendRange) -> int:
+    return block.first_id
 
 
 def send(digest_id: int, first_id: int, last_id: int) -> int:
@@ -170,7 +173,6 @@ def sweep() -> SweepReport:
     dispatcher = dispatcher_for(app.settings)
     for digest_id in report.fan_outs:
         dispatcher.enqueue(fan_out, digest_id, job_id=f"fan-out-{digest_id}")
-    for r in report.ranges:
-        job_id = f"re{send_job_id(r.digest_id, r.first_id, r.last_id)}"
-        dispatcher.enqueue(send, r.digest_id, r.first_id, r.last_id, job_id=job_id)
+    for block in report.ranges:
+        enqueue_send(dispatcher, block)
     return report

@@ -68,14 +68,22 @@ def release_expired(db: Database, settings: Settings) -> tuple[int, int]:
     return released, failed
 
 
+def block_of(digest_id: int, delivery_id: int, size: int) -> SendRange:
+    """The fixed block of ``size`` ids holding ``delivery_id``: fan-out and sweeper name
+    the same send job for it, so one that is still waiting is never queued twice."""
+    first = delivery_id // size * size
+    return SendRange(digest_id, first, first + size - 1)
+
+
 def due_ranges(db: Database, settings: Settings) -> list[SendRange]:
-    """Id ranges (a send batch each) of pending rows that no live job is expected to take."""
+    """The id blocks of pending rows that no live job is expected to take."""
     now = utcnow()
     orphaned_before = now - timedelta(seconds=settings.lease_seconds)
-    ranges: list[SendRange] = []
+    size = settings.send_batch_size
     with db.session() as session:
-        rows = session.execute(
-            select(Delivery.digest_id, Delivery.id)
+        block = (Delivery.id // size).label("block")
+        blocks = session.execute(
+            select(Delivery.digest_id, block)
             .where(
                 Delivery.state == DeliveryState.PENDING,
                 Delivery.next_attempt_at.is_(None) | (Delivery.next_attempt_at <= now),
@@ -83,19 +91,10 @@ def due_ranges(db: Database, settings: Settings) -> list[SendRange]:
                 | Delivery.last_error.is_not(None)
                 | (Delivery.created_at < orphaned_before),
             )
-            .order_by(Delivery.digest_id, Delivery.id)
-        )
-        current: list[int] = []
-        current_digest = None
-        for digest_id, delivery_id in rows:
-            if digest_id != current_digest or len(current) == settings.send_batch_size:
-                if current:
-                    ranges.append(SendRange(current_digest, current[0], current[-1]))  # type: ignore[arg-type]
-                current, current_digest = [], digest_id
-            current.append(delivery_id)
-        if current:
-            ranges.append(SendRange(current_digest, current[0], current[-1]))  # type: ignore[arg-type]
-    return ranges
+            .distinct()
+            .order_by(Delivery.digest_id, block)
+        ).all()
+    return [block_of(digest_id, block * size, size) for digest_id, block in blocks]
 
 
 def unfinished_fan_outs(db: Database, settings: Settings) -> list[int]:

@@ -12,18 +12,21 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import replace
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from redis import Redis
-from sqlalchemy import func, select
+from rq import Queue
+from sqlalchemy import func, select, update
 
-from newsletter import jobs
+from newsletter import create_app, jobs
+from newsletter.app import Services
 from newsletter.config import Settings
 from newsletter.db import Database
 from newsletter.demo import SAMPLE_DATE
 from newsletter.dispatch import RqDispatcher
-from newsletter.models import Delivery
+from newsletter.models import Delivery, utcnow
 from tests.delivery.conftest import (
     REDIS_URL,
     SmtpServer,
@@ -269,3 +272,24 @@ def test_a_starting_worker_first_records_what_a_killed_one_sent(
     assert recorded.message_id == f"<digest-{digest_id}-{recorded.subscriber_id}@news.example.org>"
     assert smtp_server.sink.counts() == Counter()  # recorded, not sent again
     assert list(rq_settings.journal_dir.glob("*.acks")) == []
+
+
+def test_the_sweeper_queues_one_job_per_block_however_often_it_runs(
+    db: Database, rq_settings: Settings, redis: Redis
+) -> None:
+    """A long send outlives a lease; repeated sweeps must not pile up duplicate jobs."""
+    digest_id = fan_out_one_digest(db, rq_settings, 120)
+    app = create_app(rq_settings)
+    app.extensions["newsletter"] = Services(rq_settings, db)
+    queue = Queue(rq_settings.queue_name, connection=redis)
+    with app.app_context():
+        jobs.fan_out(digest_id)  # the send jobs now wait in the queue, no worker runs
+        waiting = queue.count
+        with db.session() as session:  # as if a lease had passed since
+            session.execute(update(Delivery).values(created_at=utcnow() - timedelta(seconds=10)))
+        for _ in range(3):
+            jobs.sweep()
+        with db.session() as session:
+            blocks = {i // 50 for i in session.scalars(select(Delivery.id))}
+    assert waiting == len(blocks)  # one send job per block of 50 ids
+    assert queue.count == waiting
