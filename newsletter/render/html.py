@@ -38,7 +38,8 @@ html_cache = RenderCache(size=32)
 
 
 @cache
-def _environment() -> Environment:
+def email_templates() -> Environment:
+    """The Jinja2 environment of ``emails/``: the digest and the notices alike."""
     environment = Environment(
         loader=FileSystemLoader(EMAILS_DIR),
         autoescape=True,
@@ -95,7 +96,7 @@ def digest_mjml(content: DigestContent, *, view_online_url: str, postal_address:
     words = labels(content.language)
     cjk = is_cjk(content.language)
     return (
-        _environment()
+        email_templates()
         .get_template(DIGEST_TEMPLATE)
         .render(
             d=content,

@@ -10,6 +10,7 @@ contain a placeholder cannot pull in another recipient's value, and each value i
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from html import escape
@@ -51,6 +52,17 @@ def _fill(template: str, values: dict[str, str]) -> str:
     parts = list(_segments(template))
     parts[1::2] = [values[placeholder] for placeholder in parts[1::2]]
     return "".join(parts)
+
+
+def fill_once(text: str, values: Mapping[str, str]) -> str:
+    """``text`` with each key of ``values`` replaced in one pass: an inserted value is
+    never scanned for another key (for the few notices; digests use the split cache)."""
+    return _pattern(tuple(values)).sub(lambda match: values[match[0]], text)
+
+
+@lru_cache(maxsize=8)
+def _pattern(keys: tuple[str, ...]) -> re.Pattern[str]:
+    return re.compile("|".join(map(re.escape, keys)))
 
 
 def personalize_html(html: str, links: RecipientLinks) -> str:

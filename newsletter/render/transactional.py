@@ -11,14 +11,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
-from functools import cache, lru_cache
+from functools import lru_cache
 from html import escape
-
-from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from newsletter.delivery.message import RenderedEmail
 from newsletter.i18n import email_labels, labels
-from newsletter.render.html import EMAILS_DIR, compile_mjml
+from newsletter.render.html import compile_mjml, email_templates
+from newsletter.render.placeholders import fill_once
 from newsletter.render.text import wrap
 
 LINK_PLACEHOLDERS = {
@@ -42,17 +41,6 @@ class TransactionalContext:
     postal_address: str
     links: dict[str, str]
     confirm_days: int = 7
-
-
-@cache
-def _environment() -> Environment:
-    return Environment(
-        loader=FileSystemLoader(EMAILS_DIR),
-        autoescape=True,
-        undefined=StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
 
 
 def _wording(language: str) -> dict[str, str]:
@@ -122,7 +110,7 @@ def _render_shell(
     topics = w["list_join"].join(topic_names)
     subject = w[f"{kind}_subject"].format(site=site)
     mjml_source = (
-        _environment()
+        email_templates()
         .get_template(f"{kind}.mjml")
         .render(
             language=language,
@@ -151,8 +139,6 @@ def render_transactional(kind: Kind, context: TransactionalContext) -> RenderedE
         context.postal_address,
         context.confirm_days,
     )
-    html, text = shell.html, shell.text
-    for name, url in context.links.items():
-        html = html.replace(LINK_PLACEHOLDERS[name], escape(url))
-        text = text.replace(LINK_PLACEHOLDERS[name], url)
-    return RenderedEmail(subject=shell.subject, html=html, text=text)
+    links = {LINK_PLACEHOLDERS[name]: url for name, url in context.links.items()}
+    html = fill_once(shell.html, {key: escape(url) for key, url in links.items()})
+    return RenderedEmail(shell.subject, html, fill_once(shell.text, links))

@@ -9,6 +9,7 @@ from newsletter.render.placeholders import (
     UNSUBSCRIBE,
     PlaceholderError,
     RecipientLinks,
+    fill_once,
     personalize_html,
     personalize_text,
 )
@@ -71,3 +72,9 @@ def test_unsafe_links_are_refused(bad: str) -> None:
         RecipientLinks(unsubscribe=bad, preferences="https://news.example.org/p/1")
     with pytest.raises(PlaceholderError):
         RecipientLinks(unsubscribe="https://news.example.org/u/1", preferences=bad)
+
+
+def test_fill_once_never_rescans_what_it_put_in() -> None:
+    values = {"[[CONFIRM_URL]]": "https://x/[[RESUBSCRIBE_URL]]", "[[RESUBSCRIBE_URL]]": "y"}
+    text = "[[CONFIRM_URL]] then [[RESUBSCRIBE_URL]]"
+    assert fill_once(text, values) == "https://x/[[RESUBSCRIBE_URL]] then y"
