@@ -130,5 +130,5 @@ _EMAIL_LABELS = {
 
 
 def email_labels(language: str) -> MappingProxyType[str, str]:
-    """The wording of the confirm, welcome and goodbye emails for ``language``."""
+    """The wording of the notices (confirm, already subscribed, welcome, goodbye)."""
     return MappingProxyType(_EMAIL_LABELS.get(language, _EMAIL_LABELS[DEFAULT_LANGUAGE]))

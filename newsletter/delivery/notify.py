@@ -1,4 +1,4 @@
-"""Send the confirm, welcome and goodbye emails through the configured transport.
+"""Send the notices (confirm, already subscribed, welcome, goodbye) through the transport.
 
 The site hands them to an rq job (``jobs.send_notice``) when workers run, so a request
 never waits for a relay; without Redis they go out inside the request.

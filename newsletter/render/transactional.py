@@ -1,9 +1,9 @@
-"""The one-off emails around a subscription: confirm, welcome, goodbye.
+"""The one-off emails around a subscription: confirm, already subscribed, welcome, goodbye.
 
 Same pipeline as the digest (Jinja2 fills an MJML template from emails/, then
 ``compile_mjml``), with a plain-text alternative written from the same wording.
 The MJML work is done once per (kind, language, topics) with placeholder links, and
-each recipient gets a string substitution, as for the digest: a signup costs a
+each recipient gets a one-pass substitution, as for the digest: a signup costs a
 replace, not a compile.
 """
 
@@ -130,7 +130,7 @@ def _render_shell(
 
 
 def render_transactional(kind: Kind, context: TransactionalContext) -> RenderedEmail:
-    """Subject, HTML and text of one confirm, welcome or goodbye email."""
+    """Subject, HTML and text of one notice (see ``Kind``)."""
     shell = _render_shell(
         kind,
         context.language,
