@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 import feedparser
 
 from newsletter.sources.fetch import Fetched
-from newsletter.sources.normalize import cap, clean_title, html_to_text, resolve_redirect
+from newsletter.sources.normalize import clean_title, html_to_text, resolve_redirect
 from newsletter.sources.spec import SourceSpec
 
 # Content types a feed may honestly be served with; text/html is tried, then refused.
@@ -70,7 +70,7 @@ def parse_feed(content: bytes, default_outlet: str, content_type: str = "") -> l
         raw_summary = entry.get("summary") or ""
         url = resolve_redirect((entry.get("link") or "").strip(), raw_summary)
         source = entry.get("source") or {}
-        outlet = html_to_text(source.get("title") or "")[:200] or default_outlet[:200]
+        outlet = html_to_text(source.get("title") or "") or default_outlet
         title = clean_title(entry.get("title") or "", outlet)
         when = entry.get("published_parsed") or entry.get("updated_parsed")
         if not url.startswith(("https://", "http://")) or not title:
@@ -78,10 +78,10 @@ def parse_feed(content: bytes, default_outlet: str, content_type: str = "") -> l
         entries.append(
             FeedEntry(
                 url=url,
-                title=cap(title, 300),
+                title=title,
                 outlet=outlet,
                 published_at=datetime.fromtimestamp(calendar.timegm(when), UTC) if when else None,
-                summary=cap(_summary(raw_summary, title, outlet)),
+                summary=_summary(raw_summary, title, outlet),
             )
         )
     if parsed.bozo and not entries:

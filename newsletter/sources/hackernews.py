@@ -12,7 +12,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from newsletter.sources.feed import FeedEntry, FeedError, json_document
 from newsletter.sources.fetch import Fetched
-from newsletter.sources.normalize import cap, clean_title, from_timestamp, html_to_text
+from newsletter.sources.normalize import clean_title, from_timestamp, html_to_text
 from newsletter.sources.spec import SourceSpec
 
 API = "https://hn.algolia.com/api/v1/search_by_date"
@@ -65,10 +65,10 @@ def read(fetched: Fetched, spec: SourceSpec) -> list[FeedEntry]:
         entries.append(
             FeedEntry(
                 url=f"https://news.ycombinator.com/item?id={story_id}",
-                title=cap(title, 300),
+                title=title,
                 outlet=OUTLET,
                 published_at=when,
-                summary=cap(text),
+                summary=text,
             )
         )
     return entries

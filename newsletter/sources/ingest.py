@@ -23,7 +23,7 @@ from newsletter.models import Item, Source, Topic
 from newsletter.sources.feed import FeedEntry, FeedError
 from newsletter.sources.fetch import Fetched, Fetcher, FetchError, FetchPolicy, make_client
 from newsletter.sources.kinds import KINDS
-from newsletter.sources.normalize import canonical_url, not_after
+from newsletter.sources.normalize import canonical_url, cap, not_after
 from newsletter.sources.spec import SourceSpec
 
 log = logging.getLogger(__name__)
@@ -31,6 +31,8 @@ log = logging.getLogger(__name__)
 # started watching; they are dated this far back so they do not flood today's digest.
 BASELINE_AGE = timedelta(days=30)
 MAX_URL_CHARS = Item.url.type.length
+TITLE_MAX_CHARS = 300
+OUTLET_MAX_CHARS = Item.outlet.type.length
 
 
 @dataclass(frozen=True)
@@ -206,10 +208,10 @@ def _store(
                 "source_id": source.id,
                 "canonical_url": key,
                 "url": entry.url,
-                "title": entry.title,
-                "outlet": entry.outlet,
+                "title": cap(entry.title, TITLE_MAX_CHARS),  # every kind's, capped here
+                "outlet": entry.outlet[:OUTLET_MAX_CHARS],
                 "published_at": not_after(entry.published_at or undated_at, now),
-                "summary": entry.summary,
+                "summary": cap(entry.summary),
                 "fetched_at": now,
             },
         )

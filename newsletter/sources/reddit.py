@@ -8,7 +8,7 @@ from urllib.parse import urlencode
 
 from newsletter.sources.feed import FeedEntry, FeedError, json_document
 from newsletter.sources.fetch import Fetched
-from newsletter.sources.normalize import cap, clean_title, from_timestamp, html_to_text
+from newsletter.sources.normalize import clean_title, from_timestamp, html_to_text
 from newsletter.sources.spec import SourceSpec
 
 BASE = "https://www.reddit.com"
@@ -62,10 +62,10 @@ def read(fetched: Fetched, spec: SourceSpec) -> list[FeedEntry]:
         entries.append(
             FeedEntry(
                 url=f"{BASE}{permalink}",
-                title=cap(title, 300),
-                outlet=f"Reddit {where}"[:200],
+                title=title,
+                outlet=f"Reddit {where}",
                 published_at=when,
-                summary=cap(text),
+                summary=text,
             )
         )
     return entries

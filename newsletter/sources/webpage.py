@@ -18,7 +18,7 @@ from bs4 import BeautifulSoup, Tag, XMLParsedAsHTMLWarning
 
 from newsletter.sources.feed import FeedEntry, FeedError
 from newsletter.sources.fetch import Fetched
-from newsletter.sources.normalize import cap, clean_title, html_to_text
+from newsletter.sources.normalize import clean_title, html_to_text
 from newsletter.sources.spec import SourceSpec
 
 MAX_ENTRIES = 50
@@ -73,10 +73,10 @@ def read(fetched: Fetched, spec: SourceSpec) -> list[FeedEntry]:
         card = _card(anchor)
         entries[url] = FeedEntry(
             url=url,
-            title=cap(title, 300),
-            outlet=spec.name[:200],
+            title=title,
+            outlet=spec.name,
             published_at=_date(card),
-            summary=cap(_teaser(card, title)),
+            summary=_teaser(card, title),
         )
         if len(entries) >= MAX_ENTRIES:
             break

@@ -183,6 +183,23 @@ def test_a_source_that_fails_once_keeps_dating_its_new_items_today(
     assert abs(datetime.now(UTC) - dates["Claude item 2"]) < timedelta(minutes=1)
 
 
+def test_every_kind_is_capped_where_items_are_stored(db: Database, site: FakeSite) -> None:
+    long = "Claude " + "word " * 400
+    feed = (
+        '<rss version="2.0"><channel><title>t</title><item>'
+        f"<title>{long}</title><link>https://u.example.com/1</link>"
+        f'<description>{long}</description><source url="https://o.example">{"O" * 400}</source>'
+        "</item></channel></rss>"
+    )
+    site.route("/feed", Reply(body=feed.encode(), headers=RSS))
+    make_topic(db, [("rss", "feed", site.url("/feed"))])
+    fetch(db)
+    with db.session() as session:
+        item = session.scalars(select(Item)).one()
+    assert len(item.title) <= 300 and item.title.endswith("…")
+    assert len(item.summary) <= 600 and len(item.outlet) == 200
+
+
 def test_ten_slow_sources_are_fetched_concurrently(
     db: Database, make_site: Callable[[], FakeSite]
 ) -> None:
