@@ -32,3 +32,14 @@ def test_expiry_is_reported_as_such() -> None:
     with pytest.raises(InvalidToken) as raised:
         tokens.read(Purpose.CONFIRM, token, max_age_seconds=0)
     assert raised.value.expired
+
+
+def test_made_tokens_are_the_serializers_own(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Signers are built once per purpose; the tokens stay exactly itsdangerous' own."""
+    import itsdangerous.timed
+    from itsdangerous import URLSafeTimedSerializer
+
+    monkeypatch.setattr(itsdangerous.timed.time, "time", lambda: 1_800_000_000.0)
+    serializer = URLSafeTimedSerializer("s" * 32)
+    for purpose in Purpose:
+        assert Tokens("s" * 32).make(purpose, 77) == serializer.dumps(77, salt=purpose.value)
