@@ -1,6 +1,6 @@
 """Delivery throughput against Postfix's smtp-sink, side by side in one run.
 
-    .venv/bin/python bench/delivery.py [--small 10000] [--large 100000] [--raw 3000]
+    .venv/bin/python bench/delivery.py [--small 10000] [--large 100000] [--raw 2000]
 
 1. The limit: a raw smtplib loop over one persistent connection sending pre-built bytes,
    and the same loop speaking pipelined SMTP the way our transport does.
@@ -329,7 +329,7 @@ def main() -> None:
         runs: list[Run] = []
         plan = [(args.small, 1), (args.small, 2)]
         if args.large:
-            plan.append((args.large, 2))
+            plan += [(args.large, 1), (args.large, 2)]
         for day, (readers, workers) in enumerate(plan, start=1):
             subscribe_first(db, topic_id, readers)
             target = copy_digest(db, digest_id, day)
@@ -364,7 +364,7 @@ def write_report(
     lines = [
         "# Delivery benchmark",
         "",
-        "`.venv/bin/python bench/delivery.py` (about 3 minutes) — Postfix `smtp-sink` on",
+        "`.venv/bin/python bench/delivery.py` (about 4 minutes) — Postfix `smtp-sink` on",
         "loopback as the relay, rq workers (`newsletter worker`) on Redis, Postgres.",
         "",
         f"Machine: {machine}. Message: {size / 1024:.1f} KB two-part digest "
@@ -386,9 +386,14 @@ def write_report(
             f"| {run.cpu:.0f} / {run.smtplib.cpu:.0f} / {run.pipelined.cpu:.0f} "
             f"| {run.peak:.0f} MB |"
         )
-    two = [run.peak for run in runs if run.workers == 2]
-    if len(two) == 2:
-        lines += ["", f"Peak memory, large vs small run (2 workers): {two[1] / two[0]:.2f}x."]
+    for workers in (1, 2):
+        peaks = [run.peak for run in runs if run.workers == workers]
+        if len(peaks) == 2:
+            lines += [
+                "",
+                f"Peak memory, large vs small run ({workers} worker(s)): "
+                f"{peaks[1] / peaks[0]:.2f}x.",
+            ]
     lines += [
         "",
         "Both raw loops send pre-built bytes over one persistent connection, measured",
