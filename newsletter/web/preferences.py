@@ -118,8 +118,11 @@ def delete_form(token: str) -> tuple[str, int]:
 @bp.post("/<token>/delete")
 def delete(token: str) -> tuple[str, int]:
     subscriber_id = _subscriber_id(token)
-    if request.form.get("confirm") != "yes":
-        return render_template("delete.html", token=token, error="delete_confirm_required"), 400
     with services().db.session() as session:
-        forget(session, session.get_one(Subscriber, subscriber_id))
+        subscriber = session.get_one(Subscriber, subscriber_id)
+        use_language(choose_language(subscriber.language))  # as the form was shown
+        if request.form.get("confirm") != "yes":
+            error = "delete_confirm_required"
+            return render_template("delete.html", token=token, error=error), 400
+        forget(session, subscriber)
     return render_template("deleted.html"), 200

@@ -176,6 +176,18 @@ def test_delete_needs_the_box_ticked(app: Flask, client: FlaskClient, db: Databa
     assert subscriber(db, "reader@example.com") is not None
 
 
+def test_the_delete_error_is_in_the_readers_language(
+    app: Flask, client: FlaskClient, db: Database
+) -> None:
+    path = preferences_path(app, db, language="zh-TW")
+    token = csrf_token(client, path)
+    response = client.post(
+        f"{path}/delete", data={"csrf_token": token}, headers={"Accept-Language": "en"}
+    )
+    assert response.status_code == 400
+    assert '<html lang="zh-TW">' in response.get_data(as_text=True)
+
+
 def test_delete_without_csrf_is_refused(app: Flask, client: FlaskClient, db: Database) -> None:
     path = preferences_path(app, db)
     assert client.post(f"{path}/delete", data={"confirm": "yes"}).status_code == 400
