@@ -1,13 +1,15 @@
 """The public archive of past digests: a list per topic and language, each digest as a
 web page, and an Atom feed. Rendered from the stored DigestContent.
 
-A ready digest never changes, so its page is rendered once per URL and kept in a small
-per-process cache for PAGE_TTL seconds (less than the max-age we let proxies keep it).
+A ready digest never changes, so its page, and the list of a topic's digests, are
+rendered once and kept in a small per-process cache for PAGE_TTL seconds (less than
+the max-age we let proxies keep them): a new digest shows in the list within a minute.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from datetime import date, datetime
 
 from flask import Blueprint, Response, abort, current_app, render_template, request, url_for
@@ -74,19 +76,22 @@ def _cached(body: str, mimetype: str = "text/html") -> Response:
 @bp.get("/<slug>/")
 def index(slug: str) -> Response:
     language = _language()
+    return _cached_page((slug, "", language), lambda: _render_index(slug, language))
+
+
+def _render_index(slug: str, language: str) -> str:
     with services().db.session() as session:
         topic = _topic(session, slug)
         digests = [
             (digest.date, DigestContent.model_validate(digest.content))
             for digest in _ready(session, topic, language)
         ]
-        body = render_template(
+        return render_template(
             "archive_index.html",
             topic=topic,
             digests=digests,
             languages=[code for code in topic.languages if code != language],
         )
-    return _cached(body)
 
 
 def _page_cache() -> dict[tuple[str, str, str], tuple[float, str]]:
@@ -123,11 +128,17 @@ def _render_digest(slug: str, day: str, language: str) -> str | None:
 @bp.get("/<slug>/<day>")
 def digest_page(slug: str, day: str) -> Response:
     language = _language()
-    cache, key, now = _page_cache(), (slug, day, language), time.monotonic()  # not the query
+    return _cached_page((slug, day, language), lambda: _render_digest(slug, day, language))
+
+
+def _cached_page(key: tuple[str, str, str], render: Callable[[], str | None]) -> Response:
+    """The page from this process's cache while fresh, else rendered (None: a 404).
+    Keyed by topic, day and language, never the query string."""
+    cache, now = _page_cache(), time.monotonic()
     cached = cache.get(key)
     if cached is not None and cached[0] > now:
         return _cached(cached[1])
-    body = _render_digest(slug, day, language)
+    body = render()
     if body is None:
         abort(404)
     if len(cache) >= PAGE_CACHE_SIZE:
