@@ -77,6 +77,11 @@ def add_reader(db: Database, address: str, *, confirmed: bool = True, language: 
         return reader.id
 
 
+def tampered(signed: str) -> str:
+    """``signed`` with its last three characters changed (never to what they were)."""
+    return signed[:-3] + ("aaa" if not signed.endswith("aaa") else "bbb")
+
+
 def token(app: Flask, purpose: Purpose, subscriber_id: int) -> str:
     with app.app_context():
         return Tokens(services().settings.secret_key).make(purpose, subscriber_id)
