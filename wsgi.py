@@ -1,3 +1,3 @@
-from newsletter import create_app
+from newsletter.app import create_app
 
 app = create_app()

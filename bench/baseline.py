@@ -8,8 +8,8 @@ from email.message import EmailMessage
 from email.policy import SMTP
 from email.utils import format_datetime, formataddr
 
-from newsletter.delivery.message import RenderedEmail
 from newsletter.models import utcnow
+from newsletter.render.email import RenderedEmail
 from newsletter.render.placeholders import RecipientLinks, personalize_html, personalize_text
 
 

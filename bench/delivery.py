@@ -39,16 +39,16 @@ sys.path.insert(0, str(ROOT))
 
 from baseline import Envelope, build_message  # noqa: E402
 
-from newsletter import jobs, migrate, pipeline  # noqa: E402
+from newsletter import migrate  # noqa: E402
 from newsletter.catalog import add_source, add_topic  # noqa: E402
 from newsletter.config import Settings  # noqa: E402
+from newsletter.daily import jobs, steps  # noqa: E402
+from newsletter.daily.dispatch import RqDispatcher  # noqa: E402
 from newsletter.db import Database  # noqa: E402
-from newsletter.delivery.fanout import request_fan_out  # noqa: E402
-from newsletter.delivery.links import LinkMaker  # noqa: E402
-from newsletter.delivery.pipelining import send_pipelined  # noqa: E402
+from newsletter.delivery.rows import request_fan_out  # noqa: E402
 from newsletter.delivery.send import _mailing  # noqa: E402
+from newsletter.delivery.transports.pipelining import send_pipelined  # noqa: E402
 from newsletter.demo import SAMPLE_DATE, SAMPLE_FEEDS  # noqa: E402
-from newsletter.dispatch import RqDispatcher  # noqa: E402
 from newsletter.models import (  # noqa: E402
     Delivery,
     DeliveryState,
@@ -57,6 +57,8 @@ from newsletter.models import (  # noqa: E402
     SubscriberStatus,
     Subscription,
 )
+from newsletter.render.links import PublicLinks  # noqa: E402
+from newsletter.services import Services  # noqa: E402
 from newsletter.sources.sample_transport import sample_url  # noqa: E402
 from tests.loopback import free_port, recreate_database  # noqa: E402
 
@@ -112,8 +114,8 @@ def seed(db: Database, settings: Settings, readers: int) -> tuple[int, int]:
         for name, filename in SAMPLE_FEEDS:
             add_source(session, topic, "rss", name, sample_url(filename))
         topic_id = topic.id
-    pipeline.fetch(db, settings, "bench")
-    digest_id = pipeline.build(db, settings, "bench", SAMPLE_DATE, ["en"])[0].digest.id
+    steps.fetch(Services(settings, db), "bench")
+    digest_id = steps.build(Services(settings, db), "bench", SAMPLE_DATE, ["en"])[0].digest.id
     with db.session() as session:
         for start in range(0, readers, 20000):
             count = min(20000, readers - start)
@@ -187,25 +189,25 @@ def raw_loop(port: int, message: bytes, count: int, *, pipelined: bool) -> Limit
 def personalisation_cost(db: Database, settings: Settings, digest_id: int) -> tuple[float, float]:
     """Microseconds per message: the byte template (with links) vs a fresh EmailMessage."""
     mailing = _mailing(db, settings, digest_id)
-    link_maker = LinkMaker(settings)
+    links = PublicLinks(settings)
     count = 2000
     start = time.perf_counter()
     for n in range(count):
         mailing.template.render(
             f"reader{n:06d}@example.com",
             f"<digest-{digest_id}-{n}@news.example.org>",
-            link_maker.links(n),
+            links.recipient(n),
         )
     fast = (time.perf_counter() - start) / count * 1e6
     with db.session() as session:
-        from newsletter.delivery.send import render_email
+        from newsletter.render.email import render_email
 
         rendered = render_email(settings, session.get_one(Digest, digest_id))
     envelope = Envelope(settings.from_address, settings.from_name, "Bench <bench.x>", "<m@x>")
     slow_count = 300
     start = time.perf_counter()
     for n in range(slow_count):
-        build_message(rendered, envelope, f"reader{n:06d}@example.com", link_maker.links(n))
+        build_message(rendered, envelope, f"reader{n:06d}@example.com", links.recipient(n))
     slow = (time.perf_counter() - start) / slow_count * 1e6
     return fast, slow
 
@@ -320,7 +322,7 @@ def main() -> None:
         sample = mailing.template.render(
             "reader000000@example.com",
             "<m@news.example.org>",
-            LinkMaker(settings).links(1),
+            PublicLinks(settings).recipient(1),
         )
         print(f"message size: {len(sample) / 1024:.1f} KB (text + HTML, quoted-printable)")
         fast, slow = personalisation_cost(db, settings, digest_id)

@@ -32,15 +32,15 @@ import mjml
 from baseline import Envelope, build_message
 from sqlalchemy import select
 
-from newsletter import migrate, pipeline
+from newsletter import migrate
 from newsletter.config import Settings
+from newsletter.daily import steps
 from newsletter.db import Database
-from newsletter.delivery.links import LinkMaker
-from newsletter.delivery.message import RenderedEmail
-from newsletter.delivery.transport import OutboxTransport
+from newsletter.delivery.transports import OutboxTransport
 from newsletter.demo import SAMPLE_DATE, seed_demo
 from newsletter.digest.schema import DigestContent
 from newsletter.models import Digest
+from newsletter.render.email import RenderedEmail
 from newsletter.render.html import (
     compile_mjml,
     digest_mjml,
@@ -48,8 +48,10 @@ from newsletter.render.html import (
     inline_css,
     render_digest_html,
 )
+from newsletter.render.links import PublicLinks
 from newsletter.render.placeholders import personalize_html, personalize_text
 from newsletter.render.text import render_digest_text
+from newsletter.services import Services
 
 ROOT = Path(__file__).resolve().parents[1]
 REPORT = ROOT / "docs" / "benchmarks" / "render.md"
@@ -81,8 +83,8 @@ def build_digests(folder: Path) -> dict[str, DigestContent]:
     db = Database(settings.database_url)
     with db.session() as session:
         seed_demo(session)
-    pipeline.fetch(db, settings, "claude")
-    pipeline.build(db, settings, "claude", SAMPLE_DATE, ["en", "zh-TW"])
+    steps.fetch(Services(settings, db), "claude")
+    steps.build(Services(settings, db), "claude", SAMPLE_DATE, ["en", "zh-TW"])
     with db.session() as session:
         digests = {
             d.language: DigestContent.model_validate(d.content)
@@ -116,8 +118,8 @@ def measure(content: DigestContent, folder: Path, recipients: int, renders: int)
         base_url="https://news.example.org",
         secret_key="bench-secret-key-" + "x" * 32,
     )
-    link_maker = LinkMaker(settings)
-    links = [link_maker.links(i + 1) for i in range(recipients)]
+    public_links = PublicLinks(settings)
+    links = [public_links.recipient(i + 1) for i in range(recipients)]
     rendered = RenderedEmail(subject=content.title, html=html, text=text)
     envelope = Envelope("digest@news.example.org", "AI Daily Digest", "claude <x>", "<m@x>")
     outbox = OutboxTransport(folder / f"outbox-{content.language}")
@@ -127,7 +129,7 @@ def measure(content: DigestContent, folder: Path, recipients: int, renders: int)
         personalize_text(text, links[i])
 
     def with_tokens(i: int) -> None:
-        fresh = link_maker.links(i + 1)
+        fresh = public_links.recipient(i + 1)
         personalize_html(html, fresh)
         personalize_text(text, fresh)
 

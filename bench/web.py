@@ -103,17 +103,15 @@ class Result:
 def prepare(env: dict[str, str]) -> None:
     """Migrate and fill the database: the demo topic, its feeds, both digests."""
     code = (
-        "from newsletter import create_app, migrate, pipeline\n"
-        "from newsletter.app import services\n"
+        "from newsletter import migrate, services\n"
+        "from newsletter.daily import steps\n"
         "from newsletter.demo import SAMPLE_DATE, seed_demo\n"
-        "app = create_app()\n"
-        "with app.app_context():\n"
-        "    s = services()\n"
-        "    migrate.upgrade(s.db.url)\n"
-        "    with s.db.session() as session:\n"
-        "        seed_demo(session)\n"
-        "    pipeline.fetch(s.db, s.settings, 'claude')\n"
-        "    pipeline.build(s.db, s.settings, 'claude', SAMPLE_DATE, ['en', 'zh-TW'])\n"
+        "s = services.from_env()\n"
+        "migrate.upgrade(s.db.url)\n"
+        "with s.db.session() as session:\n"
+        "    seed_demo(session)\n"
+        "steps.fetch(s, 'claude')\n"
+        "steps.build(s, 'claude', SAMPLE_DATE, ['en', 'zh-TW'])\n"
     )
     subprocess.run([sys.executable, "-c", code], env=env, check=True, cwd=ROOT)
 

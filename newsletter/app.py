@@ -1,25 +1,20 @@
-"""The application factory and the per-process services it owns."""
+"""The application factory: the reader site over the given (or the environment's) services."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from flask import Flask
 
-from flask import Flask, current_app
-
+from newsletter import services as services_module
 from newsletter.config import Settings
-from newsletter.db import Database
+from newsletter.services import Services
 
 
-@dataclass(frozen=True)
-class Services:
-    """What every request, job and command needs: the settings and the database."""
-
-    settings: Settings
-    db: Database
-
-
-def create_app(settings: Settings | None = None) -> Flask:
-    settings = settings or Settings.from_env()
+def create_app(settings: Settings | None = None, services: Services | None = None) -> Flask:
+    """The site. ``services`` wins over ``settings``; with neither, both come from the
+    environment."""
+    if services is None:
+        services = Services.for_settings(settings or Settings.from_env())
+    settings = services.settings
     app = Flask(__name__, instance_path=str(settings.instance_dir))
     app.config.update(
         SECRET_KEY=settings.secret_key,
@@ -27,15 +22,9 @@ def create_app(settings: Settings | None = None) -> Flask:
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
     )
-    app.extensions["newsletter"] = Services(settings, Database(settings.database_url))
+    services_module.init_app(app, services)
 
-    from newsletter import cli, web
+    from newsletter import web
 
     web.init_app(app)
-    cli.init_app(app)
     return app
-
-
-def services() -> Services:
-    """The services of the current Flask application."""
-    return current_app.extensions["newsletter"]

@@ -7,10 +7,11 @@ from datetime import time
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from newsletter.addresses import normalize_email
+from newsletter.errors import InputError
 from newsletter.i18n import SUPPORTED_LANGUAGES
 from newsletter.models import (
     Source,
@@ -25,16 +26,20 @@ from newsletter.models import (
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,39}$")
 
 
-class InputError(ValueError):
-    """Bad input from a person; the message says what to fix. Nothing was changed."""
-
-
 def topic_by_slug(session: Session, slug: str) -> Topic:
     topic = session.scalar(select(Topic).where(Topic.slug == slug))
     if topic is None:
         known = ", ".join(session.scalars(select(Topic.slug).order_by(Topic.slug))) or "none yet"
         raise InputError(f"unknown topic {slug!r} (known: {known})")
     return topic
+
+
+def list_topics(session: Session) -> list[Topic]:
+    return list(session.scalars(select(Topic).order_by(Topic.slug)))
+
+
+def list_subscribers(session: Session) -> list[Subscriber]:
+    return list(session.scalars(select(Subscriber).order_by(Subscriber.email)))
 
 
 def add_topic(
@@ -108,25 +113,6 @@ def _usable_url(url: str) -> bool:
         )
     except ValueError:  # a malformed IPv6 host or a port out of range
         return False
-
-
-def normalize_email(address: str, *, check_deliverability: bool = False) -> str:
-    """The address in canonical form, or InputError saying what is wrong with it.
-
-    ``check_deliverability`` also asks DNS whether the domain accepts mail. The result
-    is ASCII (an internationalised domain in its xn-- form): our transports and headers
-    do not speak SMTPUTF8, so a non-ASCII local part is refused here, not at send time.
-    """
-    if len(address) > 320 or any(c in address for c in "\r\n"):
-        raise InputError("that is not an email address")
-    try:
-        result = validate_email(
-            address, check_deliverability=check_deliverability, allow_smtputf8=False
-        )
-    except EmailNotValidError as error:
-        raise InputError(str(error)) from None
-    assert result.ascii_email is not None  # guaranteed without SMTPUTF8
-    return result.ascii_email.lower()
 
 
 def add_subscriber(

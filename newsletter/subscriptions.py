@@ -13,7 +13,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from newsletter.catalog import InputError, normalize_email
+from newsletter.addresses import normalize_email
+from newsletter.errors import InputError
 from newsletter.i18n import SUPPORTED_LANGUAGES
 from newsletter.models import (
     Delivery,

@@ -10,10 +10,11 @@ from pathlib import Path
 import pytest
 from flask import Flask
 
-from newsletter import create_app, migrate
-from newsletter.app import Services
+from newsletter import migrate
+from newsletter.app import create_app
 from newsletter.config import Settings
 from newsletter.db import Base, Database
+from newsletter.services import Services
 from tests.loopback import recreate_database
 
 POSTGRES_URL = os.environ.get("NEWSLETTER_TEST_DATABASE_URL", "")
@@ -60,7 +61,6 @@ def settings(tmp_path: Path, database_url: str) -> Settings:
 
 @pytest.fixture
 def app(settings: Settings, db: Database) -> Flask:
-    app = create_app(settings)
-    app.extensions["newsletter"] = Services(settings, db)
+    app = create_app(services=Services(settings, db))
     app.config["TESTING"] = True
     return app

@@ -7,8 +7,8 @@ from datetime import date
 import pytest
 from sqlalchemy import func, select
 
-from newsletter import pipeline
 from newsletter.config import Settings
+from newsletter.daily import steps
 from newsletter.db import Database
 from newsletter.demo import SAMPLE_DATE, seed_demo
 from newsletter.digest.build import NothingToWrite, assemble, news_window
@@ -16,19 +16,20 @@ from newsletter.digest.offline import OfflineWriter
 from newsletter.digest.schema import DigestContent
 from newsletter.digest.writer import WriterError
 from newsletter.models import Digest, DigestStatus, Item, Topic
+from newsletter.services import Services
 
 
 @pytest.fixture
 def fetched(db: Database, settings: Settings) -> Database:
     with db.session() as session:
         seed_demo(session)
-    pipeline.fetch(db, settings, "claude")
+    steps.fetch(Services(settings, db), "claude")
     return db
 
 
 def test_build_twice_keeps_one_digest_per_language(fetched: Database, settings: Settings) -> None:
-    first = pipeline.build(fetched, settings, "claude", SAMPLE_DATE, ["en"])
-    second = pipeline.build(fetched, settings, "claude", SAMPLE_DATE, ["en"])
+    first = steps.build(Services(settings, fetched), "claude", SAMPLE_DATE, ["en"])
+    second = steps.build(Services(settings, fetched), "claude", SAMPLE_DATE, ["en"])
     assert first[0].created and not second[0].created
     assert first[0].digest.id == second[0].digest.id
     with fetched.session() as session:
@@ -36,7 +37,7 @@ def test_build_twice_keeps_one_digest_per_language(fetched: Database, settings: 
 
 
 def test_digest_uses_only_items_in_the_window(fetched: Database, settings: Settings) -> None:
-    (outcome,) = pipeline.build(fetched, settings, "claude", SAMPLE_DATE, ["en"])
+    (outcome,) = steps.build(Services(settings, fetched), "claude", SAMPLE_DATE, ["en"])
     content = DigestContent.model_validate(outcome.digest.content)
     with fetched.session() as session:
         topic = session.scalar(select(Topic))
@@ -51,7 +52,7 @@ def test_digest_uses_only_items_in_the_window(fetched: Database, settings: Setti
 
 
 def test_every_section_is_filled(fetched: Database, settings: Settings) -> None:
-    (outcome,) = pipeline.build(fetched, settings, "claude", SAMPLE_DATE, ["zh-TW"])
+    (outcome,) = steps.build(Services(settings, fetched), "claude", SAMPLE_DATE, ["zh-TW"])
     content = DigestContent.model_validate(outcome.digest.content)
     assert content.title == "CLAUDE 每日動態 - 2026-01-12"
     assert content.tagline == f"彙整 {len(content.sources)} 則 CLAUDE 相關新聞"
@@ -65,7 +66,7 @@ def test_every_section_is_filled(fetched: Database, settings: Settings) -> None:
 
 def test_no_news_in_the_window_writes_nothing(fetched: Database, settings: Settings) -> None:
     with pytest.raises(NothingToWrite):
-        pipeline.build(fetched, settings, "claude", date(2025, 6, 1), ["en"])
+        steps.build(Services(settings, fetched), "claude", date(2025, 6, 1), ["en"])
     with fetched.session() as session:
         assert session.scalar(select(func.count()).select_from(Digest)) == 0
 
@@ -85,9 +86,9 @@ def test_a_digest_citing_an_unknown_item_is_rejected(fetched: Database) -> None:
 
 
 def test_offline_writer_is_deterministic(fetched: Database, settings: Settings) -> None:
-    (first,) = pipeline.build(fetched, settings, "claude", SAMPLE_DATE, ["en"])
+    (first,) = steps.build(Services(settings, fetched), "claude", SAMPLE_DATE, ["en"])
     with fetched.session() as session:
         session.delete(session.get(Digest, first.digest.id))
-    (second,) = pipeline.build(fetched, settings, "claude", SAMPLE_DATE, ["en"])
+    (second,) = steps.build(Services(settings, fetched), "claude", SAMPLE_DATE, ["en"])
     assert first.digest.content == second.digest.content
     assert second.digest.status == DigestStatus.READY

@@ -12,8 +12,9 @@ from flask import Flask
 from flask.cli import ScriptInfo
 from sqlalchemy import func, select
 
-from newsletter.app import services
 from newsletter.db import Base
+from newsletter.services import current
+from tests.support import cli_runner
 
 NEWSLETTER = str(Path(sys.executable).with_name("newsletter"))
 
@@ -31,7 +32,7 @@ def run(args: list[str], cwd: Path, **env: str) -> subprocess.CompletedProcess[s
 
 
 def row_counts(app: Flask) -> dict[str, int]:
-    with app.app_context(), services().db.session() as session:
+    with app.app_context(), current().db.session() as session:
         return {
             table.name: session.scalar(select(func.count()).select_from(table))
             for table in Base.metadata.sorted_tables
@@ -62,7 +63,7 @@ def test_demo_on_embedded_defaults_in_a_fresh_folder(tmp_path: Path) -> None:
 def test_bad_input_is_one_line_and_changes_nothing(
     app: Flask, args: list[str], message: str
 ) -> None:
-    runner = app.test_cli_runner()
+    runner = cli_runner(app)
     assert runner.invoke(args=["demo"]).exit_code == 0
     before = row_counts(app)
     result = runner.invoke(args=args)

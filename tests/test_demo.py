@@ -10,10 +10,11 @@ from pathlib import Path
 from flask import Flask
 from sqlalchemy import func, select
 
-from newsletter.app import services
 from newsletter.digest.schema import DigestContent
 from newsletter.i18n import labels
 from newsletter.models import Digest
+from newsletter.services import current
+from tests.support import cli_runner
 
 HEADINGS = (
     "trends",
@@ -41,7 +42,7 @@ def _parts(message: Message) -> dict[str, str]:
 
 
 def test_demo_delivers_one_email_per_confirmed_reader(app: Flask, settings) -> None:
-    result = app.test_cli_runner().invoke(args=["demo"])
+    result = cli_runner(app).invoke(args=["demo"])
     assert result.exit_code == 0, result.output
     assert "Done: 3 email(s) delivered" in result.output
 
@@ -52,7 +53,7 @@ def test_demo_delivers_one_email_per_confirmed_reader(app: Flask, settings) -> N
     recipients = sorted(message["To"] for message in messages)
     assert recipients == ["ada@example.com", "grace@example.com", "mei@example.com"]
 
-    with app.app_context(), services().db.session() as session:
+    with app.app_context(), current().db.session() as session:
         digests = {
             d.language: DigestContent.model_validate(d.content)
             for d in session.scalars(select(Digest))
@@ -75,10 +76,10 @@ def test_demo_delivers_one_email_per_confirmed_reader(app: Flask, settings) -> N
 
 
 def test_demo_twice_sends_nothing_new(app: Flask, settings) -> None:
-    runner = app.test_cli_runner()
+    runner = cli_runner(app)
     assert runner.invoke(args=["demo"]).exit_code == 0
     second = runner.invoke(args=["demo"])
     assert second.exit_code == 0, second.output
     assert len(list(Path(settings.outbox_dir).glob("*.eml"))) == 3
-    with app.app_context(), services().db.session() as session:
+    with app.app_context(), current().db.session() as session:
         assert session.scalar(select(func.count()).select_from(Digest)) == 2

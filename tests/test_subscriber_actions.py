@@ -7,8 +7,9 @@ from datetime import timedelta
 import pytest
 from sqlalchemy.orm import Session
 
-from newsletter.catalog import InputError, add_subscriber, add_topic, topic_by_slug
+from newsletter.catalog import add_subscriber, add_topic, topic_by_slug
 from newsletter.db import Database
+from newsletter.errors import InputError
 from newsletter.models import Subscriber, SubscriberStatus, Suppression, email_hash
 from newsletter.subscriptions import (
     SignupNotice,

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from newsletter.catalog import InputError, normalize_email
+from newsletter.addresses import normalize_email
+from newsletter.errors import InputError
 
 # Postmark bounce types that mean "never mail this address again"; soft bounces and
 # auto-replies do not.

@@ -19,20 +19,13 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
-
-from sqlalchemy import Row, String, bindparam, cast, literal, select, update
-from sqlalchemy.orm import Session
 
 from newsletter.config import Settings
-from newsletter.db import Database, among
+from newsletter.db import Database
+from newsletter.delivery import rows
 from newsletter.delivery.dkim_sign import DkimSigner, signer_for
-from newsletter.delivery.fanout import eligible
 from newsletter.delivery.journal import AckJournal
-from newsletter.delivery.links import LinkMaker
-from newsletter.delivery.message import RenderedEmail
 from newsletter.delivery.ratelimit import RateLimiter, Unlimited
-from newsletter.delivery.suppression import suppress
 from newsletter.delivery.template import (
     DigestEnvelope,
     MessageTemplate,
@@ -40,16 +33,13 @@ from newsletter.delivery.template import (
     compile_template,
     message_id,
 )
-from newsletter.delivery.transport import Outgoing, Transport, TransportError
-from newsletter.digest.schema import DigestContent
-from newsletter.models import Delivery, DeliveryState, Digest, Subscriber, utcnow
-from newsletter.render.html import render_digest_html
-from newsletter.render.text import render_digest_text
+from newsletter.delivery.transports import Outgoing, Transport, TransportError
+from newsletter.models import DeliveryState, Digest, utcnow
+from newsletter.render.email import render_email
+from newsletter.render.links import PublicLinks
 
 MAX_RETRY_DELAY = timedelta(hours=6)
 LEASE_MARGIN = 0.8  # stop sending a batch once 80% of its lease has gone
-# States a delivery that went out may still be in: sending, or pending if its lease ran out
-RECORDABLE = (DeliveryState.SENDING, DeliveryState.PENDING)
 
 
 @dataclass
@@ -66,27 +56,6 @@ class SendReport:
         self.skipped += other.skipped
         self.deferred += other.deferred
         self.errors += other.errors
-
-
-def archive_url(settings: Settings, digest: Digest) -> str:
-    topic, day = digest.topic.slug, digest.date.isoformat()
-    return f"{settings.base_url}/archive/{topic}/{day}?lang={digest.language}"
-
-
-def render_email(settings: Settings, digest: Digest) -> RenderedEmail:
-    """The digest's email, rendered once for all its recipients."""
-    assert digest.content is not None
-    content = DigestContent.model_validate(digest.content)
-    view_online = archive_url(settings, digest)
-    return RenderedEmail(
-        subject=content.title,
-        html=render_digest_html(
-            content, view_online_url=view_online, postal_address=settings.postal_address
-        ),
-        text=render_digest_text(
-            content, view_online_url=view_online, postal_address=settings.postal_address
-        ),
-    )
 
 
 @dataclass(frozen=True)
@@ -125,143 +94,11 @@ def _mailing(db: Database, settings: Settings, digest_id: int) -> Mailing:
         )
 
 
-def claim(
-    db: Database,
-    settings: Settings,
-    digest_id: int,
-    *,
-    first_id: int = 0,
-    last_id: int | None = None,
-) -> tuple[list[int], datetime]:
-    """Move up to a batch of due pending deliveries of the digest to ``sending``.
-
-    Returns the claimed ids and their lease's end.
-    """
-    now = utcnow()
-    lease_end = now + timedelta(seconds=settings.lease_seconds)
-    with db.session() as session:
-        due = (
-            select(Delivery.id)
-            .where(
-                Delivery.digest_id == digest_id,
-                Delivery.state == DeliveryState.PENDING,
-                Delivery.id >= first_id,
-                (Delivery.next_attempt_at.is_(None)) | (Delivery.next_attempt_at <= now),
-            )
-            .order_by(Delivery.id)
-            .limit(settings.send_batch_size)
-        )
-        if last_id is not None:
-            due = due.where(Delivery.id <= last_id)
-        if session.get_bind().dialect.name == "postgresql":
-            due = due.with_for_update(skip_locked=True)
-        # The locked rows are ours and still pending, so the UPDATE joins them by primary
-        # key alone: with a state test as well, a planner misled by a fresh fan-out's
-        # stale statistics re-ran the subquery for every pending row.
-        chosen = due.cte("due")
-        claimed = session.scalars(
-            update(Delivery)
-            .where(Delivery.id == chosen.c.id)
-            .values(
-                state=DeliveryState.SENDING,
-                lease_expires_at=lease_end,
-                next_attempt_at=None,
-                attempts=Delivery.attempts + 1,
-            )
-            .returning(Delivery.id)
-        )
-        return sorted(claimed), lease_end
-
-
 def retry_delay(settings: Settings, attempts: int) -> timedelta:
     """Exponential backoff with jitter: base * 2^(attempts-1), times 0.5..1.5, capped."""
     delay = settings.retry_base_seconds * 2 ** max(0, attempts - 1)
     delay = min(delay, MAX_RETRY_DELAY.total_seconds())
     return timedelta(seconds=delay * random.uniform(0.5, 1.5))
-
-
-@dataclass
-class _Outcomes:
-    """The results of one batch, written to the database in one transaction."""
-
-    sent: list[int] = field(default_factory=list)
-    rows: list[dict[str, Any]] = field(default_factory=list)
-    suppressions: list[tuple[str, str]] = field(default_factory=list)
-
-    def add(
-        self,
-        delivery_id: int,
-        state: DeliveryState,
-        *,
-        error: str | None = None,
-        next_attempt_at: datetime | None = None,
-        tried: bool = True,
-    ) -> None:
-        """``tried=False``: handed back unsent, so the claim's attempt is given back."""
-        self.rows.append(
-            {
-                "b_id": delivery_id,
-                "b_state": state.value,
-                "b_error": error,
-                "b_next": next_attempt_at,
-                "b_untried": 0 if tried else 1,
-            }
-        )
-
-
-_RECORD = (
-    update(Delivery.__table__)
-    .where(
-        Delivery.__table__.c.id == bindparam("b_id"),
-        Delivery.__table__.c.state == DeliveryState.SENDING.value,
-    )
-    .values(
-        state=bindparam("b_state"),
-        last_error=bindparam("b_error"),
-        next_attempt_at=bindparam("b_next"),
-        lease_expires_at=None,
-        attempts=Delivery.__table__.c.attempts - bindparam("b_untried"),
-    )
-)
-
-
-def record_sent(session: Session, domain: str, ids: list[int]) -> None:
-    """Mark deliveries sent in one statement per thousand, Message-ID computed in SQL.
-
-    A row may be back in ``pending`` if its lease ran out while it was being sent: it
-    went out all the same, so it is recorded rather than sent again.
-    """
-    same_as_header = (  # template.message_id, in SQL
-        literal("<digest-")
-        + cast(Delivery.digest_id, String)
-        + literal("-")
-        + cast(Delivery.subscriber_id, String)
-        + literal(f"@{domain}>")
-    )
-    now = utcnow()
-    for start in range(0, len(ids), 1000):
-        session.execute(
-            update(Delivery)
-            .where(
-                among(session, Delivery.id, ids[start : start + 1000]),
-                Delivery.state.in_(RECORDABLE),
-            )
-            .values(
-                state=DeliveryState.SENT,
-                message_id=same_as_header,
-                sent_at=now,
-                lease_expires_at=None,
-                next_attempt_at=None,
-                last_error=None,
-            )
-        )
-
-
-def _record(session: Session, domain: str, outcomes: _Outcomes) -> None:
-    record_sent(session, domain, outcomes.sent)
-    if outcomes.rows:
-        session.connection().execute(_RECORD, outcomes.rows)
-    suppress(session, outcomes.suppressions)
 
 
 def send_batch(
@@ -280,52 +117,49 @@ def send_batch(
     what went out is not sent again once the lease runs out.
     """
     with db.session() as session:
-        digest = session.get_one(Digest, digest_id)
-        rows = session.execute(
-            select(
-                Delivery.id,
-                Delivery.attempts,
-                Subscriber.id,
-                Subscriber.email,
-                eligible(digest.topic, digest.language),  # checked again at send time
-            )
-            .join(Subscriber, Subscriber.id == Delivery.subscriber_id)
-            .where(among(session, Delivery.id, ids), Delivery.state == DeliveryState.SENDING)
-            .order_by(Delivery.id)
-        ).all()
+        readers = rows.claimed_readers(session, digest_id, ids)
     mailing = _mailing(db, settings, digest_id)
     deadline = time.monotonic() + LEASE_MARGIN * (lease_end - utcnow()).total_seconds()
-    outcomes = _Outcomes()
+    outcomes = rows.Outcomes()
     try:
         return _send_rows(
-            settings, mailing, rows, deadline, transport, journal, limiter or Unlimited(), outcomes
+            settings,
+            mailing,
+            readers,
+            deadline,
+            transport,
+            journal,
+            limiter or Unlimited(),
+            outcomes,
         )
     finally:
         with db.session() as session:
-            _record(session, mailing.template.domain, outcomes)
+            rows.record(session, mailing.template.domain, outcomes)
         journal.clear()
 
 
 def _send_rows(
     settings: Settings,
     mailing: Mailing,
-    rows: Sequence[Row[tuple[int, int, int, str, bool]]],
+    readers: Sequence[rows.ClaimedReader],
     deadline: float,
     transport: Transport,
     journal: AckJournal,
     limiter: RateLimiter,
-    outcomes: _Outcomes,
+    outcomes: rows.Outcomes,
 ) -> SendReport:
-    """Render and transmit ``rows`` in the transport's batches, noting each outcome."""
-    link_maker = LinkMaker(settings)
+    """Render and transmit to ``readers`` in the transport's batches, noting each outcome."""
+    links = PublicLinks(settings)
     report = SendReport()
     # rendered messages waiting for the transport, and (delivery id, attempts, address) of each
     batch: list[Outgoing] = []
     waiting: list[tuple[int, int, str]] = []
-    last = len(rows) - 1
-    for index, (delivery_id, attempts, subscriber_id, address, still_eligible) in enumerate(rows):
+    last = len(readers) - 1
+    for index, (delivery_id, attempts, subscriber_id, address, still_eligible) in enumerate(
+        readers
+    ):
         if time.monotonic() > deadline:  # let the rest go back rather than outlive the lease
-            for late_id in [row[0] for row in waiting] + [row[0] for row in rows[index:]]:
+            for late_id in [row[0] for row in waiting] + [row[0] for row in readers[index:]]:
                 outcomes.add(late_id, DeliveryState.PENDING, error="lease ran out", tried=False)
             break
         if not still_eligible:
@@ -336,7 +170,7 @@ def _send_rows(
         else:
             mid = message_id(mailing.digest_id, subscriber_id, mailing.template.domain)
             try:
-                message = mailing.template.render(address, mid, link_maker.links(subscriber_id))
+                message = mailing.template.render(address, mid, links.recipient(subscriber_id))
             except UnsafeHeader as error:
                 outcomes.add(delivery_id, DeliveryState.FAILED, error=str(error))
                 report.failed += 1
@@ -354,7 +188,7 @@ def _send_rows(
             batch.clear()
             waiting.clear()
             if unreachable is not None:  # the rest would only wait for the same timeout each
-                for late_id, *_ in rows[index + 1 :]:
+                for late_id, *_ in readers[index + 1 :]:
                     outcomes.add(
                         late_id, DeliveryState.PENDING, error=str(unreachable), tried=False
                     )
@@ -370,7 +204,7 @@ def _transmit(
     waiting: list[tuple[int, int, str]],
     journal: AckJournal,
     limiter: RateLimiter,
-    outcomes: _Outcomes,
+    outcomes: rows.Outcomes,
     report: SendReport,
 ) -> TransportError | None:
     """Send ``batch`` in one transport call and sort out each message's outcome.
@@ -398,7 +232,7 @@ def _transmit(
 
 def _failed(
     settings: Settings,
-    outcomes: _Outcomes,
+    outcomes: rows.Outcomes,
     report: SendReport,
     delivery_id: int,
     attempts: int,
@@ -452,12 +286,12 @@ def send_range(
     journal = process_journal(settings)
     if leftover := journal.entries():  # an earlier batch sent these, then failed to record
         with db.session() as session:
-            record_sent(session, settings.sender_domain, leftover)
+            rows.record_sent(session, settings.sender_domain, leftover)
         journal.clear()
     report = SendReport()
     with transport:
         while True:
-            ids, lease_end = claim(db, settings, digest_id, first_id=first_id, last_id=last_id)
+            ids, lease_end = rows.claim(db, settings, digest_id, first_id=first_id, last_id=last_id)
             if not ids:
                 return report
             report.add(

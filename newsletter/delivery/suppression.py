@@ -7,8 +7,9 @@ from collections.abc import Iterable
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from newsletter.catalog import InputError, normalize_email
+from newsletter.addresses import normalize_email
 from newsletter.db import insert_ignoring_conflicts
+from newsletter.errors import InputError
 from newsletter.models import Suppression, email_hash
 
 REASON_LENGTH = 200

@@ -20,7 +20,7 @@ from email.policy import SMTP
 from email.utils import formataddr, formatdate
 from html import escape
 
-from newsletter.delivery.message import RenderedEmail
+from newsletter.render.email import RenderedEmail
 from newsletter.render.placeholders import PLACEHOLDER, PREFERENCES, UNSUBSCRIBE, RecipientLinks
 
 _ADDRESS = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*$")

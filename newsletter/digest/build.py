@@ -54,6 +54,14 @@ def items_in_window(session: Session, topic: Topic, day: date) -> list[Item]:
     )
 
 
+def recent_digests(session: Session, topic: Topic | None, limit: int) -> list[Digest]:
+    """Newest first, of one topic or all."""
+    query = select(Digest).order_by(Digest.date.desc(), Digest.id.desc())
+    if topic is not None:
+        query = query.where(Digest.topic_id == topic.id)
+    return list(session.scalars(query.limit(limit)))
+
+
 def find_digest(session: Session, topic: Topic, day: date, language: str) -> Digest | None:
     return session.scalar(
         select(Digest).where(

@@ -1,14 +1,21 @@
-"""Which links may appear in an email.
+"""Every public link: the ones the service hands out (a reader's confirm, unsubscribe and
+preferences links, signed; the archive's pages and feed), built here and nowhere else,
+and the check every feed-derived link passes before it reaches an email.
 
-Feed-derived URLs were checked to be http(s) at ingestion; here, at the last step before a
-reader sees them, they are checked again and upgraded to https, so that every link in a
-digest is absolute https (mail clients and spam filters penalise plain http), and nothing
-else (``javascript:``, ``data:``, relative paths) ever becomes a link.
+Feed-derived URLs were checked to be http(s) at ingestion; ``public_url`` checks them
+again at the last step before a reader sees them and upgrades them to https, so that
+every link in a digest is absolute https (mail clients and spam filters penalise plain
+http), and nothing else (``javascript:``, ``data:``, relative paths) ever becomes a link.
 """
 
 from __future__ import annotations
 
+from datetime import date
 from urllib.parse import urlsplit, urlunsplit
+
+from newsletter.config import Settings
+from newsletter.render.placeholders import RecipientLinks
+from newsletter.tokens import Purpose, Tokens
 
 
 def public_url(url: str) -> str | None:
@@ -23,3 +30,34 @@ def public_url(url: str) -> str | None:
     if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
         return None
     return urlunsplit(("https", parts.netloc, parts.path, parts.query, parts.fragment))
+
+
+class PublicLinks:
+    def __init__(self, settings: Settings) -> None:
+        self._tokens = Tokens(settings.secret_key)
+        self._base = settings.base_url
+
+    def confirm(self, subscriber_id: int) -> str:
+        return f"{self._base}/confirm/{self._tokens.make(Purpose.CONFIRM, subscriber_id)}"
+
+    def unsubscribe(self, subscriber_id: int) -> str:
+        return f"{self._base}/unsubscribe/{self._tokens.make(Purpose.UNSUBSCRIBE, subscriber_id)}"
+
+    def preferences(self, subscriber_id: int) -> str:
+        return f"{self._base}/preferences/{self._tokens.make(Purpose.PREFERENCES, subscriber_id)}"
+
+    def recipient(self, subscriber_id: int) -> RecipientLinks:
+        return RecipientLinks(self.unsubscribe(subscriber_id), self.preferences(subscriber_id))
+
+
+def archive_index_url(base_url: str, topic_slug: str, language: str) -> str:
+    return f"{base_url}/archive/{topic_slug}/?lang={language}"
+
+
+def archive_feed_url(base_url: str, topic_slug: str, language: str) -> str:
+    return f"{base_url}/archive/{topic_slug}/feed.xml?lang={language}"
+
+
+def archive_url(base_url: str, topic_slug: str, day: date, language: str) -> str:
+    """The archive page of one digest: its email's "view online" link."""
+    return f"{base_url}/archive/{topic_slug}/{day.isoformat()}?lang={language}"

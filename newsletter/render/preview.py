@@ -15,8 +15,8 @@ from flask import Flask, Response, abort
 
 from newsletter.config import Settings
 from newsletter.db import Database
-from newsletter.delivery.send import render_email
 from newsletter.models import Digest, DigestStatus
+from newsletter.render.email import render_email
 from newsletter.render.placeholders import RecipientLinks, personalize_html, personalize_text
 
 WIDTHS = (375, 600)

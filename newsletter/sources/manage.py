@@ -11,7 +11,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from newsletter.catalog import InputError, add_source, add_topic, topic_by_slug
+from newsletter.catalog import add_source, add_topic, topic_by_slug
+from newsletter.errors import InputError
 from newsletter.models import Source, Topic
 from newsletter.sources.kinds import SourceSettings, resolve
 

@@ -7,6 +7,7 @@ from flask_limiter.errors import RateLimitExceeded
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
+from newsletter.services import current
 from newsletter.web import (
     archive,
     confirm,
@@ -63,7 +64,8 @@ def _csrf_page(error: CSRFError) -> tuple[str, int]:
 
 
 def init_app(app: Flask) -> None:
-    settings = app.extensions["newsletter"].settings
+    with app.app_context():
+        settings = current().settings
     limiter = security.init_app(app, settings)
     language.init_app(app)
     for blueprint in BLUEPRINTS:

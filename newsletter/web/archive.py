@@ -16,11 +16,12 @@ from flask import Blueprint, Response, abort, current_app, render_template, requ
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from newsletter.app import services
 from newsletter.digest.schema import DigestContent
 from newsletter.i18n import SUPPORTED_LANGUAGES, labels
 from newsletter.models import Digest, DigestStatus, Topic
+from newsletter.render.links import archive_feed_url, archive_index_url, archive_url
 from newsletter.render.markdown import markdown_to_html, render_digest_markdown
+from newsletter.services import current
 from newsletter.web.language import page_language, use_language
 
 bp = Blueprint("archive", __name__, url_prefix="/archive")
@@ -80,7 +81,7 @@ def index(slug: str) -> Response:
 
 
 def _render_index(slug: str, language: str) -> str:
-    with services().db.session() as session:
+    with current().db.session() as session:
         topic = _topic(session, slug)
         digests = [
             (digest.date, DigestContent.model_validate(digest.content))
@@ -103,7 +104,7 @@ def _render_digest(slug: str, day: str, language: str) -> str | None:
         when = date.fromisoformat(day)
     except ValueError:
         return None
-    with services().db.session() as session:
+    with current().db.session() as session:
         topic = _topic(session, slug)
         digest = session.scalar(
             select(Digest).where(
@@ -150,18 +151,19 @@ def _cached_page(key: tuple[str, str, str], render: Callable[[], str | None]) ->
 @bp.get("/<slug>/feed.xml")
 def feed(slug: str) -> Response:
     language = _language()
-    with services().db.session() as session:
+    with current().db.session() as session:
         topic = _topic(session, slug)
         entries = [
             (digest, DigestContent.model_validate(digest.content))
             for digest in _ready(session, topic, language, FEED_ENTRIES)
         ]
-        base = services().settings.base_url
+        base = current().settings.base_url
         body = render_template(
             "feed.xml",
             topic=topic,
-            entries=entries,
-            base=base,
+            entries=[(archive_url(base, slug, d.date, language), d, c) for d, c in entries],
+            index_url=archive_index_url(base, slug, language),
+            feed_url=archive_feed_url(base, slug, language),
             feed_language=language,
         )
     return _cached(body, "application/atom+xml")

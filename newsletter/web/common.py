@@ -8,13 +8,13 @@ from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from newsletter.app import services
 from newsletter.models import Topic
+from newsletter.services import current
 from newsletter.tokens import Purpose, Tokens
 
 
 def tokens() -> Tokens:
-    return Tokens(services().settings.secret_key)
+    return Tokens(current().settings.secret_key)
 
 
 def token_for(purpose: Purpose, subscriber_id: int) -> str:
@@ -36,7 +36,7 @@ def topic_choices() -> list[tuple[str, str]]:
     now = time.monotonic()
     if cached is not None and cached[0] > now:
         return cached[1]
-    with services().db.session() as session:
+    with current().db.session() as session:
         choices = [(topic.slug, topic.name) for topic in all_topics(session)]
     current_app.extensions["newsletter_topic_choices"] = (now + TOPIC_CHOICES_TTL, choices)
     return choices

@@ -6,10 +6,10 @@ from __future__ import annotations
 from flask import Blueprint, redirect, render_template, url_for
 from werkzeug.wrappers import Response
 
-from newsletter.app import services
 from newsletter.i18n import labels
 from newsletter.models import Subscriber, SubscriberStatus
-from newsletter.render.transactional import Kind
+from newsletter.render.notices import Kind
+from newsletter.services import current
 from newsletter.subscriptions import confirm
 from newsletter.tokens import InvalidToken, Purpose
 from newsletter.web.common import token_for, tokens
@@ -22,7 +22,7 @@ bp = Blueprint("confirm", __name__)
 
 
 def _read(token: str) -> int:
-    max_age = services().settings.confirm_max_age_days * 24 * 3600
+    max_age = current().settings.confirm_max_age_days * 24 * 3600
     return tokens().read(Purpose.CONFIRM, token, max_age_seconds=max_age)
 
 
@@ -39,7 +39,7 @@ def confirm_page(token: str) -> tuple[str, int]:
         subscriber_id = _read(token)
     except InvalidToken as error:
         return _bad_link(error)
-    with services().db.session() as session:
+    with current().db.session() as session:
         subscriber = session.get(Subscriber, subscriber_id)
         if subscriber is None or subscriber.status == SubscriberStatus.UNSUBSCRIBED:
             return render_template("confirm.html", state="nothing"), 200
@@ -60,7 +60,7 @@ def confirm_post(token: str) -> Response | tuple[str, int]:
         subscriber_id = _read(token)
     except InvalidToken as error:
         return _bad_link(error)
-    with services().db.session() as session:
+    with current().db.session() as session:
         confirmed = confirm(session, subscriber_id) is not None
     if confirmed:
         notify(Kind.WELCOME, subscriber_id)

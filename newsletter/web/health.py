@@ -10,14 +10,14 @@ from redis.exceptions import RedisError
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
-from newsletter.app import services
+from newsletter.services import current
 
 bp = Blueprint("health", __name__)
 
 
 def _database() -> str:
     try:
-        with services().db.engine.connect() as connection:
+        with current().db.engine.connect() as connection:
             connection.execute(text("SELECT 1"))
     except SQLAlchemyError:
         return "unreachable"
@@ -41,7 +41,7 @@ def _redis(url: str) -> str:
 @bp.get("/healthz")
 def healthz() -> tuple[dict[str, str], int]:
     checks = {"database": _database()}
-    redis_url = services().settings.redis_url
+    redis_url = current().settings.redis_url
     if redis_url:
         checks["redis"] = _redis(redis_url)
     healthy = all(state == "ok" for state in checks.values())

@@ -15,13 +15,13 @@ from typing import Any
 
 from redis.exceptions import RedisError
 
-from newsletter import jobs
-from newsletter.app import services
-from newsletter.delivery.notify import notify_subscriber, signup_notice_kind
-from newsletter.delivery.transport import TransportError
-from newsletter.dispatch import JobFunction, dispatcher_for
-from newsletter.render.transactional import Kind
-from newsletter.subscriptions import SignupRequest, request_signup
+from newsletter.daily import jobs
+from newsletter.daily.dispatch import JobFunction, dispatcher_for
+from newsletter.delivery import notices
+from newsletter.delivery.transports import TransportError
+from newsletter.render.notices import Kind
+from newsletter.services import current
+from newsletter.subscriptions import SignupRequest
 
 log = logging.getLogger(__name__)
 
@@ -33,10 +33,13 @@ def sign_up(signup: SignupRequest) -> bool:
     """
     if _queued(jobs.sign_up, signup.address, signup.language, signup.topic_slugs, personal=True):
         return True
-    app = services()
-    with app.db.session() as session:
-        notice = request_signup(session, signup, resend_interval=app.settings.resend_interval)
-    return notice is None or _send_now(signup_notice_kind(notice), notice.subscriber_id)
+    app = current()
+    try:
+        notices.sign_up(app.db, app.settings, signup)
+    except TransportError as error:
+        log.warning("could not send the signup email: %s", error)
+        return False
+    return True
 
 
 def notify(kind: Kind, subscriber_id: int) -> bool:
@@ -45,7 +48,7 @@ def notify(kind: Kind, subscriber_id: int) -> bool:
 
 
 def _queued(job: JobFunction, *args: Any, personal: bool = False) -> bool:
-    settings = services().settings
+    settings = current().settings
     if settings.inline_jobs:
         return False
     try:
@@ -57,9 +60,9 @@ def _queued(job: JobFunction, *args: Any, personal: bool = False) -> bool:
 
 
 def _send_now(kind: Kind, subscriber_id: int) -> bool:
-    app = services()
+    app = current()
     try:
-        notify_subscriber(app.db, app.settings, kind, subscriber_id)
+        notices.notify_subscriber(app.db, app.settings, kind, subscriber_id)
     except TransportError as error:
         log.warning("could not send the %s email to subscriber %s: %s", kind, subscriber_id, error)
         return False

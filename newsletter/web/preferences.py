@@ -8,9 +8,9 @@ import json
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
-from newsletter.app import services
 from newsletter.models import Subscriber, SubscriberStatus
-from newsletter.render.transactional import Kind
+from newsletter.render.notices import Kind
+from newsletter.services import current
 from newsletter.subscriptions import export_data, forget, unsubscribe, update_preferences
 from newsletter.tokens import InvalidToken, Purpose
 from newsletter.web.common import all_topics, token_for, tokens
@@ -28,7 +28,7 @@ def _subscriber_id(token: str) -> int:
         subscriber_id = tokens().read(Purpose.PREFERENCES, token)
     except InvalidToken:
         abort(404)
-    with services().db.session() as session:
+    with current().db.session() as session:
         if session.get(Subscriber, subscriber_id) is None:
             abort(404)
     return subscriber_id
@@ -37,7 +37,7 @@ def _subscriber_id(token: str) -> int:
 def _page(
     subscriber_id: int, result: FormResult | None = None, status: int = 200
 ) -> tuple[str, int]:
-    with services().db.session() as session:
+    with current().db.session() as session:
         subscriber = session.get_one(Subscriber, subscriber_id)
         use_language(choose_language(subscriber.language))
         if result is None:
@@ -66,7 +66,7 @@ def show(token: str) -> tuple[str, int]:
 @bp.post("/<token>")
 def save(token: str) -> Response | tuple[str, int]:
     subscriber_id = _subscriber_id(token)
-    with services().db.session() as session:
+    with current().db.session() as session:
         known = [topic.slug for topic in all_topics(session)]
         subscriber = session.get_one(Subscriber, subscriber_id)
         result = read_preferences(request.form, known, language=subscriber.language)
@@ -87,7 +87,7 @@ def save(token: str) -> Response | tuple[str, int]:
 @bp.post("/<token>/unsubscribe")
 def unsubscribe_all(token: str) -> Response:
     subscriber_id = _subscriber_id(token)
-    with services().db.session() as session:
+    with current().db.session() as session:
         left = unsubscribe(session.get_one(Subscriber, subscriber_id))
     if left:
         notify(Kind.GOODBYE, subscriber_id)
@@ -98,7 +98,7 @@ def unsubscribe_all(token: str) -> Response:
 @bp.get("/<token>/data.json")
 def download(token: str) -> Response:
     subscriber_id = _subscriber_id(token)
-    with services().db.session() as session:
+    with current().db.session() as session:
         data = export_data(session, session.get_one(Subscriber, subscriber_id))
     return Response(
         json.dumps(data, ensure_ascii=False, indent=2),
@@ -110,7 +110,7 @@ def download(token: str) -> Response:
 @bp.get("/<token>/delete")
 def delete_form(token: str) -> tuple[str, int]:
     subscriber_id = _subscriber_id(token)
-    with services().db.session() as session:
+    with current().db.session() as session:
         use_language(choose_language(session.get_one(Subscriber, subscriber_id).language))
     return render_template("delete.html", token=token, error=None), 200
 
@@ -118,7 +118,7 @@ def delete_form(token: str) -> tuple[str, int]:
 @bp.post("/<token>/delete")
 def delete(token: str) -> tuple[str, int]:
     subscriber_id = _subscriber_id(token)
-    with services().db.session() as session:
+    with current().db.session() as session:
         subscriber = session.get_one(Subscriber, subscriber_id)
         use_language(choose_language(subscriber.language))  # as the form was shown
         if request.form.get("confirm") != "yes":

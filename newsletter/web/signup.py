@@ -13,9 +13,10 @@ from __future__ import annotations
 from flask import Blueprint, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
-from newsletter.app import services
-from newsletter.catalog import InputError, normalize_email
-from newsletter.render.transactional import Kind
+from newsletter.addresses import normalize_email
+from newsletter.errors import InputError
+from newsletter.render.notices import Kind
+from newsletter.services import current
 from newsletter.subscriptions import SignupRequest, request_resend
 from newsletter.web.common import topic_choices
 from newsletter.web.forms import FormResult, honeypot_filled, read_email, read_signup
@@ -45,7 +46,7 @@ def signup() -> Response | tuple[str, int]:
         try:
             address = normalize_email(
                 result.values["email"],
-                check_deliverability=services().settings.check_deliverability,
+                check_deliverability=current().settings.check_deliverability,
             )
         except InputError:
             result.errors["email"] = "email_invalid"
@@ -64,12 +65,12 @@ def signup() -> Response | tuple[str, int]:
 
 @bp.get("/signup/sent")
 def sent() -> str:
-    return render_template("signup_sent.html", days=services().settings.confirm_max_age_days)
+    return render_template("signup_sent.html", days=current().settings.confirm_max_age_days)
 
 
 def resend_page(result: FormResult, status: int = 200, *, reason: str = "") -> tuple[str, int]:
     """The "new confirmation link" form, optionally under an expired/invalid-link notice."""
-    settings = services().settings
+    settings = current().settings
     return render_template(
         "resend.html",
         form=result,
@@ -86,7 +87,7 @@ def resend_form() -> tuple[str, int]:
 
 @bp.post("/resend")
 def resend() -> Response | tuple[str, int]:
-    app = services()
+    app = current()
     if honeypot_filled(request.form):
         return redirect(url_for(".sent"), 303)
     result = FormResult()

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 
-from newsletter.app import services
 from newsletter.models import Subscriber, SubscriberStatus
-from newsletter.render.transactional import Kind
+from newsletter.render.notices import Kind
+from newsletter.services import current
 from newsletter.subscriptions import resubscribe, unsubscribe
 from newsletter.tokens import InvalidToken, Purpose
 from newsletter.web.common import token_for, tokens
@@ -35,7 +35,7 @@ def _subscriber_id(token: str) -> int:
 @bp.get("/<token>")
 def show(token: str) -> tuple[str, int]:
     subscriber_id = _subscriber_id(token)
-    with services().db.session() as session:
+    with current().db.session() as session:
         subscriber = session.get(Subscriber, subscriber_id)
         if subscriber is None:
             return render_template("unsubscribe.html", state="gone"), 200
@@ -57,7 +57,7 @@ def post(token: str) -> Response:
     if not one_click:
         csrf.protect()  # the button on our own page is a normal form
     subscriber_id = _subscriber_id(token)
-    with services().db.session() as session:
+    with current().db.session() as session:
         subscriber = session.get(Subscriber, subscriber_id)
         left = subscriber is not None and unsubscribe(subscriber)
     if one_click:
@@ -70,7 +70,7 @@ def post(token: str) -> Response:
 @bp.post("/<token>/resubscribe")
 def resubscribe_post(token: str) -> Response:
     subscriber_id = _subscriber_id(token)
-    with services().db.session() as session:
+    with current().db.session() as session:
         subscriber = session.get(Subscriber, subscriber_id)
         if subscriber is None:
             abort(404)

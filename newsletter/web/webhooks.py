@@ -13,10 +13,10 @@ import hmac
 
 from flask import Blueprint, Request, abort, request
 
-from newsletter.app import services
-from newsletter.catalog import InputError
 from newsletter.delivery.bounces import postmark_suppression
 from newsletter.delivery.suppression import suppress
+from newsletter.errors import InputError
+from newsletter.services import current
 from newsletter.web.security import csrf
 
 bp = Blueprint("webhooks", __name__, url_prefix="/webhooks")
@@ -34,7 +34,7 @@ def authentic(incoming: Request, secret: str) -> bool:
 @bp.post("/postmark")
 @csrf.exempt  # a server-to-server call, authenticated by the shared secret instead
 def postmark() -> tuple[dict[str, object], int]:
-    app = services()
+    app = current()
     secret = app.settings.webhook_secret
     if not secret:
         abort(404)

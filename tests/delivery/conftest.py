@@ -17,12 +17,13 @@ from aiosmtpd.controller import Controller
 from redis import Redis
 from sqlalchemy import insert, select
 
-from newsletter import pipeline
 from newsletter.catalog import add_source, add_topic
 from newsletter.config import Settings
+from newsletter.daily import steps
 from newsletter.db import Database
 from newsletter.demo import SAMPLE_DATE, SAMPLE_FEEDS
 from newsletter.models import Digest, Subscriber, SubscriberStatus, Subscription, utcnow
+from newsletter.services import Services
 from newsletter.sources.sample_transport import sample_url
 from tests.loopback import free_port
 
@@ -152,7 +153,7 @@ def make_topic(db: Database, slug: str, languages: list[str]) -> int:
         for name, filename in SAMPLE_FEEDS:
             add_source(session, topic, "rss", name, sample_url(filename))
         topic_id = topic.id
-    pipeline.fetch(db, Settings(), slug)  # the default fetch policy
+    steps.fetch(Services(Settings(), db), slug)  # the default fetch policy
     return topic_id
 
 
@@ -162,7 +163,7 @@ def build_digests(db: Database, settings: Settings, slug: str) -> dict[str, int]
         from newsletter.catalog import topic_by_slug
 
         languages = topic_by_slug(session, slug).languages
-    outcomes = pipeline.build(db, settings, slug, SAMPLE_DATE, languages)
+    outcomes = steps.build(Services(settings, db), slug, SAMPLE_DATE, languages)
     return {o.digest.language: o.digest.id for o in outcomes}
 
 

@@ -7,13 +7,14 @@ from pathlib import Path
 from flask import Flask
 from sqlalchemy import select
 
-from newsletter.app import services
 from newsletter.config import Settings
 from newsletter.models import Suppression, email_hash
+from newsletter.services import current
+from tests.support import cli_runner
 
 
 def _suppressed(app: Flask) -> dict[str, str]:
-    with app.app_context(), services().db.session() as session:
+    with app.app_context(), current().db.session() as session:
         return {s.email: s.reason for s in session.scalars(select(Suppression))}
 
 
@@ -22,7 +23,7 @@ def test_import_list_and_remove_suppressions(app: Flask, tmp_path: Path) -> None
     listing.write_text(
         "# from the old provider\nAda@Example.com,hard bounce\n\ngrace@example.com\n"
     )
-    runner = app.test_cli_runner()
+    runner = cli_runner(app)
 
     result = runner.invoke(args=["suppressions", "import", str(listing)])
     assert result.exit_code == 0, result.output
@@ -45,7 +46,7 @@ def test_import_list_and_remove_suppressions(app: Flask, tmp_path: Path) -> None
 def test_an_import_with_a_bad_line_changes_nothing(app: Flask, tmp_path: Path) -> None:
     listing = tmp_path / "bounces.txt"
     listing.write_text("ok@example.com\nnot an address\n")
-    result = app.test_cli_runner().invoke(args=["suppressions", "import", str(listing)])
+    result = cli_runner(app).invoke(args=["suppressions", "import", str(listing)])
     assert result.exit_code == 1
     assert "line 2" in result.output
     assert _suppressed(app) == {}
@@ -54,14 +55,14 @@ def test_an_import_with_a_bad_line_changes_nothing(app: Flask, tmp_path: Path) -
 def test_suppression_rows_carry_the_email_hash(app: Flask, tmp_path: Path) -> None:
     listing = tmp_path / "one.txt"
     listing.write_text("mei@example.com\n")
-    app.test_cli_runner().invoke(args=["suppressions", "import", str(listing)])
-    with app.app_context(), services().db.session() as session:
+    cli_runner(app).invoke(args=["suppressions", "import", str(listing)])
+    with app.app_context(), current().db.session() as session:
         row = session.scalars(select(Suppression)).one()
     assert row.email_hash == email_hash("mei@example.com")
 
 
 def test_worker_and_cron_need_redis(app: Flask) -> None:
-    runner = app.test_cli_runner()
+    runner = cli_runner(app)
     for command in ("worker", "cron"):
         result = runner.invoke(args=[command])
         assert result.exit_code == 1
@@ -69,7 +70,7 @@ def test_worker_and_cron_need_redis(app: Flask) -> None:
 
 
 def test_sweep_reports_what_it_did(app: Flask) -> None:
-    result = app.test_cli_runner().invoke(args=["sweep"])
+    result = cli_runner(app).invoke(args=["sweep"])
     assert result.exit_code == 0, result.output
     assert "0 recorded from journals, 0 released" in result.output
 
@@ -77,9 +78,9 @@ def test_sweep_reports_what_it_did(app: Flask) -> None:
 def test_run_chains_the_daily_jobs_inline_without_redis(app: Flask, settings: Settings) -> None:
     from newsletter.demo import SAMPLE_DATE, seed_demo
 
-    with app.app_context(), services().db.session() as session:
+    with app.app_context(), current().db.session() as session:
         seed_demo(session)
-    runner = app.test_cli_runner()
+    runner = cli_runner(app)
     result = runner.invoke(args=["daily", "claude", "--date", SAMPLE_DATE.isoformat()])
     assert result.exit_code == 0, result.output
     assert "Ran claude inline: 3 email(s) sent in all." in result.output
@@ -91,6 +92,6 @@ def test_run_chains_the_daily_jobs_inline_without_redis(app: Flask, settings: Se
 
 
 def test_run_refuses_an_unknown_topic(app: Flask) -> None:
-    result = app.test_cli_runner().invoke(args=["daily", "nope"])
+    result = cli_runner(app).invoke(args=["daily", "nope"])
     assert result.exit_code == 1
     assert "unknown topic 'nope'" in result.output

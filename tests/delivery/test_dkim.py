@@ -12,14 +12,16 @@ import dkim
 import pytest
 from sqlalchemy import select
 
-from newsletter import pipeline
 from newsletter.config import ConfigError, Settings
+from newsletter.daily import steps
 from newsletter.db import Database
-from newsletter.delivery.notify import notify_subscriber
+from newsletter.delivery.notices import notify_subscriber
 from newsletter.demo import SAMPLE_DATE
 from newsletter.models import Subscriber
-from newsletter.render.transactional import Kind
+from newsletter.render.notices import Kind
+from newsletter.services import Services
 from tests.delivery.conftest import SmtpServer, add_readers, make_topic
+from tests.support import send_day
 
 
 @pytest.fixture
@@ -44,10 +46,10 @@ def test_messages_are_signed_and_verify(
     key, record = dkim_key
     settings = replace(smtp_settings, dkim_selector="mail2026", dkim_private_key=key)
     topic_id = make_topic(db, "claude", ["en"])
-    pipeline.build(db, settings, "claude", SAMPLE_DATE, ["en"])
+    steps.build(Services(settings, db), "claude", SAMPLE_DATE, ["en"])
     add_readers(db, 2, lambda n: [topic_id], lambda n: "en")
 
-    pipeline.send(db, settings, "claude", SAMPLE_DATE)
+    send_day(Services(settings, db), "claude", SAMPLE_DATE)
 
     def dns(name: bytes, timeout: int = 5) -> bytes:
         assert name == b"mail2026._domainkey.news.example.org."

@@ -9,9 +9,9 @@ import smtplib
 import pytest
 
 from newsletter.config import Settings
-from newsletter.delivery.pipelining import can_pipeline, dot_stuffed
-from newsletter.delivery.smtp import SmtpPool, SmtpTransport
-from newsletter.delivery.transport import TransportError
+from newsletter.delivery.transports import TransportError
+from newsletter.delivery.transports.pipelining import can_pipeline, dot_stuffed
+from newsletter.delivery.transports.smtp import SmtpPool, SmtpTransport
 from tests.delivery.conftest import SmtpServer
 
 SENDER = "digest@news.example.org"

@@ -22,24 +22,24 @@ import pytest
 from flask import Flask
 from sqlalchemy import insert, select, update
 
-from newsletter import pipeline
-from newsletter.app import Services, services
 from newsletter.config import ConfigError, Settings
+from newsletter.daily import steps
 from newsletter.db import Database
-from newsletter.delivery import postmark
-from newsletter.delivery.errors import TransportError
-from newsletter.delivery.fanout import fan_out
-from newsletter.delivery.links import LinkMaker
-from newsletter.delivery.message import RenderedEmail
-from newsletter.delivery.notify import build_transactional
-from newsletter.delivery.outgoing import Outgoing
-from newsletter.delivery.postmark import FORWARDED_HEADERS, PostmarkTransport, postmark_fields
+from newsletter.delivery.transports import postmark
+from newsletter.delivery.notices import build_notice
+from newsletter.delivery.rows import fan_out
 from newsletter.delivery.send import (
     SendReport,
     _mailing,
     close_journals,
     process_journal,
     send_range,
+)
+from newsletter.delivery.transports.base import Outgoing, TransportError
+from newsletter.delivery.transports.postmark import (
+    FORWARDED_HEADERS,
+    PostmarkTransport,
+    postmark_fields,
 )
 from newsletter.demo import SAMPLE_DATE
 from newsletter.models import (
@@ -52,8 +52,12 @@ from newsletter.models import (
     Suppression,
     utcnow,
 )
+from newsletter.render.email import RenderedEmail
+from newsletter.render.links import PublicLinks
+from newsletter.services import Services, current
 from newsletter.subscriptions import unsubscribe
 from tests.delivery.conftest import add_readers, build_digests, make_topic
+from tests.support import send_day
 
 TOKEN = "server-token-123"
 SECRET = "webhook-secret-0123456789"
@@ -133,15 +137,15 @@ def test_digests_go_out_through_the_api_with_the_same_error_mapping(
     db: Database, postmark_settings: Settings
 ) -> None:
     topic_id = make_topic(db, "claude", ["en"])
-    pipeline.build(db, postmark_settings, "claude", SAMPLE_DATE, ["en"])
+    steps.build(Services(postmark_settings, db), "claude", SAMPLE_DATE, ["en"])
     people = sorted(add_readers(db, 6, lambda n: [topic_id], lambda n: "en"))
     api = FakePostmark(codes={people[0]: 406}, flaky={people[1]})
     one_a_call = replace(postmark_settings, postmark_batch_size=1)
     transport = PostmarkTransport(one_a_call, httpx.MockTransport(api))
 
-    first = pipeline.send(db, one_a_call, "claude", SAMPLE_DATE, transport=transport)
+    first = send_day(Services(one_a_call, db), "claude", SAMPLE_DATE, transport=transport)
     assert (first[0].report.sent, first[0].report.deferred) == (4, 1)
-    pipeline.send(db, one_a_call, "claude", SAMPLE_DATE, transport=transport)
+    send_day(Services(one_a_call, db), "claude", SAMPLE_DATE, transport=transport)
 
     assert sorted(body["To"] for body in api.accepted) == people[1:]
     assert api.calls[people[0]] == 1  # suppressed, never retried
@@ -163,13 +167,13 @@ def _readers(db: Database, settings: Settings, count: int, language: str = "en")
     """The 'claude' digest built in ``language`` and ``count`` readers of it, sorted (the
     order of their deliveries)."""
     topic_id = make_topic(db, "claude", [language])
-    pipeline.build(db, settings, "claude", SAMPLE_DATE, [language])
+    steps.build(Services(settings, db), "claude", SAMPLE_DATE, [language])
     return sorted(add_readers(db, count, lambda n: [topic_id], lambda n: language))
 
 
 def _send(db: Database, settings: Settings, api: FakePostmark) -> SendReport:
     transport = PostmarkTransport(settings, httpx.MockTransport(api))
-    return pipeline.send(db, settings, "claude", SAMPLE_DATE, transport=transport)[0].report
+    return send_day(Services(settings, db), "claude", SAMPLE_DATE, transport=transport)[0].report
 
 
 def _deliveries(db: Database) -> dict[str, Delivery]:
@@ -583,7 +587,7 @@ def _signed(body: bytes) -> dict[str, str]:
 
 
 def _suppressed(app: Flask) -> dict[str, str]:
-    with app.app_context(), services().db.session() as session:
+    with app.app_context(), current().db.session() as session:
         return {s.email: s.reason for s in session.scalars(select(Suppression))}
 
 
@@ -710,7 +714,7 @@ def test_fields_are_read_from_our_messages_as_the_email_package_reads_them(
 ) -> None:
     make_topic(db, "claude", ["en", "zh-TW"])
     digests = build_digests(db, settings, "claude")
-    links = LinkMaker(settings).links(7)
+    links = PublicLinks(settings).recipient(7)
     messages = [
         _mailing(db, settings, digest_id).template.render(
             "reader@example.com", f"<digest-{digest_id}-7@news.example.org>", links
@@ -718,7 +722,7 @@ def test_fields_are_read_from_our_messages_as_the_email_package_reads_them(
         for digest_id in digests.values()
     ]
     notice = RenderedEmail(subject="確認訂閱 Confirm", html="<p>é ü 中文</p>", text="é\nü 中文")
-    messages.append(build_transactional(settings, notice, "reader@example.com"))
+    messages.append(build_notice(settings, notice, "reader@example.com"))
     nested = EmailMessage()
     nested["From"], nested["To"], nested["Subject"] = "a@example.org", "b@example.com", "Hi"
     nested.set_content("plain text")

@@ -6,11 +6,11 @@ from datetime import UTC, datetime
 
 from redis import Redis
 
-from newsletter import jobs
 from newsletter.catalog import add_topic
 from newsletter.config import Settings
+from newsletter.daily import jobs
+from newsletter.daily.cron import ZonedCronJob, build_scheduler
 from newsletter.db import Database
-from newsletter.schedule import ZonedCronJob, build_scheduler
 
 
 def test_each_topic_runs_at_its_send_time_in_its_time_zone(

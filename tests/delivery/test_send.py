@@ -13,12 +13,11 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, insert, select, update
 
-from newsletter import jobs, pipeline
-from newsletter.app import Services
 from newsletter.config import Settings
+from newsletter.daily import jobs
 from newsletter.db import Database
-from newsletter.delivery.fanout import fan_out
-from newsletter.delivery.smtp import close_pools
+from newsletter.delivery.rows import fan_out
+from newsletter.delivery.transports.smtp import close_pools
 from newsletter.demo import SAMPLE_DATE
 from newsletter.models import (
     Delivery,
@@ -30,8 +29,10 @@ from newsletter.models import (
     Suppression,
     email_hash,
 )
+from newsletter.services import Services
 from newsletter.subscriptions import unsubscribe
 from tests.delivery.conftest import SmtpServer, add_readers, build_digests, make_topic
+from tests.support import send_day
 
 
 @pytest.fixture(autouse=True)
@@ -63,7 +64,7 @@ def test_every_reader_gets_one_message_in_their_language(
     db: Database, smtp_settings: Settings, smtp_server: SmtpServer, topic: dict[str, int]
 ) -> None:
     people = readers(db, 40)
-    results = pipeline.send(db, smtp_settings, "claude", SAMPLE_DATE)
+    results = send_day(Services(smtp_settings, db), "claude", SAMPLE_DATE)
 
     assert sum(r.report.sent for r in results) == 40
     assert smtp_server.sink.counts() == Counter({address: 1 for address in people})
@@ -95,7 +96,7 @@ def test_451_replies_are_retried_with_backoff_until_delivered(
 
     smtp_server.sink.on_rcpt = greylist
     settings = replace(smtp_settings, retry_base_seconds=0.05)
-    first = pipeline.send(db, settings, "claude", SAMPLE_DATE)
+    first = send_day(Services(settings, db), "claude", SAMPLE_DATE)
     assert sum(r.report.deferred for r in first) == len(unlucky)
     with db.session() as session:
         waiting = session.scalars(select(Delivery).where(Delivery.state == "pending")).all()
@@ -126,9 +127,9 @@ def test_retries_stop_at_the_attempt_limit(
     readers(db, 2)
     smtp_server.sink.on_rcpt = lambda address: "421 4.3.2 System not accepting mail"
     settings = replace(smtp_settings, retry_base_seconds=0.01, max_attempts=2)
-    pipeline.send(db, settings, "claude", SAMPLE_DATE)
+    send_day(Services(settings, db), "claude", SAMPLE_DATE)
     time.sleep(0.05)
-    pipeline.send(db, settings, "claude", SAMPLE_DATE)
+    send_day(Services(settings, db), "claude", SAMPLE_DATE)
     assert states(db) == Counter({"failed": 2})
     assert smtp_server.sink.counts() == Counter()
 
@@ -141,8 +142,8 @@ def test_550_recipients_are_suppressed_never_retried_and_not_mailed_next_day(
     smtp_server.sink.on_rcpt = lambda a: "550 5.1.1 No such user" if a in gone else None
     settings = replace(smtp_settings, retry_base_seconds=0.0)
 
-    pipeline.send(db, settings, "claude", SAMPLE_DATE)
-    pipeline.send(db, settings, "claude", SAMPLE_DATE)  # nothing left to retry
+    send_day(Services(settings, db), "claude", SAMPLE_DATE)
+    send_day(Services(settings, db), "claude", SAMPLE_DATE)  # nothing left to retry
 
     assert smtp_server.sink.refused == Counter({address: 1 for address in gone})
     assert states(db) == Counter({"sent": 17, "suppressed": 3})
@@ -184,7 +185,7 @@ def test_a_reader_who_unsubscribes_after_fan_out_is_not_sent_to(
     with db.session() as session:
         unsubscribe(session.scalars(select(Subscriber).where(Subscriber.email == leaver)).one())
 
-    pipeline.send(db, smtp_settings, "claude", SAMPLE_DATE)
+    send_day(Services(smtp_settings, db), "claude", SAMPLE_DATE)
 
     assert smtp_server.sink.counts() == Counter({a: 1 for a in people if a != leaver})
     with db.session() as session:
@@ -210,7 +211,7 @@ def test_an_address_unfit_for_a_header_fails_its_row_and_nothing_is_sent(
             insert(Subscription), [{"subscriber_id": subscriber_id, "topic_id": topic_id}]
         )
 
-    pipeline.send(db, smtp_settings, "claude", SAMPLE_DATE)
+    send_day(Services(smtp_settings, db), "claude", SAMPLE_DATE)
 
     assert smtp_server.sink.counts() == Counter()
     with db.session() as session:
@@ -229,7 +230,7 @@ def test_a_dropped_connection_is_replaced(
     en, zh = topic["en"], topic["zh-TW"]
     pipeline_settings = replace(smtp_settings, smtp_pool_size=1)
     from newsletter.delivery.send import send_range
-    from newsletter.delivery.transport import make_transport
+    from newsletter.delivery.transports import make_transport
 
     first = send_range(db, pipeline_settings, en, make_transport(pipeline_settings))
     smtp_server.restart()  # the pooled connection is now dead
@@ -240,7 +241,7 @@ def test_a_dropped_connection_is_replaced(
 
 class _AppContext:
     def __init__(self, settings: Settings, db: Database) -> None:
-        from newsletter import create_app
+        from newsletter.app import create_app
 
         self.app = create_app(settings)
         self.app.extensions["newsletter"] = Services(settings, db)
@@ -260,8 +261,9 @@ def _app_context(settings: Settings, db: Database) -> _AppContext:
 def test_acceptances_a_failed_record_left_in_the_journal_are_recorded_not_resent(
     db: Database, smtp_settings: Settings, smtp_server: SmtpServer, topic: dict[str, int]
 ) -> None:
-    from newsletter.delivery.send import claim, process_journal, send_range
-    from newsletter.delivery.transport import make_transport
+    from newsletter.delivery.rows import claim
+    from newsletter.delivery.send import process_journal, send_range
+    from newsletter.delivery.transports import make_transport
 
     readers(db, 4)
     with db.session() as session:
@@ -290,7 +292,7 @@ def test_a_relay_that_goes_away_mid_batch_defers_the_rest_of_the_batch(
     db: Database, smtp_settings: Settings, smtp_server: SmtpServer, topic: dict[str, int]
 ) -> None:
     from newsletter.delivery.send import send_range
-    from newsletter.delivery.transport import make_transport
+    from newsletter.delivery.transports import make_transport
 
     readers(db, 8)
     with db.session() as session:
@@ -328,7 +330,7 @@ def test_concurrent_claims_share_no_row_and_miss_none(
     """Eight threads claim small batches of one digest at once, as workers do."""
     from concurrent.futures import ThreadPoolExecutor
 
-    from newsletter.delivery.send import claim
+    from newsletter.delivery.rows import claim
 
     readers(db, 240)
     with db.session() as session:
@@ -356,7 +358,7 @@ def test_a_lease_that_ran_out_mid_send_still_records_what_went_out(
     """The sweeper handed the rows back while the batch was still sending: the ones
     that went out are recorded as sent, not sent again."""
     from newsletter.delivery.send import send_range
-    from newsletter.delivery.transport import make_transport
+    from newsletter.delivery.transports import make_transport
 
     readers(db, 8)
     with db.session() as session:
@@ -382,8 +384,9 @@ def test_an_error_mid_batch_still_records_what_went_out(
     db: Database, smtp_settings: Settings, smtp_server: SmtpServer, topic: dict[str, int]
 ) -> None:
     """E.g. the rate limiter's Redis goes away after two messages."""
-    from newsletter.delivery.send import claim, process_journal, send_batch
-    from newsletter.delivery.transport import make_transport
+    from newsletter.delivery.rows import claim
+    from newsletter.delivery.send import process_journal, send_batch
+    from newsletter.delivery.transports import make_transport
 
     readers(db, 8)
     with db.session() as session:

@@ -12,9 +12,9 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
 from newsletter.config import ConfigError, Settings
-from newsletter.delivery.errors import classify
-from newsletter.delivery.smtp import SmtpPool, SmtpTransport
-from newsletter.delivery.transport import TransportError
+from newsletter.delivery.transports import TransportError
+from newsletter.delivery.transports.base import classify
+from newsletter.delivery.transports.smtp import SmtpPool, SmtpTransport
 from tests.delivery.conftest import SmtpSink, free_port
 
 

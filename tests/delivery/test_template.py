@@ -8,13 +8,13 @@ from email import policy
 
 import pytest
 
-from newsletter.delivery.message import RenderedEmail
 from newsletter.delivery.template import (
     DigestEnvelope,
     UnsafeHeader,
     compile_template,
     message_id,
 )
+from newsletter.render.email import RenderedEmail
 from newsletter.render.placeholders import (
     PREFERENCES,
     UNSUBSCRIBE,

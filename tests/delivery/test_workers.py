@@ -20,13 +20,14 @@ from redis import Redis
 from rq import Queue
 from sqlalchemy import func, select, update
 
-from newsletter import create_app, jobs
-from newsletter.app import Services
+from newsletter.app import create_app
 from newsletter.config import Settings
+from newsletter.daily import jobs
+from newsletter.daily.dispatch import RqDispatcher
 from newsletter.db import Database
 from newsletter.demo import SAMPLE_DATE
-from newsletter.dispatch import RqDispatcher
 from newsletter.models import Delivery, utcnow
+from newsletter.services import Services
 from tests.delivery.conftest import (
     REDIS_URL,
     SmtpServer,
@@ -170,7 +171,7 @@ def test_sigkilled_workers_lose_nothing_and_resend_at_most_the_message_in_flight
     readers = 5000
     digest_id = fan_out_one_digest(db, rq_settings, readers)
     with db.session() as session:
-        from newsletter.delivery.fanout import request_fan_out
+        from newsletter.delivery.rows import request_fan_out
 
         request_fan_out(session, [digest_id])
     RqDispatcher(redis, rq_settings.queue_name).enqueue(jobs.fan_out, digest_id)
@@ -212,7 +213,7 @@ def test_redis_flushed_mid_send_the_sweeper_finishes_without_duplicates(
     readers = 1500
     digest_id = fan_out_one_digest(db, rq_settings, readers)
     with db.session() as session:
-        from newsletter.delivery.fanout import request_fan_out
+        from newsletter.delivery.rows import request_fan_out
 
         request_fan_out(session, [digest_id])
     RqDispatcher(redis, rq_settings.queue_name).enqueue(jobs.fan_out, digest_id)
@@ -240,8 +241,8 @@ os.kill(os.getpid(), signal.SIGKILL)
 def test_a_starting_worker_first_records_what_a_killed_one_sent(
     db: Database, rq_settings: Settings, smtp_server: SmtpServer, redis: Redis
 ) -> None:
-    from newsletter.delivery.fanout import fan_out
-    from newsletter.delivery.send import claim
+    from newsletter.delivery.rows import fan_out
+    from newsletter.delivery.rows import claim
     from newsletter.models import Digest
 
     # A lease long enough that the starting worker cannot see it expire, however slowly
@@ -279,8 +280,7 @@ def test_the_sweeper_queues_one_job_per_block_however_often_it_runs(
 ) -> None:
     """A long send outlives a lease; repeated sweeps must not pile up duplicate jobs."""
     digest_id = fan_out_one_digest(db, rq_settings, 120)
-    app = create_app(rq_settings)
-    app.extensions["newsletter"] = Services(rq_settings, db)
+    app = create_app(services=Services(rq_settings, db))
     queue = Queue(rq_settings.queue_name, connection=redis)
     with app.app_context():
         jobs.fan_out(digest_id)  # the send jobs now wait in the queue, no worker runs

@@ -7,27 +7,29 @@ import dataclasses
 import pytest
 from flask import Flask
 
-from newsletter import create_app, pipeline
-from newsletter.app import Services
+from newsletter.app import create_app
 from newsletter.config import ConfigError, Settings, newest_sonnet_alias
 from newsletter.db import Database
+from newsletter.digest.choose import choose_writer, writer_reason
 from newsletter.digest.claude import ClaudeWriter
 from newsletter.digest.offline import OfflineWriter
+from newsletter.services import Services
 from tests.digest.anthropic_fake import FakeAnthropic
+from tests.support import cli_runner
 
 
 def test_offline_writer_without_a_key(settings: Settings) -> None:
-    assert isinstance(pipeline.choose_writer(settings), OfflineWriter)
-    assert "offline" in pipeline.writer_reason(settings)
-    assert "ANTHROPIC_API_KEY" in pipeline.writer_reason(settings)
+    assert isinstance(choose_writer(settings), OfflineWriter)
+    assert "offline" in writer_reason(settings)
+    assert "ANTHROPIC_API_KEY" in writer_reason(settings)
 
 
 def test_claude_writer_with_a_key(settings: Settings) -> None:
     keyed = dataclasses.replace(settings, anthropic_api_key="sk-ant-x")
-    writer = pipeline.choose_writer(keyed)
+    writer = choose_writer(keyed)
     assert isinstance(writer, ClaudeWriter)
     assert writer.model == newest_sonnet_alias()
-    assert pipeline.writer_reason(keyed) == (
+    assert writer_reason(keyed) == (
         f"Writer: Claude ({newest_sonnet_alias()}), because an Anthropic API key is set."
     )
 
@@ -91,7 +93,7 @@ def test_cli_build_names_the_writer_and_shows_usage(
     app: Flask = create_app(claude_settings)
     app.extensions["newsletter"] = Services(claude_settings, db)
     fake_anthropic.answer("good", "missing_item_id", "missing_item_id")
-    runner = app.test_cli_runner()
+    runner = cli_runner(app)
 
     result = runner.invoke(args=["build", "claude", "--date", "2026-01-12", "--language", "en"])
     assert result.exit_code == 0, result.output
@@ -117,7 +119,7 @@ def test_cli_build_names_the_writer_and_shows_usage(
 
 
 def test_cli_build_says_it_writes_offline(app: Flask, news: int) -> None:
-    result = app.test_cli_runner().invoke(
+    result = cli_runner(app).invoke(
         args=["build", "claude", "--date", "2026-01-12", "--language", "en"]
     )
     assert result.exit_code == 0, result.output

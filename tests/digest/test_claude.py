@@ -8,7 +8,6 @@ import json
 import pytest
 from sqlalchemy import select
 
-from newsletter import pipeline
 from newsletter.catalog import topic_by_slug
 from newsletter.config import Settings
 from newsletter.db import Database
@@ -18,8 +17,10 @@ from newsletter.digest.claude import ClaudeWriter
 from newsletter.digest.prompt import SYSTEM_PROMPT, input_schema
 from newsletter.digest.schema import DigestContent
 from newsletter.models import Digest, DigestStatus
+from newsletter.services import Services
 from tests.digest.anthropic_fake import FakeAnthropic
 from tests.digest.news_items import DAY
+from tests.support import send_day
 
 ALL_IDS = [9001, 9002, 9003, 9004, 9005]
 
@@ -145,7 +146,7 @@ def test_missing_item_id_twice_fails_the_digest_and_nothing_is_sent(
     assert "after one re-ask" in (digest.error or "")
     assert digest.output_tokens == 2 * 1009  # the failed calls are accounted for
     assert len(fake_anthropic.requests) == 2
-    assert pipeline.send(db, claude_settings, "claude", DAY) == []
+    assert send_day(Services(claude_settings, db), "claude", DAY) == []
 
 
 def test_an_item_the_model_was_not_shown_does_not_count_as_a_source(

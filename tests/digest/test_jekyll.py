@@ -12,7 +12,6 @@ from flask import Flask
 from newsletter.catalog import topic_by_slug
 from newsletter.db import Database
 from newsletter.digest.build import build_digest
-from newsletter.digest.jekyll import jekyll_post
 from newsletter.digest.offline import OfflineWriter
 from newsletter.digest.schema import (
     Analysis,
@@ -23,7 +22,9 @@ from newsletter.digest.schema import (
     SourceRef,
 )
 from newsletter.models import Digest, DigestStatus
+from newsletter.render.jekyll import jekyll_post
 from tests.digest.news_items import DAY
+from tests.support import cli_runner
 
 GOLDEN = Path(__file__).parent.parent / "fixtures" / "jekyll"
 FRONT_MATTER_KEYS = [
@@ -167,7 +168,7 @@ def test_cli_exports_a_built_digest(app: Flask, db: Database, news: int, tmp_pat
     with db.session() as session:
         topic = topic_by_slug(session, "claude")
         digest = build_digest(session, topic, DAY, "zh-TW", OfflineWriter()).digest
-    result = app.test_cli_runner().invoke(
+    result = cli_runner(app).invoke(
         args=["export-jekyll", str(digest.id), "-o", str(tmp_path / "_posts")]
     )
     assert result.exit_code == 0, result.output
@@ -190,7 +191,7 @@ def test_cli_refuses_a_failed_or_unknown_digest(
             error="the Anthropic API answered 529 overloaded_error: Overloaded",
         )
         session.add(failed)
-    runner = app.test_cli_runner()
+    runner = cli_runner(app)
     result = runner.invoke(args=["export-jekyll", str(failed.id), "-o", str(tmp_path)])
     assert result.exit_code == 1
     assert f"digest #{failed.id} failed" in result.output

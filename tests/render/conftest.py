@@ -12,15 +12,16 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from newsletter import pipeline
 from newsletter.catalog import add_source, add_topic
 from newsletter.config import Settings
+from newsletter.daily import steps
 from newsletter.db import Base, Database
 from newsletter.demo import SAMPLE_DATE, seed_demo
 from newsletter.digest.build import assemble, build_digest, items_in_window
 from newsletter.digest.offline import OfflineWriter
 from newsletter.digest.schema import DigestContent, WrittenDigest
 from newsletter.models import Digest, Item, Topic
+from newsletter.services import Services
 from newsletter.sources.ingest import fetch_topic
 
 HOSTILE_FEED = b"""<?xml version="1.0" encoding="UTF-8"?>
@@ -56,8 +57,8 @@ def demo_digests(_session_database: Database) -> Iterator[dict[str, DigestConten
     settings = Settings(database_url=_session_database.url)
     with _session_database.session() as session:
         seed_demo(session)
-    pipeline.fetch(_session_database, settings, "claude")
-    pipeline.build(_session_database, settings, "claude", SAMPLE_DATE, ["en", "zh-TW"])
+    steps.fetch(Services(settings, _session_database), "claude")
+    steps.build(Services(settings, _session_database), "claude", SAMPLE_DATE, ["en", "zh-TW"])
     with _session_database.session() as session:
         digests = {
             digest.language: DigestContent.model_validate(digest.content)

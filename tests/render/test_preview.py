@@ -12,21 +12,23 @@ import httpx
 import pytest
 from flask import Flask
 
-from newsletter import pipeline
 from newsletter.config import Settings
+from newsletter.daily import steps
 from newsletter.db import Database
 from newsletter.demo import SAMPLE_DATE, seed_demo
 from newsletter.render.placeholders import PREFERENCES, UNSUBSCRIBE
 from newsletter.render.preview import preview_app
+from newsletter.services import Services
 from tests.loopback import free_port
+from tests.support import cli_runner
 
 
 @pytest.fixture
 def digest_ids(db: Database, settings: Settings) -> dict[str, int]:
     with db.session() as session:
         seed_demo(session)
-    pipeline.fetch(db, settings, "claude")
-    outcomes = pipeline.build(db, settings, "claude", SAMPLE_DATE, ["en", "zh-TW"])
+    steps.fetch(Services(settings, db), "claude")
+    outcomes = steps.build(Services(settings, db), "claude", SAMPLE_DATE, ["en", "zh-TW"])
     return {outcome.digest.language: outcome.digest.id for outcome in outcomes}
 
 
@@ -34,7 +36,7 @@ def test_preview_writes_the_html_and_text_parts(
     app: Flask, digest_ids: dict[str, int], tmp_path: Path
 ) -> None:
     digest_id = digest_ids["zh-TW"]
-    result = app.test_cli_runner().invoke(args=["preview", str(digest_id), "-o", str(tmp_path)])
+    result = cli_runner(app).invoke(args=["preview", str(digest_id), "-o", str(tmp_path)])
     assert result.exit_code == 0, result.output
     html = (tmp_path / f"digest-{digest_id}.html").read_text(encoding="utf-8")
     text = (tmp_path / f"digest-{digest_id}.txt").read_text(encoding="utf-8")
@@ -50,7 +52,7 @@ def test_preview_of_an_unknown_digest_fails_clearly_and_writes_nothing(
     app: Flask, digest_ids: dict[str, int], tmp_path: Path
 ) -> None:
     target = tmp_path / "out"
-    result = app.test_cli_runner().invoke(args=["preview", "9999", "-o", str(target)])
+    result = cli_runner(app).invoke(args=["preview", "9999", "-o", str(target)])
     assert result.exit_code == 1
     assert "no ready digest #9999" in result.output
     assert "Traceback" not in result.output

@@ -6,15 +6,16 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from newsletter.daily.steps import fetch_policy
 from sqlalchemy import func, select
 
-from newsletter import create_app, jobs
-from newsletter.app import Services
+from newsletter.app import create_app
 from newsletter.config import ConfigError, Settings
+from newsletter.daily import jobs
 from newsletter.db import Database
 from newsletter.demo import SAMPLE_DATE, seed_demo
 from newsletter.models import Item, Source
-from newsletter.pipeline import fetch_policy
+from newsletter.services import Services
 
 
 def test_fetch_settings_from_the_environment(tmp_path: Path) -> None:
@@ -51,8 +52,7 @@ def test_the_fetch_job_uses_the_settings(settings: Settings, db: Database) -> No
     with db.session() as session:
         seed_demo(session)
     tiny = replace(settings, fetch_max_bytes=1024)  # every sample feed is larger
-    app = create_app(tiny)
-    app.extensions["newsletter"] = Services(tiny, db)
+    app = create_app(services=Services(tiny, db))
     with app.app_context():
         jobs.fetch("claude", SAMPLE_DATE.isoformat())  # enqueues the build: inline, no items
     with db.session() as session:

@@ -13,10 +13,10 @@ from sqlalchemy import select
 from newsletter.catalog import add_source, add_topic
 from newsletter.config import Settings
 from newsletter.db import Database
-from newsletter.delivery.send import render_email
 from newsletter.digest.build import build_digest
 from newsletter.digest.offline import OfflineWriter
 from newsletter.models import Item, Source, Topic
+from newsletter.render.email import render_email
 from newsletter.sources.feed import FeedEntry
 from newsletter.sources.fetch import Fetched, FetchPolicy
 from newsletter.sources.ingest import BASELINE_AGE, SourceResult, fetch_topic

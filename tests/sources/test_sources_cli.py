@@ -7,9 +7,10 @@ from fakeweb import FakeSite, Reply, fixture_bytes
 from flask import Flask
 from sqlalchemy import select
 
-from newsletter.app import services
 from newsletter.models import Item, Source, Topic
+from newsletter.services import current
 from newsletter.sources.manage import default_topics
+from tests.support import cli_runner
 
 RSS = {"Content-Type": "application/rss+xml"}
 
@@ -20,12 +21,12 @@ def wide_tables(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def invoke(app: Flask, *args: str) -> tuple[int, str]:
-    result = app.test_cli_runner().invoke(args=list(args))
+    result = cli_runner(app).invoke(args=list(args))
     return result.exit_code, result.output
 
 
 def sources(app: Flask) -> list[Source]:
-    with app.app_context(), services().db.session() as session:
+    with app.app_context(), current().db.session() as session:
         return list(session.scalars(select(Source).order_by(Source.id)))
 
 
@@ -129,7 +130,7 @@ def test_disable_enable_remove_and_fetch_table(app: Flask, site: FakeSite) -> No
     code, output = invoke(app, "sources", "remove", str(good))
     assert code == 0 and f"Removed source #{good} (good)." in output
     assert invoke(app, "sources", "remove", str(good))[0] == 1
-    with app.app_context(), services().db.session() as session:
+    with app.app_context(), current().db.session() as session:
         assert session.scalars(select(Topic)).one().sources[0].id == bad
         kept = session.scalars(select(Item).where(Item.source_id.is_(None))).all()
     assert len(kept) == 3  # the removed source's items stay

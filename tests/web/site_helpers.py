@@ -14,11 +14,11 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from newsletter.app import services
 from newsletter.catalog import add_subscriber, topic_by_slug
 from newsletter.config import Settings
 from newsletter.db import Database
 from newsletter.models import Subscriber
+from newsletter.services import current
 from newsletter.tokens import Purpose, Tokens
 
 REDIS_URL = os.environ.get("NEWSLETTER_TEST_REDIS_URL", "redis://127.0.0.1:6379/6")
@@ -84,4 +84,4 @@ def tampered(signed: str) -> str:
 
 def token(app: Flask, purpose: Purpose, subscriber_id: int) -> str:
     with app.app_context():
-        return Tokens(services().settings.secret_key).make(purpose, subscriber_id)
+        return Tokens(current().settings.secret_key).make(purpose, subscriber_id)

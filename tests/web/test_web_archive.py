@@ -11,15 +11,16 @@ from flask.testing import FlaskClient
 from markupsafe import escape
 from sqlalchemy import select
 
-from newsletter import pipeline
 from newsletter.config import Settings
+from newsletter.daily import steps
 from newsletter.db import Database
-from newsletter.delivery.send import archive_url
 from newsletter.demo import SAMPLE_DATE, seed_demo
 from newsletter.digest.schema import DigestContent
 from newsletter.i18n import labels
 from newsletter.models import Digest
+from newsletter.render.links import archive_url
 from newsletter.render.markdown import markdown_to_html, render_digest_markdown
+from newsletter.services import Services
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 
@@ -29,8 +30,8 @@ def digests(app: Flask, db: Database, settings: Settings) -> dict[str, DigestCon
     """The demo topic's digests of the sample day, written by the offline writer."""
     with db.session() as session:
         seed_demo(session)
-    pipeline.fetch(db, settings, "claude")
-    outcomes = pipeline.build(db, settings, "claude", SAMPLE_DATE, ["en", "zh-TW"])
+    steps.fetch(Services(settings, db), "claude")
+    outcomes = steps.build(Services(settings, db), "claude", SAMPLE_DATE, ["en", "zh-TW"])
     return {o.digest.language: DigestContent.model_validate(o.digest.content) for o in outcomes}
 
 
@@ -81,7 +82,7 @@ def test_archive_url_from_the_email_opens_the_page(
 ) -> None:
     with db.session() as session:
         digest = session.scalars(select(Digest).where(Digest.language == "zh-TW")).one()
-        url = archive_url(settings, digest)
+        url = archive_url(settings.base_url, digest.topic.slug, digest.date, digest.language)
     path = url.removeprefix(settings.base_url)
     assert app.test_client().get(path).status_code == 200
 

@@ -24,12 +24,13 @@ from playwright.sync_api import Browser, expect, sync_playwright
 from sqlalchemy import select
 from werkzeug.serving import make_server
 
-from newsletter import create_app, pipeline
-from newsletter.app import Services
+from newsletter.app import create_app
 from newsletter.config import Settings
+from newsletter.daily import steps
 from newsletter.db import Database
 from newsletter.demo import SAMPLE_DATE, seed_demo
 from newsletter.models import Subscriber, SubscriberStatus
+from newsletter.services import Services
 from tests.loopback import free_port
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -116,8 +117,7 @@ def serving(settings: Settings, db: Database, **changes: object) -> Iterator[str
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     live = replace(settings, base_url=base, **changes)  # type: ignore[arg-type]
-    app = create_app(live)
-    app.extensions["newsletter"] = Services(live, db)
+    app = create_app(services=Services(live, db))
     server = make_server("127.0.0.1", port, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -208,8 +208,8 @@ def test_archive_pages_pass_the_audit_on_a_phone_and_a_desktop(
 ) -> None:
     with db.session() as session:
         seed_demo(session)
-    pipeline.fetch(db, settings, "claude")
-    pipeline.build(db, settings, "claude", SAMPLE_DATE, ["en", "zh-TW"])
+    steps.fetch(Services(settings, db), "claude")
+    steps.build(Services(settings, db), "claude", SAMPLE_DATE, ["en", "zh-TW"])
     with serving(settings, db) as base, chromium() as browser:
         for width, device in ((420, "phone"), (1100, "desktop")):
             page = browser.new_page(viewport={"width": width, "height": 900})

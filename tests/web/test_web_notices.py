@@ -13,19 +13,19 @@ from redis import Redis
 from rq import Queue, SimpleWorker
 from site_helpers import REDIS_URL, csrf_token, link_in, outbox
 
-from newsletter import create_app, jobs
-from newsletter.app import Services
+from newsletter.app import create_app
 from newsletter.config import Settings
+from newsletter.daily import jobs
 from newsletter.db import Database
-from newsletter.delivery.transport import TransportError
+from newsletter.delivery.transports import TransportError
 from newsletter.models import Subscriber, SubscriberStatus, Topic
+from newsletter.services import Services
 from tests.delivery.conftest import SmtpSink
 from tests.loopback import free_port
 
 
 def site(settings: Settings, db: Database) -> Flask:
-    app = create_app(settings)
-    app.extensions["newsletter"] = Services(settings, db)
+    app = create_app(services=Services(settings, db))
     app.config["TESTING"] = True
     return app
 

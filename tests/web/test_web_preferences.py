@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from newsletter.catalog import topic_by_slug
 from newsletter.config import Settings
 from newsletter.db import Database
-from newsletter.delivery.fanout import eligible
+from newsletter.delivery.rows import eligible
 from newsletter.models import (
     Delivery,
     Digest,

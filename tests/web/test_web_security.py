@@ -11,16 +11,15 @@ from redis import Redis
 from rq import Queue
 from site_helpers import REDIS_URL, csrf_token, outbox
 
-from newsletter import create_app
-from newsletter.app import Services
+from newsletter.app import create_app
 from newsletter.config import Settings
 from newsletter.db import Database
+from newsletter.services import Services
 
 
 def make_app(settings: Settings, db: Database, **changes: object) -> Flask:
     changed = replace(settings, **changes)  # type: ignore[arg-type]
-    app = create_app(changed)
-    app.extensions["newsletter"] = Services(changed, db)
+    app = create_app(services=Services(changed, db))
     app.config["TESTING"] = True
     return app
 

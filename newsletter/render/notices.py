@@ -14,8 +14,8 @@ from enum import StrEnum
 from functools import lru_cache
 from html import escape
 
-from newsletter.delivery.message import RenderedEmail
 from newsletter.i18n import email_labels, labels
+from newsletter.render.email import RenderedEmail
 from newsletter.render.html import compile_mjml, email_templates
 from newsletter.render.placeholders import fill_once
 from newsletter.render.text import wrap
@@ -34,7 +34,7 @@ class Kind(StrEnum):
 
 
 @dataclass(frozen=True)
-class TransactionalContext:
+class NoticeContext:
     language: str
     site: str
     topic_names: list[str]
@@ -47,7 +47,7 @@ def _wording(language: str) -> dict[str, str]:
     return {**labels(language), **email_labels(language)}
 
 
-def _text(kind: Kind, w: dict[str, str], context: TransactionalContext, topics: str) -> str:
+def _text(kind: Kind, w: dict[str, str], context: NoticeContext, topics: str) -> str:
     links = context.links
     if kind is Kind.CONFIRM:
         body = [
@@ -103,7 +103,7 @@ def _render_shell(
     confirm_days: int,
 ) -> RenderedEmail:
     """The email with placeholders where the recipient's links go."""
-    context = TransactionalContext(
+    context = NoticeContext(
         language, site, list(topic_names), postal_address, LINK_PLACEHOLDERS, confirm_days
     )
     w = _wording(language)
@@ -129,7 +129,7 @@ def _render_shell(
     )
 
 
-def render_transactional(kind: Kind, context: TransactionalContext) -> RenderedEmail:
+def render_notice(kind: Kind, context: NoticeContext) -> RenderedEmail:
     """Subject, HTML and text of one notice (see ``Kind``)."""
     shell = _render_shell(
         kind,

@@ -16,9 +16,8 @@ from types import TracebackType
 from typing import Self
 
 from newsletter.config import Settings
-from newsletter.delivery.errors import TransportError, classify
-from newsletter.delivery.outgoing import OneAtATime
-from newsletter.delivery.pipelining import can_pipeline, send_pipelined
+from newsletter.delivery.transports.base import OneAtATime, TransportError, classify
+from newsletter.delivery.transports.pipelining import can_pipeline, send_pipelined
 
 _DISCONNECTED = (smtplib.SMTPServerDisconnected, ConnectionError, TimeoutError)
 

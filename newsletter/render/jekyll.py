@@ -14,8 +14,8 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session
 
-from newsletter.catalog import InputError
 from newsletter.digest.schema import DigestContent
+from newsletter.errors import InputError
 from newsletter.models import Digest, DigestStatus
 from newsletter.render.markdown import render_digest_markdown
 

@@ -19,8 +19,8 @@ from rq.utils import now
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from newsletter import jobs
 from newsletter.config import Settings
+from newsletter.daily import jobs
 from newsletter.models import Topic
 
 

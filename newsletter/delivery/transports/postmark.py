@@ -31,8 +31,7 @@ from typing import Any, Self
 import httpx
 
 from newsletter.config import Settings
-from newsletter.delivery.errors import TransportError
-from newsletter.delivery.outgoing import Outgoing
+from newsletter.delivery.transports.base import Outgoing, TransportError
 
 FORWARDED_HEADERS = (
     "Message-ID",

@@ -1,7 +1,8 @@
 """Send the notices (confirm, already subscribed, welcome, goodbye) through the transport.
 
-The site hands them to an rq job (``jobs.send_notice``) when workers run, so a request
-never waits for a relay; without Redis they go out inside the request.
+The site hands them to an rq job (``daily.jobs.send_notice``, ``sign_up``) when workers
+run, so a request never waits for a relay; without Redis the same functions run inside
+the request.
 """
 
 from __future__ import annotations
@@ -13,26 +14,32 @@ from email.utils import format_datetime, formataddr, make_msgid
 from newsletter.config import Settings
 from newsletter.db import Database
 from newsletter.delivery.dkim_sign import signer_for
-from newsletter.delivery.links import LinkMaker
-from newsletter.delivery.message import RenderedEmail
-from newsletter.delivery.transport import TransportError, make_transport
+from newsletter.delivery.transports import TransportError, make_transport
 from newsletter.models import Subscriber, utcnow
-from newsletter.render.transactional import Kind, TransactionalContext, render_transactional
-from newsletter.subscriptions import SignupNotice, release_confirmation
-from newsletter.tokens import Purpose, Tokens
+from newsletter.render.email import RenderedEmail
+from newsletter.render.links import PublicLinks
+from newsletter.render.notices import Kind, NoticeContext, render_notice
+from newsletter.subscriptions import (
+    SignupNotice,
+    SignupRequest,
+    release_confirmation,
+    request_signup,
+)
 
 
 def _links(settings: Settings, kind: Kind, subscriber_id: int) -> dict[str, str]:
+    links = PublicLinks(settings)
     if kind is Kind.CONFIRM:
-        token = Tokens(settings.secret_key).make(Purpose.CONFIRM, subscriber_id)
-        return {"confirm": f"{settings.base_url}/confirm/{token}"}
-    links = LinkMaker(settings).links(subscriber_id)
+        return {"confirm": links.confirm(subscriber_id)}
     if kind is Kind.GOODBYE:
-        return {"resubscribe": links.unsubscribe}
-    return {"preferences": links.preferences, "unsubscribe": links.unsubscribe}
+        return {"resubscribe": links.unsubscribe(subscriber_id)}
+    return {
+        "preferences": links.preferences(subscriber_id),
+        "unsubscribe": links.unsubscribe(subscriber_id),
+    }
 
 
-def build_transactional(settings: Settings, rendered: RenderedEmail, recipient: str) -> bytes:
+def build_notice(settings: Settings, rendered: RenderedEmail, recipient: str) -> bytes:
     """A multipart/alternative message; the email policy refuses line breaks in headers."""
     message = EmailMessage(policy=SMTP)
     message["From"] = formataddr((settings.from_name, settings.from_address))
@@ -49,7 +56,7 @@ def build_transactional(settings: Settings, rendered: RenderedEmail, recipient: 
 
 def send_notice(settings: Settings, kind: Kind, subscriber: Subscriber) -> None:
     """Render and send one notice to ``subscriber``; TransportError if it cannot go out."""
-    context = TransactionalContext(
+    context = NoticeContext(
         language=subscriber.language,
         site=settings.from_name,
         topic_names=[topic.name for topic in subscriber.topics],
@@ -57,8 +64,8 @@ def send_notice(settings: Settings, kind: Kind, subscriber: Subscriber) -> None:
         links=_links(settings, kind, subscriber.id),
         confirm_days=settings.confirm_max_age_days,
     )
-    rendered = render_transactional(kind, context)
-    message = build_transactional(settings, rendered, subscriber.email)
+    rendered = render_notice(kind, context)
+    message = build_notice(settings, rendered, subscriber.email)
     if (signer := signer_for(settings)) is not None:
         message = signer.sign(message)
     stamp = utcnow().strftime("%Y%m%dT%H%M%S%f")
@@ -91,3 +98,17 @@ def notify_subscriber(db: Database, settings: Settings, kind: Kind, subscriber_i
                 session.commit()
             raise
     return True
+
+
+def sign_up(db: Database, settings: Settings, signup: SignupRequest) -> bool:
+    """Record a checked signup, then send its one email (confirm, or "already subscribed").
+
+    False when no email was due (too soon after the last one, or a suppressed address).
+    ``InputError`` (nothing changed) when a topic went away since the form was read;
+    ``TransportError`` as ``notify_subscriber``.
+    """
+    with db.session() as session:
+        notice = request_signup(session, signup, resend_interval=settings.resend_interval)
+    if notice is None:
+        return False
+    return notify_subscriber(db, settings, signup_notice_kind(notice), notice.subscriber_id)

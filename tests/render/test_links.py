@@ -5,12 +5,12 @@ from __future__ import annotations
 import pytest
 
 from newsletter.config import Settings
-from newsletter.delivery.links import LinkMaker
+from newsletter.render.links import PublicLinks
 from newsletter.tokens import InvalidToken, Purpose, Tokens
 
 
 def test_links_carry_tokens_the_site_reads_for_the_right_purpose(settings: Settings) -> None:
-    links = LinkMaker(settings).links(4242)
+    links = PublicLinks(settings).recipient(4242)
     tokens = Tokens(settings.secret_key)
     unsubscribe = links.unsubscribe.removeprefix("https://news.example.org/unsubscribe/")
     preferences = links.preferences.removeprefix("https://news.example.org/preferences/")

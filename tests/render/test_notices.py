@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from newsletter.delivery.notify import build_transactional
+from newsletter.delivery.notices import build_notice
 from newsletter.i18n import email_labels
-from newsletter.render.transactional import Kind, TransactionalContext, render_transactional
+from newsletter.render.notices import Kind, NoticeContext, render_notice
 
 LINKS = {
     "confirm": "https://news.example.org/confirm/TOKEN-C",
@@ -22,8 +22,8 @@ EXPECTED_LINKS = {
 }
 
 
-def context(language: str) -> TransactionalContext:
-    return TransactionalContext(
+def context(language: str) -> NoticeContext:
+    return NoticeContext(
         language=language,
         site="AI Daily Digest",
         topic_names=["Claude", "OpenAI"],
@@ -36,7 +36,7 @@ def context(language: str) -> TransactionalContext:
 @pytest.mark.parametrize("language", ["en", "zh-TW"])
 @pytest.mark.parametrize("kind", list(Kind))
 def test_each_notice_renders_in_each_language(kind: Kind, language: str) -> None:
-    rendered = render_transactional(kind, context(language))
+    rendered = render_notice(kind, context(language))
     words = email_labels(language)
     assert rendered.subject == words[f"{kind}_subject"].format(site="AI Daily Digest")
     assert f'lang="{language}"' in rendered.html
@@ -50,25 +50,25 @@ def test_each_notice_renders_in_each_language(kind: Kind, language: str) -> None
 
 
 def test_confirm_names_the_topics_and_the_expiry() -> None:
-    rendered = render_transactional(Kind.CONFIRM, context("zh-TW"))
+    rendered = render_notice(Kind.CONFIRM, context("zh-TW"))
     assert "Claude、OpenAI" in rendered.text
     assert "7 天內有效" in rendered.text
 
 
 def test_hostile_topic_names_are_escaped_in_html() -> None:
-    hostile = TransactionalContext(
+    hostile = NoticeContext(
         language="en",
         site="AI Daily Digest",
         topic_names=["<script>alert(1)</script>"],
         postal_address="x",
         links=LINKS,
     )
-    rendered = render_transactional(Kind.CONFIRM, hostile)
+    rendered = render_notice(Kind.CONFIRM, hostile)
     assert "<script>" not in rendered.html
     assert "&lt;script&gt;" in rendered.html
 
 
 def test_a_line_break_in_the_recipient_cannot_add_a_header(settings) -> None:
-    rendered = render_transactional(Kind.CONFIRM, context("en"))
+    rendered = render_notice(Kind.CONFIRM, context("en"))
     with pytest.raises(ValueError):
-        build_transactional(settings, rendered, "a@example.com\r\nBcc: victim@example.net")
+        build_notice(settings, rendered, "a@example.com\r\nBcc: victim@example.net")

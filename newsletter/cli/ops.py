@@ -1,0 +1,60 @@
+"""Running the fleet: rq workers, the cron, the sweeper."""
+
+from __future__ import annotations
+
+import click
+
+from newsletter.cli.common import console, reports_errors
+from newsletter.config import Settings
+from newsletter.daily import jobs
+from newsletter.daily.dispatch import redis_connection
+from newsletter.errors import InputError
+from newsletter.services import current
+
+
+def _redis_settings() -> Settings:
+    settings = current().settings
+    if settings.inline_jobs:
+        raise InputError("set NEWSLETTER_REDIS_URL: without Redis, jobs run inline in each command")
+    return settings
+
+
+@click.command("worker", help="Run an rq worker for the pipeline's jobs (needs Redis).")
+@click.option("--burst", is_flag=True, help="Stop when the queue is empty.")
+@reports_errors
+def worker_command(burst: bool) -> None:
+    settings = _redis_settings()
+    jobs.recover()  # journals left on this host by killed workers, before any new send
+    from rq import SimpleWorker
+
+    from newsletter.delivery.send import close_journals
+    from newsletter.delivery.transports.smtp import close_pools
+
+    worker = SimpleWorker([settings.queue_name], connection=redis_connection(settings.redis_url))
+    try:
+        worker.work(burst=burst, with_scheduler=False)
+    finally:
+        close_pools()
+        close_journals()
+
+
+@click.command("cron", help="Enqueue each topic's daily run at its send time, and the sweeper.")
+@reports_errors
+def cron_command() -> None:
+    settings = _redis_settings()
+    from newsletter.daily.cron import build_scheduler
+
+    with current().db.session() as session:
+        scheduler = build_scheduler(session, settings, redis_connection(settings.redis_url))
+    scheduler.start()
+
+
+@click.command("sweep", help="Recover deliveries left by crashed workers or a lost queue.")
+@reports_errors
+def sweep_command() -> None:
+    report = jobs.sweep()
+    console.print(
+        f"{report.replayed} recorded from journals, {report.released} released, "
+        f"{report.expired} failed after their last attempt, "
+        f"{len(report.ranges)} send job(s) enqueued."
+    )

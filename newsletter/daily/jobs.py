@@ -1,0 +1,147 @@
+"""rq entry points: thin shells that run one step and enqueue the next, in chain order.
+
+Every step is idempotent, so running one twice is harmless. Arguments are plain ids,
+slugs, ISO dates and, for a signup, the address. ``sweep`` runs on a timer and
+re-enqueues what a crash or a lost Redis left behind; ``sign_up`` and ``send_notice``
+take the site's signups and notices off the request.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from newsletter.catalog import topic_by_slug
+from newsletter.daily import steps
+from newsletter.daily.dispatch import Dispatcher, dispatcher_for, redis_connection
+from newsletter.delivery import notices
+from newsletter.delivery.ratelimit import make_rate_limiter
+from newsletter.delivery.rows import SendRange
+from newsletter.delivery.sweeper import SweepReport
+from newsletter.delivery.transports import TransportError
+from newsletter.digest.build import NothingToWrite
+from newsletter.errors import InputError
+from newsletter.render.notices import Kind
+from newsletter.services import current
+from newsletter.subscriptions import SignupRequest
+
+log = logging.getLogger(__name__)
+
+
+def run_topic(slug: str, day: str | None = None) -> None:
+    """The daily run of a topic (what the cron enqueues): today in the topic's time zone."""
+    app = current()
+    if day is None:
+        with app.db.session() as session:
+            zone = ZoneInfo(topic_by_slug(session, slug).timezone)
+        day = datetime.now(zone).date().isoformat()
+    _dispatcher().enqueue(fetch, slug, day, job_id=f"fetch-{slug}-{day}")
+
+
+def fetch(slug: str, day: str) -> None:
+    steps.fetch(current(), slug)
+    _dispatcher().enqueue(build, slug, day, job_id=f"build-{slug}-{day}")
+
+
+def build(slug: str, day: str) -> list[int]:
+    """Build each language's digest; deliver the ready ones. Returns their ids."""
+    try:
+        outcomes = steps.build(current(), slug, date.fromisoformat(day))
+    except NothingToWrite:
+        return []  # no news today: nothing to send, and not an error to retry
+    ready = steps.ready(outcomes)
+    deliver(ready)
+    return ready
+
+
+def deliver(digest_ids: list[int]) -> None:
+    """Fan the digests out (``newsletter send`` starts here too)."""
+    steps.request_fan_out(current(), digest_ids)
+    for digest_id in digest_ids:
+        enqueue_fan_out(_dispatcher(), digest_id)
+
+
+def fan_out(digest_id: int) -> int:
+    """Create the digest's delivery rows; one send job per block of them."""
+    dispatcher = _dispatcher()
+
+    def enqueue_sends(blocks: list[SendRange]) -> None:
+        for block in blocks:
+            enqueue_send(dispatcher, block)
+
+    return steps.fan_out(current(), digest_id, on_blocks=enqueue_sends)
+
+
+def send(digest_id: int, first_id: int, last_id: int) -> int:
+    """Send the due deliveries of the digest with ids in [first_id, last_id]; how many went."""
+    app = current()
+    settings = app.settings
+    redis = None if settings.inline_jobs else redis_connection(settings.redis_url)
+    limiter = make_rate_limiter(settings.rate_limit, redis, settings.transport)
+    report = steps.send_block(app, SendRange(digest_id, first_id, last_id), limiter=limiter)
+    return report.sent
+
+
+def enqueue_fan_out(dispatcher: Dispatcher, digest_id: int) -> None:
+    dispatcher.enqueue(fan_out, digest_id, job_id=f"fan-out-{digest_id}")
+
+
+def enqueue_send(dispatcher: Dispatcher, block: SendRange) -> None:
+    """One job per block of ids, named after it: not queued again while it waits."""
+    job_id = f"send-{block.digest_id}-{block.first_id}-{block.last_id}"
+    dispatcher.enqueue(send, block.digest_id, block.first_id, block.last_id, job_id=job_id)
+
+
+def recover() -> SweepReport:
+    """Record this host's dead journals and take back expired leases (no enqueueing)."""
+    return steps.recover_crashes(current())
+
+
+def sweep() -> SweepReport:
+    """Recover from crashes and lost queues; enqueue a job per fan-out or block that needs one."""
+    report = steps.sweep_deliveries(current())
+    dispatcher = _dispatcher()
+    for digest_id in report.fan_outs:
+        enqueue_fan_out(dispatcher, digest_id)
+    for block in report.ranges:
+        enqueue_send(dispatcher, block)
+    return report
+
+
+def sign_up(address: str, language: str, topic_slugs: list[str]) -> bool:
+    """A signup the site checked and queued: record it, then send its one email.
+
+    The page did not wait, and says the same whatever happens here (it never tells
+    whether an address was known). A transient relay failure raises so rq tries again.
+    """
+    app = current()
+    signup = SignupRequest(address, language, topic_slugs)
+    try:
+        return notices.sign_up(app.db, app.settings, signup)
+    except InputError as error:
+        log.warning("a queued signup was dropped: %s", error)
+        return False
+    except TransportError as error:
+        return _dropped_if_permanent(error, "confirmation")
+
+
+def send_notice(kind: str, subscriber_id: int) -> bool:
+    """A notice the site asked for. A transient failure raises, so rq tries again; a
+    permanent one (the relay refuses the address) is logged and dropped."""
+    app = current()
+    try:
+        return notices.notify_subscriber(app.db, app.settings, Kind(kind), subscriber_id)
+    except TransportError as error:
+        return _dropped_if_permanent(error, kind)
+
+
+def _dropped_if_permanent(error: TransportError, kind: str) -> bool:
+    if not error.permanent:
+        raise error
+    log.warning("the %s email was refused: %s", kind, error)
+    return False
+
+
+def _dispatcher() -> Dispatcher:
+    return dispatcher_for(current().settings)

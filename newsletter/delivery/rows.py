@@ -1,0 +1,423 @@
+"""Every state change of a delivery row, in one place (listmonk keeps its queries so).
+
+A row per (digest, subscriber), created by the fan-out, moves
+pending -> sending (claimed with a lease) -> sent | failed | suppressed, or back to
+pending for a retry or when its lease runs out (the sweeper). Ids are handed out in
+fixed blocks, so that fan-out and sweeper name the same send job for a block.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, NamedTuple
+
+from sqlalchemy import (
+    ColumnElement,
+    String,
+    and_,
+    bindparam,
+    cast,
+    exists,
+    false,
+    func,
+    literal,
+    or_,
+    select,
+    text,
+    update,
+)
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from newsletter.config import Settings
+from newsletter.db import Database, UTCDateTime, among
+from newsletter.delivery.suppression import suppress
+from newsletter.models import (
+    Delivery,
+    DeliveryState,
+    Digest,
+    Subscriber,
+    SubscriberStatus,
+    Subscription,
+    Suppression,
+    Topic,
+    utcnow,
+)
+
+# States a delivery that went out may still be in: sending, or pending if its lease ran out
+RECORDABLE = (DeliveryState.SENDING, DeliveryState.PENDING)
+BATCH_SIZE = 1000
+
+
+def eligible(topic: Topic, language: str) -> ColumnElement[bool]:
+    """Confirmed, not paused, subscribed to ``topic``, reading ``language``, not suppressed.
+
+    Readers of a language the topic does not offer get its first language.
+    """
+    if language == topic.languages[0]:
+        reads_it = or_(Subscriber.language == language, Subscriber.language.not_in(topic.languages))
+    elif language in topic.languages:
+        reads_it = Subscriber.language == language
+    else:
+        reads_it = false()
+    return and_(
+        Subscriber.status == SubscriberStatus.CONFIRMED,
+        Subscriber.paused == false(),
+        reads_it,
+        exists().where(
+            Subscription.subscriber_id == Subscriber.id, Subscription.topic_id == topic.id
+        ),
+        ~exists().where(Suppression.email == Subscriber.email),
+    )
+
+
+def fan_out(
+    session: Session, digest: Digest, on_batch: Callable[[list[int]], None] | None = None
+) -> int:
+    """Create the pending deliveries of ``digest``; the number of new rows.
+
+    Subscribers are read ``BATCH_SIZE`` at a time, so memory stays flat however many
+    there are. ``on_batch`` gets the ids of each batch's new rows after the session
+    has committed them; the digest is then marked fanned out, so the sweeper knows a
+    fan-out that a crash cut short (see ``request_fan_out``).
+    """
+    created = 0
+    last_id = 0
+    while True:
+        ids = list(
+            session.scalars(
+                select(Subscriber.id)
+                .where(eligible(digest.topic, digest.language), Subscriber.id > last_id)
+                .order_by(Subscriber.id)
+                .limit(BATCH_SIZE)
+            )
+        )
+        if not ids:
+            if on_batch is not None:
+                digest.fanned_out_at = utcnow()
+                if created and session.get_bind().dialect.name == "postgresql":
+                    # fresh statistics for the claims to come: autovacuum would take
+                    # up to a minute to notice the new rows, and until then the planner
+                    # takes "pending" for rare
+                    session.execute(text("ANALYZE deliveries"))
+            return created
+        new = _insert_batch(session, digest, ids[0], ids[-1])
+        created += len(new)
+        last_id = ids[-1]
+        if on_batch is not None:
+            session.commit()
+            if new:
+                on_batch(sorted(new))
+
+
+def _insert_batch(session: Session, digest: Digest, first_id: int, last_id: int) -> list[int]:
+    """INSERT ... SELECT the eligible readers with ids in [first_id, last_id], skipping
+    those who have their row already; the new rows' ids. One short statement per batch
+    (no thousand bound rows to compile and send)."""
+    dialect = session.get_bind().dialect.name
+    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    readers = select(
+        literal(digest.id),
+        Subscriber.id,
+        literal(DeliveryState.PENDING.value),
+        literal(0),
+        literal(utcnow(), UTCDateTime()),
+    ).where(Subscriber.id.between(first_id, last_id), eligible(digest.topic, digest.language))
+    statement = (
+        insert(Delivery)
+        .from_select(["digest_id", "subscriber_id", "state", "attempts", "created_at"], readers)
+        .on_conflict_do_nothing(index_elements=["digest_id", "subscriber_id"])
+        .returning(Delivery.id)
+    )
+    return list(session.scalars(statement))
+
+
+def request_fan_out(session: Session, digest_ids: list[int]) -> None:
+    """Note that these digests are to be fanned out: the sweeper redoes it if it never ends."""
+    session.execute(
+        update(Digest)
+        .where(Digest.id.in_(digest_ids), Digest.fan_out_requested_at.is_(None))
+        .values(fan_out_requested_at=utcnow())
+    )
+
+
+@dataclass(frozen=True)
+class SendRange:
+    digest_id: int
+    first_id: int
+    last_id: int
+
+
+def claim(
+    db: Database,
+    settings: Settings,
+    digest_id: int,
+    *,
+    first_id: int = 0,
+    last_id: int | None = None,
+) -> tuple[list[int], datetime]:
+    """Move up to a batch of due pending deliveries of the digest to ``sending``.
+
+    Returns the claimed ids and their lease's end.
+    """
+    now = utcnow()
+    lease_end = now + timedelta(seconds=settings.lease_seconds)
+    with db.session() as session:
+        due = (
+            select(Delivery.id)
+            .where(
+                Delivery.digest_id == digest_id,
+                Delivery.state == DeliveryState.PENDING,
+                Delivery.id >= first_id,
+                (Delivery.next_attempt_at.is_(None)) | (Delivery.next_attempt_at <= now),
+            )
+            .order_by(Delivery.id)
+            .limit(settings.send_batch_size)
+        )
+        if last_id is not None:
+            due = due.where(Delivery.id <= last_id)
+        if session.get_bind().dialect.name == "postgresql":
+            due = due.with_for_update(skip_locked=True)
+        # The locked rows are ours and still pending, so the UPDATE joins them by primary
+        # key alone: with a state test as well, a planner misled by a fresh fan-out's
+        # stale statistics re-ran the subquery for every pending row.
+        chosen = due.cte("due")
+        claimed = session.scalars(
+            update(Delivery)
+            .where(Delivery.id == chosen.c.id)
+            .values(
+                state=DeliveryState.SENDING,
+                lease_expires_at=lease_end,
+                next_attempt_at=None,
+                attempts=Delivery.attempts + 1,
+            )
+            .returning(Delivery.id)
+        )
+        return sorted(claimed), lease_end
+
+
+@dataclass
+class Outcomes:
+    """The results of one batch, written to the database in one transaction."""
+
+    sent: list[int] = field(default_factory=list)
+    rows: list[dict[str, Any]] = field(default_factory=list)
+    suppressions: list[tuple[str, str]] = field(default_factory=list)
+
+    def add(
+        self,
+        delivery_id: int,
+        state: DeliveryState,
+        *,
+        error: str | None = None,
+        next_attempt_at: datetime | None = None,
+        tried: bool = True,
+    ) -> None:
+        """``tried=False``: handed back unsent, so the claim's attempt is given back."""
+        self.rows.append(
+            {
+                "b_id": delivery_id,
+                "b_state": state.value,
+                "b_error": error,
+                "b_next": next_attempt_at,
+                "b_untried": 0 if tried else 1,
+            }
+        )
+
+
+_RECORD = (
+    update(Delivery.__table__)
+    .where(
+        Delivery.__table__.c.id == bindparam("b_id"),
+        Delivery.__table__.c.state == DeliveryState.SENDING.value,
+    )
+    .values(
+        state=bindparam("b_state"),
+        last_error=bindparam("b_error"),
+        next_attempt_at=bindparam("b_next"),
+        lease_expires_at=None,
+        attempts=Delivery.__table__.c.attempts - bindparam("b_untried"),
+    )
+)
+
+
+def record_sent(session: Session, domain: str, ids: list[int]) -> None:
+    """Mark deliveries sent in one statement per thousand, Message-ID computed in SQL.
+
+    A row may be back in ``pending`` if its lease ran out while it was being sent: it
+    went out all the same, so it is recorded rather than sent again.
+    """
+    same_as_header = (  # template.message_id, in SQL
+        literal("<digest-")
+        + cast(Delivery.digest_id, String)
+        + literal("-")
+        + cast(Delivery.subscriber_id, String)
+        + literal(f"@{domain}>")
+    )
+    now = utcnow()
+    for start in range(0, len(ids), 1000):
+        session.execute(
+            update(Delivery)
+            .where(
+                among(session, Delivery.id, ids[start : start + 1000]),
+                Delivery.state.in_(RECORDABLE),
+            )
+            .values(
+                state=DeliveryState.SENT,
+                message_id=same_as_header,
+                sent_at=now,
+                lease_expires_at=None,
+                next_attempt_at=None,
+                last_error=None,
+            )
+        )
+
+
+def record(session: Session, domain: str, outcomes: Outcomes) -> None:
+    record_sent(session, domain, outcomes.sent)
+    if outcomes.rows:
+        session.connection().execute(_RECORD, outcomes.rows)
+    suppress(session, outcomes.suppressions)
+
+
+class ClaimedReader(NamedTuple):
+    delivery_id: int
+    attempts: int
+    subscriber_id: int
+    address: str
+    still_eligible: bool  # checked again at send time
+
+
+def claimed_readers(session: Session, digest_id: int, ids: list[int]) -> list[ClaimedReader]:
+    """The readers of the claimed deliveries ``ids`` still in ``sending``, in id order."""
+    digest = session.get_one(Digest, digest_id)
+    found = session.execute(
+        select(
+            Delivery.id,
+            Delivery.attempts,
+            Subscriber.id,
+            Subscriber.email,
+            eligible(digest.topic, digest.language),
+        )
+        .join(Subscriber, Subscriber.id == Delivery.subscriber_id)
+        .where(among(session, Delivery.id, ids), Delivery.state == DeliveryState.SENDING)
+        .order_by(Delivery.id)
+    )
+    return [ClaimedReader(*row) for row in found]
+
+
+@dataclass(frozen=True)
+class DeliveryCounts:
+    """How a digest's deliveries stand, by state."""
+
+    pending: int = 0
+    sending: int = 0
+    sent: int = 0
+    failed: int = 0
+    suppressed: int = 0
+
+
+def delivery_counts(session: Session, digest_id: int) -> DeliveryCounts:
+    by_state = session.execute(
+        select(Delivery.state, func.count())
+        .where(Delivery.digest_id == digest_id)
+        .group_by(Delivery.state)
+    )
+    return DeliveryCounts(**{state.value: count for state, count in by_state})
+
+
+def sent_count(session: Session, topic_slug: str | None = None) -> int:
+    """Deliveries sent in all, or of one topic's digests."""
+    query = select(func.count()).select_from(Delivery).where(Delivery.state == DeliveryState.SENT)
+    if topic_slug is not None:
+        query = (
+            query.join(Digest, Digest.id == Delivery.digest_id)
+            .join(Topic, Topic.id == Digest.topic_id)
+            .where(Topic.slug == topic_slug)
+        )
+    return session.scalar(query) or 0
+
+
+def failure_reasons(session: Session, digest_id: int, limit: int = 5) -> list[str]:
+    """The last errors of the digest's failed deliveries, a few of them."""
+    return list(
+        session.scalars(
+            select(Delivery.last_error)
+            .where(Delivery.digest_id == digest_id, Delivery.state == DeliveryState.FAILED)
+            .order_by(Delivery.id)
+            .limit(limit)
+        )
+    )
+
+
+def mark_sent(db: Database, domain: str, ids: list[int]) -> None:
+    """Record deliveries a journal says the relay accepted, unless already recorded."""
+    with db.session() as session:
+        record_sent(session, domain, ids)
+
+
+def release_expired(db: Database, settings: Settings) -> tuple[int, int]:
+    """Sending rows past their lease go back to pending, or fail after too many attempts."""
+    now = utcnow()
+    expired = (Delivery.state == DeliveryState.SENDING) & (Delivery.lease_expires_at < now)
+    with db.session() as session:
+        failed = session.execute(
+            update(Delivery)
+            .where(expired, Delivery.attempts >= settings.max_attempts)
+            .values(
+                state=DeliveryState.FAILED,
+                lease_expires_at=None,
+                last_error="lease expired on the last attempt",
+            )
+        ).rowcount  # type: ignore[attr-defined]
+        released = session.execute(
+            update(Delivery)
+            .where(expired)
+            .values(state=DeliveryState.PENDING, lease_expires_at=None, last_error="lease expired")
+        ).rowcount  # type: ignore[attr-defined]
+    return released, failed
+
+
+def block_of(digest_id: int, delivery_id: int, size: int) -> SendRange:
+    """The fixed block of ``size`` ids holding ``delivery_id``: fan-out and sweeper name
+    the same send job for it, so one that is still waiting is never queued twice."""
+    first = delivery_id // size * size
+    return SendRange(digest_id, first, first + size - 1)
+
+
+def due_ranges(db: Database, settings: Settings) -> list[SendRange]:
+    """The id blocks of pending rows that no live job is expected to take."""
+    now = utcnow()
+    orphaned_before = now - timedelta(seconds=settings.lease_seconds)
+    size = settings.send_batch_size
+    with db.session() as session:
+        block = (Delivery.id // size).label("block")
+        blocks = session.execute(
+            select(Delivery.digest_id, block)
+            .where(
+                Delivery.state == DeliveryState.PENDING,
+                Delivery.next_attempt_at.is_(None) | (Delivery.next_attempt_at <= now),
+                Delivery.next_attempt_at.is_not(None)
+                | Delivery.last_error.is_not(None)
+                | (Delivery.created_at < orphaned_before),
+            )
+            .distinct()
+            .order_by(Delivery.digest_id, block)
+        ).all()
+    return [block_of(digest_id, block * size, size) for digest_id, block in blocks]
+
+
+def unfinished_fan_outs(db: Database, settings: Settings) -> list[int]:
+    """Digests whose fan-out was requested a lease ago or more and never finished."""
+    before = utcnow() - timedelta(seconds=settings.lease_seconds)
+    with db.session() as session:
+        return list(
+            session.scalars(
+                select(Digest.id).where(
+                    Digest.fan_out_requested_at < before, Digest.fanned_out_at.is_(None)
+                )
+            )
+        )
