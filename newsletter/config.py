@@ -53,7 +53,6 @@ class Settings:
     from_address: str = "digest@localhost"
     from_name: str = "AI Daily Digest"
     postal_address: str = "AI Daily Digest, 1 Example Street, Taipei"
-    languages: tuple[str, ...] = ("en", "zh-TW")
     anthropic_api_key: str = field(default="", repr=False)
     anthropic_base_url: str = ""
     anthropic_model: str = ""  # empty: the newest Sonnet alias, chosen when a key is set
@@ -134,8 +133,6 @@ class Settings:
             raise ConfigError(f"NEWSLETTER_TRANSPORT must be one of {', '.join(TRANSPORTS)}")
         if self.smtp_security not in ("none", "starttls", "ssl"):
             raise ConfigError("NEWSLETTER_SMTP_SECURITY must be 'none', 'starttls' or 'ssl'")
-        if not self.languages:
-            raise ConfigError("NEWSLETTER_LANGUAGES must list at least one language")
         if not 1 <= self.anthropic_max_tokens <= MAX_NONSTREAMING_TOKENS:
             raise ConfigError(
                 f"NEWSLETTER_ANTHROPIC_MAX_TOKENS must be between 1 and {MAX_NONSTREAMING_TOKENS}"

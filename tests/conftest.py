@@ -12,9 +12,11 @@ from flask import Flask
 
 from newsletter import migrate
 from newsletter.app import create_app
+from newsletter.catalog import add_topic
 from newsletter.config import Settings
 from newsletter.db import Base, Database
 from newsletter.services import Services
+from tests.digest.news_items import ITEMS, add_items
 from tests.loopback import recreate_database
 
 POSTGRES_URL = os.environ.get("NEWSLETTER_TEST_DATABASE_URL", "")
@@ -64,3 +66,19 @@ def app(settings: Settings, db: Database) -> Flask:
     app = create_app(services=Services(settings, db))
     app.config["TESTING"] = True
     return app
+
+
+@pytest.fixture
+def news(db: Database) -> int:
+    """The 'claude' topic (zh-TW first, then en) with five items on 2026-01-11; its id."""
+    with db.session() as session:
+        topic = add_topic(
+            session,
+            "claude",
+            "Claude",
+            keywords=["Claude"],
+            languages=["zh-TW", "en"],
+            send_time="08:00",
+        )
+        add_items(session, topic, ITEMS)
+        return topic.id

@@ -8,7 +8,7 @@ from urllib.parse import urlencode
 from flask import Flask, g, request, session
 
 from newsletter.i18n import DEFAULT_LANGUAGE, SUPPORTED_LANGUAGES
-from newsletter.web.wording import LANGUAGE_NAMES, wording
+from newsletter.i18n.site import LANGUAGE_NAMES, wording
 
 _BY_PRIMARY_TAG = {"en": "en", "zh": "zh-TW"}
 

@@ -8,6 +8,7 @@ import json
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
+from newsletter.i18n.site import wording
 from newsletter.models import Subscriber, SubscriberStatus
 from newsletter.render.notices import Kind
 from newsletter.services import current
@@ -17,7 +18,6 @@ from newsletter.web.common import all_topics, token_for, tokens
 from newsletter.web.forms import FormResult, read_preferences
 from newsletter.web.language import choose_language, use_language
 from newsletter.web.notices import notify
-from newsletter.web.wording import wording
 
 bp = Blueprint("preferences", __name__, url_prefix="/preferences")
 

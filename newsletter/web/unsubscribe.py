@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 
+from newsletter.i18n.site import wording
 from newsletter.models import Subscriber, SubscriberStatus
 from newsletter.render.notices import Kind
 from newsletter.services import current
@@ -18,7 +19,6 @@ from newsletter.web.common import token_for, tokens
 from newsletter.web.language import choose_language, use_language
 from newsletter.web.notices import notify
 from newsletter.web.security import csrf
-from newsletter.web.wording import wording
 
 bp = Blueprint("unsubscribe", __name__, url_prefix="/unsubscribe")
 

@@ -1,9 +1,9 @@
-"""Delivery fixtures: a real SMTP server on loopback (aiosmtpd), real Redis (db 7), and
-topics with built digests and many confirmed readers, made through the real pipeline."""
+"""Delivery fixtures: a real SMTP server on loopback (aiosmtpd), real Redis (a database
+of the run's own), and topics with built digests
+and many confirmed readers, made through the real pipeline."""
 
 from __future__ import annotations
 
-import os
 import threading
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -25,9 +25,9 @@ from newsletter.demo import SAMPLE_DATE, SAMPLE_FEEDS
 from newsletter.models import Digest, Subscriber, SubscriberStatus, Subscription, utcnow
 from newsletter.services import Services
 from newsletter.sources.sample_transport import sample_url
-from tests.loopback import free_port
+from tests.loopback import flush_redis, free_port, redis_test_url
 
-REDIS_URL = os.environ.get("NEWSLETTER_TEST_REDIS_URL", "redis://127.0.0.1:6379/7")
+REDIS_URL = redis_test_url()
 
 Reply = Callable[[str], str | None]
 
@@ -133,9 +133,9 @@ def smtp_settings(settings: Settings, smtp_server: SmtpServer) -> Settings:
 @pytest.fixture
 def redis() -> Iterator[Redis]:
     connection = Redis.from_url(REDIS_URL)
-    connection.flushdb()
+    flush_redis(connection)
     yield connection
-    connection.flushdb()
+    flush_redis(connection)
     connection.close()
 
 

@@ -25,7 +25,6 @@ from sqlalchemy import insert, select, update
 from newsletter.config import ConfigError, Settings
 from newsletter.daily import steps
 from newsletter.db import Database
-from newsletter.delivery.transports import postmark
 from newsletter.delivery.notices import build_notice
 from newsletter.delivery.rows import fan_out
 from newsletter.delivery.send import (
@@ -35,6 +34,7 @@ from newsletter.delivery.send import (
     process_journal,
     send_range,
 )
+from newsletter.delivery.transports import postmark
 from newsletter.delivery.transports.base import Outgoing, TransportError
 from newsletter.delivery.transports.postmark import (
     FORWARDED_HEADERS,

@@ -1,5 +1,6 @@
-"""The pipeline on real rq workers (separate processes) and real Redis (db 7): end to end,
-SIGKILL at random moments, and Redis flushed mid-send. The SMTP sink counts copies."""
+"""The pipeline on real rq workers (separate processes) and real Redis (the run's own
+database): end to end, SIGKILL at random moments, and Redis flushed mid-send.
+The SMTP sink counts copies."""
 
 from __future__ import annotations
 
@@ -35,6 +36,7 @@ from tests.delivery.conftest import (
     build_digests,
     make_topic,
 )
+from tests.loopback import flush_redis
 
 NEWSLETTER = str(Path(sys.executable).parent / "newsletter")
 
@@ -44,7 +46,7 @@ def rq_settings(smtp_settings: Settings, redis: Redis, tmp_path: Path) -> Settin
     return replace(
         smtp_settings,
         redis_url=REDIS_URL,
-        queue_name="delivery-test",
+        queue_name="delivery-test",  # in the run's own Redis database
         lease_seconds=2,
         send_batch_size=50,
         sweep_interval=1,
@@ -219,7 +221,7 @@ def test_redis_flushed_mid_send_the_sweeper_finishes_without_duplicates(
     RqDispatcher(redis, rq_settings.queue_name).enqueue(jobs.fan_out, digest_id)
     fleet.start("worker")
     wait_for(lambda: count_states(db)["sent"] >= 200, 30, fleet)
-    redis.flushdb()  # every queued send job is gone
+    flush_redis(redis)  # every queued send job is gone
     assert count_states(db)["sent"] < readers
     fleet.start("cron")
 
@@ -241,8 +243,7 @@ os.kill(os.getpid(), signal.SIGKILL)
 def test_a_starting_worker_first_records_what_a_killed_one_sent(
     db: Database, rq_settings: Settings, smtp_server: SmtpServer, redis: Redis
 ) -> None:
-    from newsletter.delivery.rows import fan_out
-    from newsletter.delivery.rows import claim
+    from newsletter.delivery.rows import claim, fan_out
     from newsletter.models import Digest
 
     # A lease long enough that the starting worker cannot see it expire, however slowly

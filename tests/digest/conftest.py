@@ -1,4 +1,4 @@
-"""Fixtures for the digest tests: the fake Anthropic API and a topic with a day of news."""
+"""Fixtures for the digest tests: the fake Anthropic API."""
 
 from __future__ import annotations
 
@@ -8,11 +8,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from newsletter.catalog import add_topic
 from newsletter.config import Settings
-from newsletter.db import Database
 from tests.digest.anthropic_fake import FakeAnthropic
-from tests.digest.news_items import ITEMS, add_items
 
 
 @pytest.fixture
@@ -36,19 +33,3 @@ def claude_settings(settings: Settings, fake_anthropic: FakeAnthropic) -> Settin
         anthropic_max_retries=2,
         anthropic_budget_seconds=30,
     )
-
-
-@pytest.fixture
-def news(db: Database) -> int:
-    """The 'claude' topic (zh-TW first, then en) with five items on 2026-01-11; its id."""
-    with db.session() as session:
-        topic = add_topic(
-            session,
-            "claude",
-            "Claude",
-            keywords=["Claude"],
-            languages=["zh-TW", "en"],
-            send_time="08:00",
-        )
-        add_items(session, topic, ITEMS)
-        return topic.id

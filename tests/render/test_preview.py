@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import httpx
@@ -97,15 +96,14 @@ def test_preview_serve_runs_a_local_server(
         stderr=subprocess.STDOUT,
     )
     try:
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                response = httpx.get(f"http://127.0.0.1:{port}/digest/{digest_ids['en']}.txt")
+        assert server.stdout is not None
+        started = []
+        for line in server.stdout:  # ready once werkzeug says it listens; EOF if it died
+            started.append(line.decode(errors="replace"))
+            if "Running on" in started[-1]:
                 break
-            except httpx.ConnectError:
-                assert server.poll() is None, server.stdout.read().decode() if server.stdout else ""
-                assert time.monotonic() < deadline, "the preview server did not start"
-                time.sleep(0.2)
+        assert "Running on" in "".join(started), "".join(started)
+        response = httpx.get(f"http://127.0.0.1:{port}/digest/{digest_ids['en']}.txt")
         assert response.status_code == 200
         assert "CLAUDE Daily Digest - 2026-01-12" in response.text
         assert (tmp_path / "out" / f"digest-{digest_ids['en']}.html").exists()

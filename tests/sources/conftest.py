@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 
 import pytest
-from fakeweb import FakeSite
+
+from tests.sources.fakeweb import FakeSite
 
 
 @pytest.fixture

@@ -12,7 +12,6 @@ from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 
 import pytest
-from fakeweb import FakeSite, Reply
 
 from newsletter.sources.fetch import (
     Fetched,
@@ -22,6 +21,7 @@ from newsletter.sources.fetch import (
     make_client,
     retry_after_seconds,
 )
+from tests.sources.fakeweb import FakeSite, Reply
 
 FAST = FetchPolicy(timeout=2.0, retries=2, backoff=0.01, max_retry_after=5.0, max_bytes=50_000)
 FEED = b"<rss version='2.0'><channel><title>t</title></channel></rss>"

@@ -6,12 +6,12 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from newsletter.daily.steps import fetch_policy
 from sqlalchemy import func, select
 
 from newsletter.app import create_app
 from newsletter.config import ConfigError, Settings
 from newsletter.daily import jobs
+from newsletter.daily.steps import fetch_policy
 from newsletter.db import Database
 from newsletter.demo import SAMPLE_DATE, seed_demo
 from newsletter.models import Item, Source

@@ -7,7 +7,6 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from fakeweb import FakeSite, Reply, fixture_bytes
 from sqlalchemy import select
 
 from newsletter.catalog import add_source, add_topic
@@ -22,6 +21,7 @@ from newsletter.sources.fetch import Fetched, FetchPolicy
 from newsletter.sources.ingest import BASELINE_AGE, SourceResult, fetch_topic
 from newsletter.sources.kinds import KINDS, Kind
 from newsletter.sources.spec import SourceSpec
+from tests.sources.fakeweb import FakeSite, Reply, fixture_bytes
 
 POLICY = FetchPolicy(timeout=1.0, retries=2, backoff=0.01, max_bytes=100_000, per_host=16)
 RSS = {"Content-Type": "application/rss+xml; charset=utf-8"}

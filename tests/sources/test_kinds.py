@@ -7,13 +7,13 @@ from datetime import UTC, datetime
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from fakeweb import fixture_bytes
 
 from newsletter.sources import googlenews, hackernews, reddit
 from newsletter.sources.feed import FeedEntry, FeedError
 from newsletter.sources.fetch import Fetched
 from newsletter.sources.kinds import KINDS, SourceSettings, resolve
 from newsletter.sources.spec import SourceSpec
+from tests.sources.fakeweb import fixture_bytes
 
 PAGE = "https://www.anthropic.com/news"
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from fakeweb import fixture_bytes
 
 from newsletter.sources.feed import parse_feed
 from newsletter.sources.normalize import (
@@ -16,6 +15,7 @@ from newsletter.sources.normalize import (
     not_after,
     resolve_redirect,
 )
+from tests.sources.fakeweb import fixture_bytes
 
 
 @pytest.mark.parametrize(

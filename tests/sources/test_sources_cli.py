@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import pytest
-from fakeweb import FakeSite, Reply, fixture_bytes
 from flask import Flask
 from sqlalchemy import select
 
 from newsletter.models import Item, Source, Topic
 from newsletter.services import current
 from newsletter.sources.manage import default_topics
+from tests.sources.fakeweb import FakeSite, Reply, fixture_bytes
 from tests.support import cli_runner
 
 RSS = {"Content-Type": "application/rss+xml"}

@@ -8,10 +8,11 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from redis import Redis
-from site_helpers import REDIS_URL
 
 from newsletter.catalog import add_topic
 from newsletter.db import Database
+from tests.loopback import flush_redis
+from tests.web.site_helpers import REDIS_URL
 
 
 @pytest.fixture
@@ -30,7 +31,7 @@ def client(app: Flask, topics: list[str]) -> FlaskClient:
 @pytest.fixture
 def redis_db() -> Iterator[Redis]:
     client = Redis.from_url(REDIS_URL)
-    client.flushdb()
+    flush_redis(client)
     yield client
-    client.flushdb()
+    flush_redis(client)
     client.close()

@@ -4,7 +4,6 @@ transport wrote, and real subscribers."""
 from __future__ import annotations
 
 import email
-import os
 import re
 from email import policy
 from email.message import EmailMessage
@@ -20,8 +19,9 @@ from newsletter.db import Database
 from newsletter.models import Subscriber
 from newsletter.services import current
 from newsletter.tokens import Purpose, Tokens
+from tests.loopback import redis_test_url
 
-REDIS_URL = os.environ.get("NEWSLETTER_TEST_REDIS_URL", "redis://127.0.0.1:6379/6")
+REDIS_URL = redis_test_url()
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 LINK = re.compile(r"https://news\.example\.org(/[a-z]+/[A-Za-z0-9._-]+)")
 

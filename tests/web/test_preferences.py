@@ -6,7 +6,6 @@ import json
 
 from flask import Flask
 from flask.testing import FlaskClient
-from site_helpers import add_reader, csrf_token, outbox, subscriber, tampered, token
 from sqlalchemy import func, select
 
 from newsletter.catalog import topic_by_slug
@@ -25,6 +24,7 @@ from newsletter.models import (
     utcnow,
 )
 from newsletter.tokens import Purpose
+from tests.web.site_helpers import add_reader, csrf_token, outbox, subscriber, tampered, token
 
 
 def preferences_path(app: Flask, db: Database, **reader: object) -> str:

@@ -9,12 +9,12 @@ from flask import Flask
 from flask.testing import FlaskClient
 from redis import Redis
 from rq import Queue
-from site_helpers import REDIS_URL, csrf_token, outbox
 
 from newsletter.app import create_app
 from newsletter.config import Settings
 from newsletter.db import Database
 from newsletter.services import Services
+from tests.web.site_helpers import REDIS_URL, csrf_token, outbox
 
 
 def make_app(settings: Settings, db: Database, **changes: object) -> Flask:

@@ -9,7 +9,12 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from itsdangerous import TimestampSigner
-from site_helpers import (
+
+from newsletter.config import Settings
+from newsletter.db import Database
+from newsletter.models import SubscriberStatus
+from newsletter.tokens import Purpose
+from tests.web.site_helpers import (
     add_reader,
     csrf_token,
     link_in,
@@ -19,11 +24,6 @@ from site_helpers import (
     text_of,
     token,
 )
-
-from newsletter.config import Settings
-from newsletter.db import Database
-from newsletter.models import SubscriberStatus
-from newsletter.tokens import Purpose
 
 
 def confirm_link(client: FlaskClient, settings: Settings) -> str:

@@ -9,7 +9,6 @@ import time
 from flask import Flask
 from flask.testing import FlaskClient
 from itsdangerous import TimestampSigner
-from site_helpers import add_reader, csrf_token, link_in, outbox, subscriber, tampered, token
 from sqlalchemy import select
 
 from newsletter.config import Settings
@@ -17,6 +16,15 @@ from newsletter.db import Database
 from newsletter.models import Subscriber, SubscriberStatus
 from newsletter.tokens import Purpose, Tokens
 from tests.support import cli_runner
+from tests.web.site_helpers import (
+    add_reader,
+    csrf_token,
+    link_in,
+    outbox,
+    subscriber,
+    tampered,
+    token,
+)
 
 ONE_CLICK_BODY = b"List-Unsubscribe=One-Click"
 

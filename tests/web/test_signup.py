@@ -7,12 +7,12 @@ from datetime import timedelta
 
 import pytest
 from flask.testing import FlaskClient
-from site_helpers import csrf_token, link_in, outbox, subscriber, text_of
 from sqlalchemy import func, select
 
 from newsletter.config import Settings
 from newsletter.db import Database
 from newsletter.models import Subscriber, SubscriberStatus, Suppression, email_hash, utcnow
+from tests.web.site_helpers import csrf_token, link_in, outbox, subscriber, text_of
 
 
 def signup(client: FlaskClient, **fields: object) -> object:

@@ -11,7 +11,6 @@ from aiosmtpd.controller import Controller
 from flask import Flask
 from redis import Redis
 from rq import Queue, SimpleWorker
-from site_helpers import REDIS_URL, csrf_token, link_in, outbox
 
 from newsletter.app import create_app
 from newsletter.config import Settings
@@ -22,6 +21,7 @@ from newsletter.models import Subscriber, SubscriberStatus, Topic
 from newsletter.services import Services
 from tests.delivery.conftest import SmtpSink
 from tests.loopback import free_port
+from tests.web.site_helpers import REDIS_URL, csrf_token, link_in, outbox
 
 
 def site(settings: Settings, db: Database) -> Flask:
