@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import click
+from rq import SimpleWorker
 
 from newsletter.cli.common import console, reports_errors
 from newsletter.config import Settings
 from newsletter.daily import jobs
+from newsletter.daily.cron import build_scheduler
 from newsletter.daily.dispatch import redis_connection
 from newsletter.errors import InputError
 from newsletter.services import current
@@ -25,25 +27,17 @@ def _redis_settings() -> Settings:
 def worker_command(burst: bool) -> None:
     settings = _redis_settings()
     jobs.recover()  # journals left on this host by killed workers, before any new send
-    from rq import SimpleWorker
-
-    from newsletter.delivery.send import close_journals
-    from newsletter.delivery.transports.smtp import close_pools
-
     worker = SimpleWorker([settings.queue_name], connection=redis_connection(settings.redis_url))
     try:
         worker.work(burst=burst, with_scheduler=False)
     finally:
-        close_pools()
-        close_journals()
+        jobs.shutdown()
 
 
 @click.command("cron", help="Enqueue each topic's daily run at its send time, and the sweeper.")
 @reports_errors
 def cron_command() -> None:
     settings = _redis_settings()
-    from newsletter.daily.cron import build_scheduler
-
     with current().db.session() as session:
         scheduler = build_scheduler(session, settings, redis_connection(settings.redis_url))
     scheduler.start()

@@ -18,8 +18,10 @@ from newsletter.daily.dispatch import Dispatcher, dispatcher_for, redis_connecti
 from newsletter.delivery import notices
 from newsletter.delivery.ratelimit import make_rate_limiter
 from newsletter.delivery.rows import SendRange
+from newsletter.delivery.send import close_journals
 from newsletter.delivery.sweeper import SweepReport
 from newsletter.delivery.transports import TransportError
+from newsletter.delivery.transports.smtp import close_pools
 from newsletter.digest.build import NothingToWrite
 from newsletter.errors import InputError
 from newsletter.render.notices import Kind
@@ -107,6 +109,13 @@ def sweep() -> SweepReport:
     for block in report.ranges:
         enqueue_send(dispatcher, block)
     return report
+
+
+def shutdown() -> None:
+    """On a worker's clean exit: close this process's SMTP connections; every journal
+    entry is recorded by then, so its journals go too."""
+    close_pools()
+    close_journals()
 
 
 def sign_up(address: str, language: str, topic_slugs: list[str]) -> bool:
