@@ -88,6 +88,10 @@ class Settings:
     # messages per /email/batch call: a crash mid-call can resend at most this many
     postmark_batch_size: int = 50
     webhook_secret: str = ""
+    # the operator's console (/admin)
+    admin_session_minutes: int = 60
+    admin_login_rate_limit: str = "10/minute;50/hour"
+    review_grace_minutes: int = 120
 
     def __post_init__(self) -> None:
         if not self.database_url:
@@ -155,7 +159,12 @@ class Settings:
             raise ConfigError("NEWSLETTER_PROXY_HOPS must be between 0 and 5")
         if self.resend_interval_minutes < 0:
             raise ConfigError("NEWSLETTER_RESEND_INTERVAL_MINUTES must not be negative")
-        for name in ("signup_rate_limit", "signup_address_rate_limit"):
+        if self.admin_session_minutes < 1 or self.review_grace_minutes < 0:
+            raise ConfigError(
+                "NEWSLETTER_ADMIN_SESSION_MINUTES must be at least 1 and "
+                "NEWSLETTER_REVIEW_GRACE_MINUTES not negative"
+            )
+        for name in ("signup_rate_limit", "signup_address_rate_limit", "admin_login_rate_limit"):
             try:
                 parse_many(getattr(self, name))
             except ValueError:

@@ -57,6 +57,15 @@ class SubscriberStatus(enum.StrEnum):
 class DigestStatus(enum.StrEnum):
     READY = "ready"
     FAILED = "failed"
+    # review before send (a topic with review required): built, not sent until approved
+    AWAITING_REVIEW = "awaiting_review"
+    REJECTED = "rejected"  # held by an operator, with a reason
+    EXPIRED = "expired"  # not approved by its send time plus the grace: never sent
+
+
+class ReviewMode(enum.StrEnum):
+    OFF = "off"
+    REQUIRED = "required"
 
 
 class DeliveryState(enum.StrEnum):
@@ -81,6 +90,9 @@ class Topic(Timestamped, Base):
     languages: Mapped[list[str]] = mapped_column(JSON, default=lambda: ["en", "zh-TW"])
     timezone: Mapped[str] = mapped_column(String(64), default="UTC")
     send_time: Mapped[time] = mapped_column(Time, default=time(7, 0))
+    review: Mapped[ReviewMode] = mapped_column(
+        _enum(ReviewMode), default=ReviewMode.OFF, server_default=ReviewMode.OFF.value
+    )
 
     sources: Mapped[list[Source]] = relationship(
         back_populates="topic", cascade="all, delete-orphan", order_by="Source.id"
@@ -128,6 +140,10 @@ class Item(Base):
 
 class Subscriber(Timestamped, Base):
     __tablename__ = "subscribers"
+    __table_args__ = (  # the console's growth chart reads these by day
+        Index("ix_subscribers_confirmed_at", "confirmed_at"),
+        Index("ix_subscribers_unsubscribed_at", "unsubscribed_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(320), unique=True)
@@ -139,6 +155,8 @@ class Subscriber(Timestamped, Base):
     unsubscribed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     paused: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     confirmation_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # how consent was given when not by the site's double opt-in (an operator's import)
+    consent: Mapped[str | None] = mapped_column(Text)
 
     topics: Mapped[list[Topic]] = relationship(secondary="subscriptions", order_by="Topic.slug")
 
@@ -174,6 +192,12 @@ class Digest(Timestamped, Base):
     error: Mapped[str | None] = mapped_column(Text)
     fan_out_requested_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     fanned_out_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    reviewed_by: Mapped[str | None] = mapped_column(String(320))
+    reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    review_note: Mapped[str | None] = mapped_column(Text)
+    # the final delivery counts by state, kept once no delivery is left to send
+    # (newsletter.stats), so the console never counts a finished digest's rows again
+    delivery_tally: Mapped[dict[str, int] | None] = mapped_column(JSON)
 
     topic: Mapped[Topic] = relationship()
 
@@ -214,3 +238,16 @@ class Suppression(Timestamped, Base):
     email_hash: Mapped[str] = mapped_column(String(64), unique=True)
     email: Mapped[str | None] = mapped_column(String(320))
     reason: Mapped[str] = mapped_column(String(200))
+
+
+class Admin(Timestamped, Base):
+    """An operator of the console (``newsletter admins add``)."""
+
+    __tablename__ = "admins"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(320), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -27,6 +27,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "subscribers": ("catalog", "subscribers_group", "Readers."),
     "suppressions": ("catalog", "suppressions_group", "Addresses that are never mailed."),
     "db": ("catalog", "db_group", "Database schema."),
+    "admins": ("admins", "admins_group", "Operators of the console at /admin."),
     "worker": ("ops", "worker_command", "Run an rq worker for the pipeline's jobs (needs Redis)."),
     "cron": ("ops", "cron_command", "Enqueue each topic's daily run at its send time."),
     "sweep": ("ops", "sweep_command", "Recover deliveries left by crashed workers."),

@@ -9,6 +9,7 @@ from werkzeug.exceptions import HTTPException
 
 from newsletter.services import current
 from newsletter.web import (
+    admin,
     archive,
     confirm,
     health,
@@ -70,6 +71,7 @@ def init_app(app: Flask) -> None:
     language.init_app(app)
     for blueprint in BLUEPRINTS:
         app.register_blueprint(blueprint)
+    admin.init_app(app, limiter, settings)
     for endpoint in RATE_LIMITED_ENDPOINTS:
         app.view_functions[endpoint] = security.limit_form_posts(
             limiter, settings, app.view_functions[endpoint]
