@@ -12,6 +12,7 @@ from newsletter import catalog, migrate
 from newsletter.catalog import topic_by_slug
 from newsletter.cli.common import console, reports_errors
 from newsletter.delivery.suppression import list_suppressions, parse_import, suppress, unsuppress
+from newsletter.digest.review import set_review
 from newsletter.errors import InputError
 from newsletter.services import current
 from newsletter.sources.kinds import KINDS, SourceSettings
@@ -97,6 +98,16 @@ def topics_add(
         for url in feeds:
             catalog.add_source(session, topic, "rss", url, url)
     console.print(f"Added topic {slug} with {len(feeds)} feed(s).")
+
+
+@topics_group.command("review", help="Whether an operator approves each digest before it is sent.")
+@click.argument("slug")
+@click.argument("mode", type=click.Choice(["off", "required"]))
+@reports_errors
+def topics_review(slug: str, mode: str) -> None:
+    with current().db.session() as session:
+        set_review(topic_by_slug(session, slug), mode)
+    console.print(f"Review before send for {slug}: {mode}.")
 
 
 @click.group("sources", help="The sources a topic's news is fetched from.")

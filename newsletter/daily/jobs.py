@@ -13,7 +13,7 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from newsletter.catalog import topic_by_slug
-from newsletter.daily import steps
+from newsletter.daily import review, steps
 from newsletter.daily.dispatch import Dispatcher, dispatcher_for, redis_connection
 from newsletter.delivery import notices
 from newsletter.delivery.ratelimit import make_rate_limiter
@@ -47,14 +47,22 @@ def fetch(slug: str, day: str) -> None:
 
 
 def build(slug: str, day: str) -> list[int]:
-    """Build each language's digest; deliver the ready ones. Returns their ids."""
+    """Build each language's digest; deliver the ready ones (a digest awaiting review
+    waits for ``approve``; the operators are told). Returns the ids delivered."""
     try:
         outcomes = steps.build(current(), slug, date.fromisoformat(day))
     except NothingToWrite:
         return []  # no news today: nothing to send, and not an error to retry
+    review.request_reviews(current(), outcomes)
     ready = steps.ready(outcomes)
     deliver(ready)
     return ready
+
+
+def approve(digest_id: int, reviewer: str) -> None:
+    """An operator approved a digest awaiting review: fan it out as a build would have."""
+    review.approve(current(), digest_id, reviewer)
+    deliver([digest_id])
 
 
 def deliver(digest_ids: list[int]) -> None:
@@ -103,6 +111,7 @@ def recover() -> SweepReport:
 def sweep() -> SweepReport:
     """Recover from crashes and lost queues; enqueue a job per fan-out or block that needs one."""
     report = steps.sweep_deliveries(current())
+    review.expire_overdue(current())  # past their deadline unapproved: never sent
     dispatcher = _dispatcher()
     for digest_id in report.fan_outs:
         enqueue_fan_out(dispatcher, digest_id)

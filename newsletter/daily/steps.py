@@ -97,7 +97,10 @@ def fan_out(
         on_blocks(sorted({rows.block_of(digest_id, i, size) for i in ids}, key=_first_id))
 
     with app.db.session() as session:
-        return rows.fan_out(session, session.get_one(Digest, digest_id), on_batch=blocks)
+        digest = session.get_one(Digest, digest_id)
+        if digest.status != DigestStatus.READY:
+            return 0  # failed, or not approved (review before send): nobody gets it
+        return rows.fan_out(session, digest, on_batch=blocks)
 
 
 def _first_id(block: rows.SendRange) -> int:

@@ -19,7 +19,7 @@ from newsletter.digest.grounding import citation_problems, remove_foreign_urls
 from newsletter.digest.schema import DigestContent, SourceRef, Usage, WrittenDigest
 from newsletter.digest.writer import Writer, WriteRequest, WriterError
 from newsletter.i18n import labels
-from newsletter.models import Digest, DigestStatus, Item, Topic
+from newsletter.models import Digest, DigestStatus, Item, ReviewMode, Topic
 from newsletter.sources.dedupe import cluster_stories
 
 WINDOW = timedelta(hours=24)
@@ -62,6 +62,14 @@ def recent_digests(session: Session, topic: Topic | None, limit: int) -> list[Di
     return list(session.scalars(query.limit(limit)))
 
 
+def initial_status(topic: Topic) -> DigestStatus:
+    """A freshly written digest is ready, or awaits an operator when its topic requires
+    review (see ``digest.review``)."""
+    if topic.review == ReviewMode.REQUIRED:
+        return DigestStatus.AWAITING_REVIEW
+    return DigestStatus.READY
+
+
 def find_digest(session: Session, topic: Topic, day: date, language: str) -> Digest | None:
     return session.scalar(
         select(Digest).where(
@@ -74,7 +82,8 @@ def build_digest(
     session: Session, topic: Topic, day: date, language: str, writer: Writer
 ) -> BuildOutcome:
     existing = find_digest(session, topic, day, language)
-    if existing is not None and existing.status == DigestStatus.READY:
+    if existing is not None and existing.status != DigestStatus.FAILED:
+        # ready, or in review (waiting, held, expired): an operator's decision stands
         return BuildOutcome(existing, created=False)
     items = items_in_window(session, topic, day)
     if not items:
@@ -94,7 +103,7 @@ def build_digest(
         digest.model, digest.content = writer.model, None
         _record_usage(digest, usage + error.usage)
         return _save(session, digest, topic, day, language)
-    digest.status = DigestStatus.READY
+    digest.status = initial_status(topic)
     digest.content = content.model_copy(
         update={"writer": result.writer, "model": result.model, "usage": result.usage}
     ).model_dump(mode="json")

@@ -165,6 +165,18 @@ _WORDING = {
         "test_button": "Send the test",
         "test_sent": "Test sent to {address}.",
         "test_failed": "The test could not be sent: {error}",
+        "notice_review_subject": "{count} digest(s) await your review",
+        "notice_review_intro": (
+            "These digests wait for an operator's approval and are not sent until then. "
+            "One not approved by its deadline is never sent."
+        ),
+        "notice_review_line": "- {topic} {date} ({language}), by {deadline}: {link}",
+        "notice_expired_subject": "{count} digest(s) were not sent: no approval in time",
+        "notice_expired_intro": (
+            "These digests were not approved by their send time plus the grace, and will "
+            "not be sent."
+        ),
+        "notice_expired_line": "- {topic} {date} ({language}), deadline {deadline}: {link}",
     },
     "zh-TW": {
         "console": "管理主控台",
@@ -316,6 +328,12 @@ _WORDING = {
         "test_button": "寄出測試信",
         "test_sent": "已寄送測試信到 {address}。",
         "test_failed": "無法寄出測試信：{error}",
+        "notice_review_subject": "{count} 份每日動態等待審閱",
+        "notice_review_intro": "以下每日動態須經管理者核准才會寄出；逾時未核准即不寄送。",
+        "notice_review_line": "- {topic} {date}（{language}），期限 {deadline}：{link}",
+        "notice_expired_subject": "{count} 份每日動態逾時未核准，未寄出",
+        "notice_expired_intro": "以下每日動態未在寄送時間加寬限期內核准，將不會寄出。",
+        "notice_expired_line": "- {topic} {date}（{language}），期限 {deadline}：{link}",
     },
 }
 

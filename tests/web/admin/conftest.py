@@ -2,13 +2,25 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from dataclasses import replace
+from datetime import date, time
+from pathlib import Path
+
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
 from newsletter.admins import add_admin
+from newsletter.catalog import topic_by_slug
+from newsletter.config import Settings
+from newsletter.daily import jobs
 from newsletter.db import Database
+from newsletter.models import ReviewMode
+from tests.digest.news_items import DAY, ITEMS, add_items
 from tests.web.admin.console_helpers import OPERATOR, PASSWORD, sign_in
+from tests.web.admin.linkserver import news_site
+from tests.web.site_helpers import add_reader
 
 
 @pytest.fixture
@@ -24,3 +36,39 @@ def console(app: Flask, topics: list[str], operator: str) -> FlaskClient:
     client = app.test_client()
     sign_in(client)
     return client
+
+
+@pytest.fixture
+def settings(settings: Settings) -> Settings:
+    """The console's tests approve digests of a fixed past day: a grace long enough."""
+    return replace(settings, review_grace_minutes=100 * 365 * 24 * 60)
+
+
+@pytest.fixture
+def link_site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    with news_site(tmp_path) as (base, certificate):
+        monkeypatch.setenv("SSL_CERT_FILE", str(certificate))
+        yield base
+
+
+@pytest.fixture
+def review_day(app: Flask, db: Database, topics: list[str], operator: str, link_site: str) -> date:
+    """The 'claude' topic with review required, its news on the local site (the last
+    story's link is gone), a reader in each language, and the day's chain run: the
+    digests wait for review."""
+    with db.session() as session:
+        topic = topic_by_slug(session, "claude")
+        topic.review = ReviewMode.REQUIRED
+        topic.send_time = time(8, 0)
+        stories = [
+            (item_id, outlet, title, f"{link_site}/story/{item_id}", summary)
+            for item_id, outlet, title, _url, summary in ITEMS
+        ]
+        last = stories[-1]
+        stories[-1] = (*last[:3], f"{link_site}/gone/{last[0]}", last[4])
+        add_items(session, topic, tuple(stories))
+    add_reader(db, "reader@example.com")
+    add_reader(db, "lector@example.com", language="zh-TW")
+    with app.app_context():
+        assert jobs.build("claude", DAY.isoformat()) == []
+    return DAY

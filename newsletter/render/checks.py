@@ -1,0 +1,104 @@
+"""Checks of a rendered email before it is sent: its size against Gmail's clipping, its
+subject's length, and whether its links answer.
+
+Gmail cuts off an HTML body above 102 KB behind "[Message clipped]" (and the
+unsubscribe footer with it); phones show about the first 60 characters of a subject.
+Links are asked with HEAD (GET when a site refuses HEAD), concurrently, each with a
+short timeout; the service's own links (archive, unsubscribe, preferences) are skipped.
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from html.parser import HTMLParser
+
+import httpx
+
+GMAIL_CLIP_BYTES = 102 * 1024
+SUBJECT_MAX = 60
+LINK_TIMEOUT = 5.0
+LINK_WORKERS = 8
+MAX_LINKS = 60
+
+
+@dataclass(frozen=True)
+class LinkCheck:
+    url: str
+    ok: bool
+    problem: str = ""
+
+
+@dataclass(frozen=True)
+class EmailChecks:
+    html_bytes: int
+    subject_length: int
+    links: list[LinkCheck]
+
+    @property
+    def size_ok(self) -> bool:
+        return self.html_bytes <= GMAIL_CLIP_BYTES
+
+    @property
+    def subject_ok(self) -> bool:
+        return self.subject_length <= SUBJECT_MAX
+
+    @property
+    def links_ok(self) -> bool:
+        return all(link.ok for link in self.links)
+
+    @property
+    def ok(self) -> bool:
+        return self.size_ok and self.subject_ok and self.links_ok
+
+
+class _Links(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.found: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "a":
+            href = dict(attrs).get("href") or ""
+            if href.startswith(("http://", "https://")):
+                self.found.append(href)
+
+
+def links_in(html: str, own_base_url: str) -> list[str]:
+    """The distinct http(s) links of ``html`` that lead off the service's own site."""
+    parser = _Links()
+    parser.feed(html)
+    own = own_base_url.rstrip("/") + "/"
+    return list(dict.fromkeys(u for u in parser.found if not u.startswith(own)))[:MAX_LINKS]
+
+
+def _check(client: httpx.Client, url: str) -> LinkCheck:
+    try:
+        response = client.head(url)
+        if response.status_code in (403, 405, 501):  # some sites refuse HEAD only
+            with client.stream("GET", url) as streamed:
+                response = streamed
+    except httpx.HTTPError as error:
+        return LinkCheck(url, False, type(error).__name__)
+    if response.status_code >= 400:
+        return LinkCheck(url, False, f"HTTP {response.status_code}")
+    return LinkCheck(url, True)
+
+
+def check_links(urls: list[str], timeout: float = LINK_TIMEOUT) -> list[LinkCheck]:
+    if not urls:
+        return []
+    headers = {"User-Agent": "newsletter-link-check/1"}
+    with (
+        httpx.Client(timeout=timeout, follow_redirects=True, headers=headers) as client,
+        ThreadPoolExecutor(max_workers=min(LINK_WORKERS, len(urls))) as pool,
+    ):
+        return list(pool.map(lambda url: _check(client, url), urls))
+
+
+def check_email(subject: str, html: str, own_base_url: str) -> EmailChecks:
+    return EmailChecks(
+        html_bytes=len(html.encode("utf-8")),
+        subject_length=len(subject),
+        links=check_links(links_in(html, own_base_url)),
+    )
