@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 from newsletter.catalog import topic_by_slug
 from newsletter.daily import review, steps
 from newsletter.daily.dispatch import Dispatcher, dispatcher_for, redis_connection
-from newsletter.delivery import notices
+from newsletter.delivery import notices, rows
 from newsletter.delivery.ratelimit import make_rate_limiter
 from newsletter.delivery.rows import SendRange
 from newsletter.delivery.send import close_journals
@@ -163,3 +163,16 @@ def _dropped_if_permanent(error: TransportError, kind: str) -> bool:
 
 def _dispatcher() -> Dispatcher:
     return dispatcher_for(current().settings)
+
+
+def retry_failed(digest_id: int) -> int:
+    """An operator asked to retry the digest's temporary failures: back to pending, and a
+    send job per block of them. How many."""
+    app = current()
+    with app.db.session() as session:
+        ids = rows.retry_failed(session, digest_id)
+    size = app.settings.send_batch_size
+    dispatcher = _dispatcher()
+    for block in sorted({rows.block_of(digest_id, i, size) for i in ids}, key=lambda b: b.first_id):
+        enqueue_send(dispatcher, block)
+    return len(ids)

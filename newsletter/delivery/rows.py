@@ -8,6 +8,7 @@ fixed blocks, so that fan-out and sweeper name the same send job for a block.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -421,3 +422,63 @@ def unfinished_fan_outs(db: Database, settings: Settings) -> list[int]:
                 )
             )
         )
+
+
+# The transports' messages for errors that retrying cannot mend: an SMTP 5xx reply,
+# an error Postmark gave for the message, a relay that refuses our login. Anything
+# else a failed row holds (4xx, a lost connection, a lease that ran out on the last
+# attempt) was temporary: it failed only because its attempts ran out.
+_PERMANENT_ERROR = re.compile(r"^(5\d\d\b|Postmark (\d{3} )?error|SMTP relay refused the login)")
+
+
+def is_temporary(error: str | None) -> bool:
+    return not _PERMANENT_ERROR.match(error or "")
+
+
+class FailedRecipient(NamedTuple):
+    delivery_id: int
+    address: str
+    error: str
+    attempts: int
+    temporary: bool
+
+
+def failed_recipients(session: Session, digest_id: int, limit: int = 500) -> list[FailedRecipient]:
+    """The digest's failed deliveries: who, why, and whether a retry may help."""
+    found = session.execute(
+        select(Delivery.id, Subscriber.email, Delivery.last_error, Delivery.attempts)
+        .join(Subscriber, Subscriber.id == Delivery.subscriber_id)
+        .where(Delivery.digest_id == digest_id, Delivery.state == DeliveryState.FAILED)
+        .order_by(Delivery.id)
+        .limit(limit)
+    )
+    return [
+        FailedRecipient(i, email, error or "", attempts, is_temporary(error))
+        for i, email, error, attempts in found
+    ]
+
+
+def retry_failed(session: Session, digest_id: int) -> list[int]:
+    """Put the digest's temporarily failed deliveries back to pending, with fresh
+    attempts; their ids (the caller enqueues their send blocks). Permanent failures stay."""
+    failed = session.execute(
+        select(Delivery.id, Delivery.last_error).where(
+            Delivery.digest_id == digest_id, Delivery.state == DeliveryState.FAILED
+        )
+    ).all()
+    ids = [i for i, error in failed if is_temporary(error)]
+    for start in range(0, len(ids), 1000):
+        session.execute(
+            update(Delivery)
+            .where(among(session, Delivery.id, ids[start : start + 1000]))
+            .values(
+                state=DeliveryState.PENDING,
+                attempts=0,
+                next_attempt_at=None,
+                lease_expires_at=None,
+                last_error="retry requested by an operator",
+            )
+        )
+    if ids:
+        session.execute(update(Digest).where(Digest.id == digest_id).values(delivery_tally=None))
+    return sorted(ids)

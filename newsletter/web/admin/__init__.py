@@ -38,9 +38,10 @@ def _admin_context() -> dict[str, object]:
 
 
 def init_app(app: Flask, limiter: Limiter, settings: Settings) -> None:
-    from newsletter.web.admin import auth, dashboard, digests, sending, topics
+    from newsletter.web.admin import auth, dashboard, digests, readers, sending, topics
 
-    del dashboard, digests, sending, topics  # imported for the routes they add to ``bp``
+    # imported for the routes they add to ``bp``
+    del dashboard, digests, readers, sending, topics
     app.register_blueprint(bp)
     # first of all before_request functions: an anonymous request to /admin is turned
     # away before it reaches anything (a 403 rather than the CSRF check's 400)

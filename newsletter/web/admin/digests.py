@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from newsletter.daily import jobs
 from newsletter.daily import review as daily_review
+from newsletter.delivery import rows
 from newsletter.digest import review
 from newsletter.digest.build import recent_digests
 from newsletter.models import Digest
@@ -19,6 +20,7 @@ from newsletter.render.links import PublicLinks
 from newsletter.render.placeholders import personalize_html, personalize_text
 from newsletter.review_tokens import read_review_token
 from newsletter.services import current
+from newsletter.stats import tally
 from newsletter.web.admin import bp
 from newsletter.web.admin.auth import current_admin
 from newsletter.web.admin.common import wording
@@ -80,6 +82,8 @@ def digest(digest_id: int) -> Response:
             personalize_text(rendered.text, PublicLinks(settings).recipient(0)) if rendered else ""
         )
         parts = review.editable_parts(found.content) if found.content else []
+        failed = rows.failed_recipients(session, found.id)
+        counts = tally(session, found)
         page = render_template(
             "admin/digest.html",
             digest=found,
@@ -90,6 +94,8 @@ def digest(digest_id: int) -> Response:
             text=text,
             parts=parts,
             reviewable=found.status in review.APPROVABLE,
+            failed=failed,
+            counts=counts,
         )
     response = Response(page, mimetype="text/html")
     response.headers["Content-Security-Policy"] = REVIEW_PAGE_POLICY
@@ -159,4 +165,12 @@ def edit(digest_id: int) -> Response:
             flash(str(error), "error")
         else:
             flash(wording()["edited"], "ok")
+    return redirect(url_for("admin.digest", digest_id=digest_id))
+
+
+@bp.post("/digests/<int:digest_id>/retry")
+def retry(digest_id: int) -> Response:
+    """Retry the digest's temporarily failed deliveries (permanent failures stay)."""
+    count = jobs.retry_failed(digest_id)
+    flash(wording()["retried"].format(count=count), "ok")
     return redirect(url_for("admin.digest", digest_id=digest_id))

@@ -52,13 +52,11 @@ def link_site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
 
 
 @pytest.fixture
-def review_day(app: Flask, db: Database, topics: list[str], operator: str, link_site: str) -> date:
-    """The 'claude' topic with review required, its news on the local site (the last
-    story's link is gone), a reader in each language, and the day's chain run: the
-    digests wait for review."""
+def day_news(db: Database, topics: list[str], link_site: str) -> date:
+    """The 'claude' topic's news of the day on the local site (the last story's link is
+    gone) and a reader in each language."""
     with db.session() as session:
         topic = topic_by_slug(session, "claude")
-        topic.review = ReviewMode.REQUIRED
         topic.send_time = time(8, 0)
         stories = [
             (item_id, outlet, title, f"{link_site}/story/{item_id}", summary)
@@ -69,6 +67,22 @@ def review_day(app: Flask, db: Database, topics: list[str], operator: str, link_
         add_items(session, topic, tuple(stories))
     add_reader(db, "reader@example.com")
     add_reader(db, "lector@example.com", language="zh-TW")
-    with app.app_context():
-        assert jobs.build("claude", DAY.isoformat()) == []
     return DAY
+
+
+@pytest.fixture
+def review_day(app: Flask, db: Database, operator: str, day_news: date) -> date:
+    """The day's chain run with review required: the digests wait for review."""
+    with db.session() as session:
+        topic_by_slug(session, "claude").review = ReviewMode.REQUIRED
+    with app.app_context():
+        assert jobs.build("claude", day_news.isoformat()) == []
+    return day_news
+
+
+@pytest.fixture
+def sent_day(app: Flask, day_news: date) -> date:
+    """The day's chain run without review: both digests sent (to the outbox)."""
+    with app.app_context():
+        assert len(jobs.build("claude", day_news.isoformat())) == 2
+    return day_news
