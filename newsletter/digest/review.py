@@ -147,6 +147,30 @@ def _replaced(content: dict[str, Any], key: str, text: str) -> dict[str, Any]:
     return updated
 
 
+def grounding_problems(
+    session: Session, digest: Digest, written: WrittenDigest | None = None
+) -> list[str]:
+    """What in the digest's text (or ``written``, an edit of it) does not rest on the
+    day's ingested items: citations of unknown items, links to anything else."""
+    if written is None:
+        if digest.content is None:
+            return []
+        written = WrittenDigest.model_validate(digest.content)
+    items = items_in_window(session, digest.topic, digest.date)
+    problems = citation_problems(written, [item.id for item in items])
+    try:
+        _, removed = remove_foreign_urls(
+            written, [url for item in items for url in (item.url, item.canonical_url)]
+        )
+    except WriterError as error:
+        return [*problems, str(error)]
+    if removed:
+        problems.append(
+            "every link must be one of the day's news items; not: " + ", ".join(removed)
+        )
+    return problems
+
+
 def edit(session: Session, digest: Digest, key: str, text: str) -> None:
     """Rewrite one part of a digest awaiting review, grounded again.
 
@@ -166,20 +190,9 @@ def edit(session: Session, digest: Digest, key: str, text: str) -> None:
         written = WrittenDigest.model_validate(updated)
     except ValidationError as error:
         raise ReviewError(f"the edit does not fit the digest: {error.errors()[0]['msg']}") from None
-    items = items_in_window(session, digest.topic, digest.date)
-    problems = citation_problems(written, [item.id for item in items])
+    problems = grounding_problems(session, digest, written)
     if problems:
         raise ReviewError("; ".join(problems))
-    try:
-        _, removed = remove_foreign_urls(
-            written, [url for item in items for url in (item.url, item.canonical_url)]
-        )
-    except WriterError as error:
-        raise ReviewError(str(error)) from None
-    if removed:
-        raise ReviewError(
-            "every link must be one of the day's news items; not: " + ", ".join(removed)
-        )
     digest.content = DigestContent.model_validate(updated).model_dump(mode="json")
 
 

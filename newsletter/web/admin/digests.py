@@ -82,6 +82,7 @@ def digest(digest_id: int) -> Response:
             personalize_text(rendered.text, PublicLinks(settings).recipient(0)) if rendered else ""
         )
         parts = review.editable_parts(found.content) if found.content else []
+        grounding = review.grounding_problems(session, found)
         failed = rows.failed_recipients(session, found.id)
         counts = tally(session, found)
         page = render_template(
@@ -96,6 +97,7 @@ def digest(digest_id: int) -> Response:
             reviewable=found.status in review.APPROVABLE,
             failed=failed,
             counts=counts,
+            grounding=grounding,
         )
     response = Response(page, mimetype="text/html")
     response.headers["Content-Security-Policy"] = REVIEW_PAGE_POLICY

@@ -199,3 +199,18 @@ def test_review_is_set_per_topic_on_the_command_line_and_in_the_console(
     post(console, "/admin/topics/claude/review", "/admin/topics", {"review": "off"})
     with db.session() as session:
         assert session.scalar(select(Topic.review).where(Topic.slug == "claude")) == "off"
+
+
+def test_the_review_page_shows_text_that_is_not_grounded(
+    console: FlaskClient, db: Database, review_day: date
+) -> None:
+    with db.session() as session:
+        digest = session.scalars(select(Digest).where(Digest.language == "en")).one()
+        content = dict(digest.content)
+        content["trends"] = "See https://evil.example/x for more."
+        content["highlights"] = [{**content["highlights"][0], "item_ids": [123456]}]
+        digest.content = content
+    page = unescape(console.get(f"/admin/digests/{digest.id}").get_data(as_text=True))
+    assert "Not grounded on the day's ingested items" in page
+    assert "cites item ids that do not exist: [123456]" in page
+    assert "https://evil.example/x" in page.split("Not grounded")[1]
