@@ -8,7 +8,7 @@ Retrying a digest's failures clears its tally (``rows.retry_failed``).
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -190,20 +190,22 @@ def deliverability(
     )
 
 
-@dataclass
-class Dashboard:
-    by_topic: list[tuple[str, StatusCounts]] = field(default_factory=list)
-    by_language: list[tuple[str, StatusCounts]] = field(default_factory=list)
-    growth: list[DayGrowth] = field(default_factory=list)
-    digests: list[DigestFigures] = field(default_factory=list)
-    deliverability: Deliverability | None = None
+@dataclass(frozen=True)
+class ReaderFigures:
+    """Who reads what: joins over every reader, so the console counts them at most once
+    a minute (see ``web.admin.dashboard``) and says when."""
+
+    by_topic: list[tuple[str, StatusCounts]]
+    by_language: list[tuple[str, StatusCounts]]
+    growth: list[DayGrowth]
+    counted_at: datetime
 
 
-def dashboard(session: Session, now: datetime | None = None) -> Dashboard:
-    return Dashboard(
+def reader_figures(session: Session, now: datetime | None = None) -> ReaderFigures:
+    now = now or utcnow()
+    return ReaderFigures(
         by_topic=subscribers_by_topic(session),
         by_language=subscribers_by_language(session),
         growth=growth(session, now=now),
-        digests=recent_digests(session),
-        deliverability=deliverability(session, now=now),
+        counted_at=now,
     )

@@ -172,3 +172,14 @@ def test_the_queue_panel_reads_rq(
     client = down.test_client()
     sign_in(client)
     assert "Redis is unreachable" in client.get("/admin/").get_data(as_text=True)
+
+
+def test_reader_figures_are_counted_at_most_once_a_minute_unless_asked(
+    console: FlaskClient, db: Database
+) -> None:
+    add_reader(db, "one@example.com")
+    assert _cells(console.get("/admin/").get_data(as_text=True), "Claude")[0] == "1"
+    add_reader(db, "two@example.com")
+    page = console.get("/admin/").get_data(as_text=True)
+    assert _cells(page, "Claude")[0] == "1" and "Readers counted at" in page
+    assert _cells(console.get("/admin/?recount=1").get_data(as_text=True), "Claude")[0] == "2"
