@@ -3,6 +3,7 @@ job then fans it out), and expire what was not approved in time (the sweeper's c
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 
 from newsletter.admins import operator_addresses
@@ -13,6 +14,8 @@ from newsletter.digest.build import BuildOutcome
 from newsletter.models import Digest, DigestStatus
 from newsletter.review_tokens import review_url
 from newsletter.services import Services
+
+log = logging.getLogger(__name__)
 
 
 def grace(settings: Settings) -> timedelta:
@@ -41,6 +44,12 @@ def request_reviews(app: Services, outcomes: list[BuildOutcome]) -> list[int]:
         with app.db.session() as session:
             lines = [_line(app.settings, session.get_one(Digest, i)) for i in ids]
             operators = operator_addresses(session)
+        if not operators:
+            log.warning(
+                "%d digest(s) await review and there is no operator to tell: add one with "
+                "`newsletter admins add EMAIL`",
+                len(ids),
+            )
         notify_operators(app.settings, operators, "review", lines)
     return ids
 

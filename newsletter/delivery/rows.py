@@ -97,6 +97,8 @@ def fan_out(
             )
         )
         if not ids:
+            if created:
+                digest.delivery_tally = None  # new rows: the kept counts (stats) are stale
             if on_batch is not None:
                 digest.fanned_out_at = utcnow()
                 if created and session.get_bind().dialect.name == "postgresql":

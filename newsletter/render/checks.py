@@ -5,10 +5,13 @@ Gmail cuts off an HTML body above 102 KB behind "[Message clipped]" (and the
 unsubscribe footer with it); phones show about the first 60 characters of a subject.
 Links are asked with HEAD (GET when a site refuses HEAD), concurrently, each with a
 short timeout; the service's own links (archive, unsubscribe, preferences) are skipped.
+A link's answer is kept ten minutes per process, so the review page, shown again after
+each action, does not ask every site again.
 """
 
 from __future__ import annotations
 
+import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from html.parser import HTMLParser
@@ -18,8 +21,10 @@ import httpx
 GMAIL_CLIP_BYTES = 102 * 1024
 SUBJECT_MAX = 60
 LINK_TIMEOUT = 5.0
-LINK_WORKERS = 8
-MAX_LINKS = 60
+LINK_WORKERS = 16
+MAX_LINKS = 48  # at most three rounds of timeouts: a page answers within ~15 s
+REMEMBER_SECONDS = 600.0
+_answers: dict[str, tuple[float, LinkCheck]] = {}
 
 
 @dataclass(frozen=True)
@@ -86,14 +91,19 @@ def _check(client: httpx.Client, url: str) -> LinkCheck:
 
 
 def check_links(urls: list[str], timeout: float = LINK_TIMEOUT) -> list[LinkCheck]:
-    if not urls:
-        return []
-    headers = {"User-Agent": "newsletter-link-check/1"}
-    with (
-        httpx.Client(timeout=timeout, follow_redirects=True, headers=headers) as client,
-        ThreadPoolExecutor(max_workers=min(LINK_WORKERS, len(urls))) as pool,
-    ):
-        return list(pool.map(lambda url: _check(client, url), urls))
+    now = time.monotonic()
+    known = {url: kept[1] for url in urls if (kept := _answers.get(url)) and kept[0] > now}
+    asking = [url for url in urls if url not in known]
+    if asking:
+        headers = {"User-Agent": "newsletter-link-check/1"}
+        with (
+            httpx.Client(timeout=timeout, follow_redirects=True, headers=headers) as client,
+            ThreadPoolExecutor(max_workers=min(LINK_WORKERS, len(asking))) as pool,
+        ):
+            for check in pool.map(lambda url: _check(client, url), asking):
+                known[check.url] = check
+                _answers[check.url] = (now + REMEMBER_SECONDS, check)
+    return [known[url] for url in urls]
 
 
 def check_email(subject: str, html: str, own_base_url: str) -> EmailChecks:

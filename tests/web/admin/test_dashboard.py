@@ -6,6 +6,7 @@ import re
 from dataclasses import replace
 from datetime import date, timedelta
 
+from flask import Flask
 from flask.testing import FlaskClient
 from redis import Redis
 from rq import Queue, SimpleWorker
@@ -13,6 +14,7 @@ from sqlalchemy import select, update
 
 from newsletter.app import create_app
 from newsletter.config import Settings
+from newsletter.daily import jobs
 from newsletter.db import Database
 from newsletter.delivery.suppression import suppress
 from newsletter.models import (
@@ -183,3 +185,21 @@ def test_reader_figures_are_counted_at_most_once_a_minute_unless_asked(
     page = console.get("/admin/").get_data(as_text=True)
     assert _cells(page, "Claude")[0] == "1" and "Readers counted at" in page
     assert _cells(console.get("/admin/?recount=1").get_data(as_text=True), "Claude")[0] == "2"
+
+
+def test_a_later_fan_out_clears_the_kept_counts(
+    app: Flask, console: FlaskClient, db: Database, sent_day: date
+) -> None:
+    with db.session() as session:
+        digest = session.scalars(select(Digest).where(Digest.language == "en")).one()
+    console.get("/admin/")
+    with db.session() as session:
+        assert session.get_one(Digest, digest.id).delivery_tally["sent"] == 1
+    add_reader(db, "late@example.com")
+    with app.app_context():
+        jobs.deliver([digest.id])  # `newsletter send` again: the new reader gets it
+    with db.session() as session:
+        assert session.get_one(Digest, digest.id).delivery_tally is None
+    console.get("/admin/")
+    with db.session() as session:
+        assert session.get_one(Digest, digest.id).delivery_tally["sent"] == 2
