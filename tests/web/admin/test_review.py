@@ -142,7 +142,9 @@ def test_the_review_page_shows_the_email_and_its_checks(
     response = console.get(f"/admin/digests/{digest.id}")
     page = response.get_data(as_text=True)
     assert "frame-src 'self'" in response.headers["Content-Security-Policy"]
-    assert page.count("<iframe") == 2 and 'class="phone"' in page and 'class="desktop"' in page
+    assert 'class="phone"' in page and 'class="desktop"' in page  # this language
+    assert 'class="sibling-phone"' in page and 'class="sibling-desktop"' in page  # the other
+    assert page.count("<iframe") == 4
     assert re.search(r"HTML 大小 \d+\.\d KB|Size \d+\.\d KB of HTML", page)
     assert re.search(r"\d+ of \d+ links answer|\d+ 個連結中有 \d+ 個可連線", page)
     assert f"{link_site}/gone/9005: HTTP 404" in page  # the one story whose link is gone
