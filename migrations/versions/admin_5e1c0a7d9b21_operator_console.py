@@ -79,5 +79,6 @@ def downgrade() -> None:
         batch_op.drop_column("reviewed_at")
         batch_op.drop_column("reviewed_by")
     with op.batch_alter_table("topics", schema=None) as batch_op:
+        batch_op.drop_constraint(op.f("ck_topics_reviewmode"), type_="check")
         batch_op.drop_column("review")
     op.drop_table("admins")

@@ -216,3 +216,15 @@ def test_the_review_page_shows_text_that_is_not_grounded(
     assert "Not grounded on the day's ingested items" in page
     assert "cites item ids that do not exist: [123456]" in page
     assert "https://evil.example/x" in page.split("Not grounded")[1]
+
+
+def test_a_held_digest_can_still_be_approved_in_time(
+    console: FlaskClient, db: Database, settings: Settings, review_day: date
+) -> None:
+    digest_id = _digests(db)["zh-TW"].id
+    page = f"/admin/digests/{digest_id}"
+    post(console, f"{page}/reject", page, {"reason": "checking a figure"})
+    assert _digests(db)["zh-TW"].status == DigestStatus.REJECTED
+    post(console, f"{page}/approve", page)
+    assert _digests(db)["zh-TW"].status == DigestStatus.READY
+    assert [m["To"] for m in _readers_mail(settings)] == ["lector@example.com"]
