@@ -38,6 +38,7 @@ from newsletter.app import create_app  # noqa: E402
 from newsletter.config import Settings  # noqa: E402
 from newsletter.db import Database  # noqa: E402
 from newsletter.services import Services  # noqa: E402
+from newsletter.stats import keep_tallies  # noqa: E402
 from tests.loopback import recreate_database  # noqa: E402
 
 DATABASE_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/newsletter_bench_admin"
@@ -151,6 +152,13 @@ def main() -> None:
     token = login.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
     client.post("/admin/login", data={"csrf_token": token, "email": OPERATOR, "password": PASSWORD})
     first = timed(client, "/admin/")  # counts the finished digests once, then keeps them
+    with database.session() as session:  # the sweeper's way: forget, count again, keep
+        session.execute(text("UPDATE digests SET delivery_tally = NULL"))
+    started = time.perf_counter()
+    with database.session() as session:
+        keep_tallies(session)
+    sweep_ms = (time.perf_counter() - started) * 1000
+    after_sweep = timed(client, "/admin/")
     for _ in range(3):
         timed(client, "/admin/")
         timed(client, "/healthz")
@@ -191,7 +199,10 @@ def main() -> None:
         f"{d_median / h_median:.1f}x | < {GOAL_MS:.0f} ms ({met}) |",
         f"| `/admin/?recount=1` (readers counted afresh) | {r_median:.1f} ms | {r_p95:.1f} ms | "
         f"{r_median / h_median:.1f}x | |",
-        f"| `/admin/` first view (counts every finished digest once) | {first:.1f} ms | | | |",
+        f"| `/admin/` first view, nothing counted yet (every finished digest once) "
+        f"| {first:.1f} ms | | | |",
+        f"| the sweeper counting the same (`stats.keep_tallies`, once) | {sweep_ms:.1f} ms | | | |",
+        f"| `/admin/` first view after a sweep | {after_sweep:.1f} ms | | | |",
         "",
         "What makes it fast:",
         "",
@@ -206,9 +217,9 @@ def main() -> None:
         "- Counting the readers reads no delivery row: `GROUP BY`s over the subscribers and",
         "  subscriptions tables, and the growth chart reads `ix_subscribers_confirmed_at` and",
         "  `ix_subscribers_unsubscribed_at` for 30 days.",
-        "- The first view counts the rows of every finished digest of the window once (the",
-        "  last row): a million rows by state. Later views, in every process, read the kept",
-        "  tallies.",
+        "- The sweeper (every minute under `newsletter cron`) counts each finished digest",
+        "  once and keeps it, so even the console's first view reads no delivery row; before",
+        "  any sweep, the first view does that counting itself (a million rows by state).",
     ]
     REPORT.write_text("\n".join(lines) + "\n", encoding="utf-8")
     print("\n".join(lines))

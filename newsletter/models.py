@@ -197,7 +197,7 @@ class Digest(Timestamped, Base):
     review_note: Mapped[str | None] = mapped_column(Text)
     # the final delivery counts by state, kept once no delivery is left to send
     # (newsletter.stats), so the console never counts a finished digest's rows again
-    delivery_tally: Mapped[dict[str, int] | None] = mapped_column(JSON)
+    delivery_tally: Mapped[dict[str, int] | None] = mapped_column(JSON(none_as_null=True))
 
     topic: Mapped[Topic] = relationship()
 

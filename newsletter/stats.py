@@ -124,6 +124,18 @@ def tally(session: Session, digest: Digest) -> DeliveryCounts:
     return counts
 
 
+def keep_tallies(session: Session) -> int:
+    """Count the fanned-out digests that have no kept tally yet, keeping the final ones
+    (the sweeper runs this, so the console's first view finds them counted); how many
+    were kept."""
+    digests = session.scalars(
+        select(Digest).where(Digest.fanned_out_at.is_not(None), Digest.delivery_tally.is_(None))
+    ).all()
+    for digest in digests:
+        tally(session, digest)
+    return sum(1 for digest in digests if digest.delivery_tally is not None)
+
+
 @dataclass(frozen=True)
 class DigestFigures:
     digest: Digest

@@ -26,6 +26,7 @@ from newsletter.digest.build import NothingToWrite
 from newsletter.errors import InputError
 from newsletter.render.notices import Kind
 from newsletter.services import current
+from newsletter.stats import keep_tallies
 from newsletter.subscriptions import SignupRequest
 
 log = logging.getLogger(__name__)
@@ -112,6 +113,8 @@ def sweep() -> SweepReport:
     """Recover from crashes and lost queues; enqueue a job per fan-out or block that needs one."""
     report = steps.sweep_deliveries(current())
     review.expire_overdue(current())  # past their deadline unapproved: never sent
+    with current().db.session() as session:
+        keep_tallies(session)  # finished digests counted once, for the console
     dispatcher = _dispatcher()
     for digest_id in report.fan_outs:
         enqueue_fan_out(dispatcher, digest_id)

@@ -10,7 +10,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from redis import Redis
 from rq import Queue, SimpleWorker
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from newsletter.app import create_app
 from newsletter.config import Settings
@@ -203,3 +203,16 @@ def test_a_later_fan_out_clears_the_kept_counts(
     console.get("/admin/")
     with db.session() as session:
         assert session.get_one(Digest, digest.id).delivery_tally["sent"] == 2
+
+
+def test_the_sweeper_counts_finished_digests_for_the_console(
+    app: Flask, db: Database, sent_day: date
+) -> None:
+    with db.session() as session:
+        session.execute(update(Digest).values(delivery_tally=None))
+        assert session.scalar(select(func.count()).where(Digest.delivery_tally.is_(None))) == 2
+    with app.app_context():
+        jobs.sweep()
+    with db.session() as session:
+        tallies = [d.delivery_tally for d in session.scalars(select(Digest))]
+    assert tallies == [{"pending": 0, "sending": 0, "sent": 1, "failed": 0, "suppressed": 0}] * 2
