@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from newsletter.models import Delivery, DeliveryState, Digest, Subscriber, Suppression, Topic
@@ -81,3 +81,14 @@ def history(session: Session, subscriber_id: int) -> ReaderHistory | None:
         select(Suppression.reason).where(Suppression.email_hash == hash_of(reader.email))
     )
     return ReaderHistory(reader, entries, reason)
+
+
+def recent_suppressions(session: Session, limit: int = 500) -> tuple[int, list[Suppression]]:
+    """How many addresses are suppressed, and the latest ``limit`` of them."""
+    total = session.scalar(select(func.count()).select_from(Suppression)) or 0
+    latest = session.scalars(
+        select(Suppression)
+        .order_by(Suppression.created_at.desc(), Suppression.id.desc())
+        .limit(limit)
+    ).all()
+    return total, list(latest)

@@ -9,7 +9,6 @@ from newsletter import readers as reader_queries
 from newsletter.catalog import list_topics
 from newsletter.daily import jobs
 from newsletter.daily.dispatch import dispatcher_for
-from newsletter.delivery.suppression import list_suppressions
 from newsletter.errors import InputError
 from newsletter.i18n import SUPPORTED_LANGUAGES
 from newsletter.render.notices import Kind
@@ -104,4 +103,5 @@ def subscribers_export() -> Response:
 @bp.get("/suppressions")
 def suppressions() -> str:
     with current().db.session() as session:
-        return render_template("admin/suppressions.html", entries=list_suppressions(session))
+        total, entries = reader_queries.recent_suppressions(session)
+        return render_template("admin/suppressions.html", entries=entries, total=total)

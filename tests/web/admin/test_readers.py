@@ -144,3 +144,4 @@ def test_search_history_export_and_suppressions(
 
     suppressions = console.get("/admin/suppressions").get_data(as_text=True)
     assert "gone@example.com" in suppressions and "bounced: 550 5.1.1 no such user" in suppressions
+    assert "1 address(es) are never mailed; the latest 1:" in suppressions
