@@ -75,30 +75,27 @@ def digest(digest_id: int) -> Response:
         siblings = review.same_day(session, found)
         deadline = review.review_deadline(found, timedelta(minutes=settings.review_grace_minutes))
         rendered = render_email(settings, found) if found.content else None
-        checks = (
-            check_email(rendered.subject, rendered.html, settings.base_url) if rendered else None
-        )
-        text = (
-            personalize_text(rendered.text, PublicLinks(settings).recipient(0)) if rendered else ""
-        )
         parts = review.editable_parts(found.content) if found.content else []
         grounding = review.grounding_problems(session, found)
         failed = rows.failed_recipients(session, found.id)
         counts = tally(session, found)
-        page = render_template(
-            "admin/digest.html",
-            digest=found,
-            siblings=siblings,
-            deadline=deadline,
-            rendered=rendered,
-            checks=checks,
-            text=text,
-            parts=parts,
-            reviewable=found.status in review.APPROVABLE,
-            failed=failed,
-            counts=counts,
-            grounding=grounding,
-        )
+    # the links are asked with the database connection handed back: sites may be slow
+    checks = check_email(rendered.subject, rendered.html, settings.base_url) if rendered else None
+    text = personalize_text(rendered.text, PublicLinks(settings).recipient(0)) if rendered else ""
+    page = render_template(
+        "admin/digest.html",
+        digest=found,
+        siblings=siblings,
+        deadline=deadline,
+        rendered=rendered,
+        checks=checks,
+        text=text,
+        parts=parts,
+        reviewable=found.status in review.APPROVABLE,
+        failed=failed,
+        counts=counts,
+        grounding=grounding,
+    )
     response = Response(page, mimetype="text/html")
     response.headers["Content-Security-Policy"] = REVIEW_PAGE_POLICY
     return response
