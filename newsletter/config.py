@@ -92,6 +92,8 @@ class Settings:
     admin_session_minutes: int = 60
     admin_login_rate_limit: str = "10/minute;50/hour"
     review_grace_minutes: int = 120
+    # the review page's link check also asks links to loopback and private addresses
+    link_check_private_hosts: bool = False
 
     def __post_init__(self) -> None:
         if not self.database_url:

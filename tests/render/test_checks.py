@@ -9,7 +9,7 @@ import pytest
 
 from newsletter.render import checks
 from tests.loopback import free_port
-from tests.web.admin.linkserver import news_site
+from tests.web.admin.linkserver import news_site, requests_seen
 
 
 @pytest.fixture
@@ -41,7 +41,7 @@ def test_links_answer_or_say_why_not(site: str) -> None:
             f"{site}/story/1",  # twice: asked once
         )
     )
-    result = checks.check_email("Subject", html, "https://news.example.org")
+    result = checks.check_email("Subject", html, "https://news.example.org", private_hosts=True)
     answers = {link.url: (link.ok, link.problem) for link in result.links}
     assert answers == {
         f"{site}/story/1": (True, ""),
@@ -57,6 +57,20 @@ def test_an_answer_is_remembered_for_a_while(
 ) -> None:
     with news_site(tmp_path) as (base, certificate):
         monkeypatch.setenv("SSL_CERT_FILE", str(certificate))
-        assert checks.check_links([f"{base}/story/9"])[0].ok
+        assert checks.check_links([f"{base}/story/9"], private_hosts=True)[0].ok
     # the site is gone, the answer is not: the review page does not ask again at once
-    assert checks.check_links([f"{base}/story/9"])[0].ok
+    assert checks.check_links([f"{base}/story/9"], private_hosts=True)[0].ok
+
+
+def test_links_to_addresses_that_are_not_public_are_never_asked(site: str) -> None:
+    requests_before = requests_seen()
+    for url in (
+        f"{site}/story/77",
+        "http://169.254.169.254/latest/meta-data/",
+        "http://[::1]:6379/",
+        "http://10.0.0.8/admin",
+    ):
+        (check,) = checks.check_links([url])
+        assert not check.ok and "not a public address" in check.problem, url
+    assert requests_seen() == requests_before
+    assert checks.is_public("93.184.215.14") and not checks.is_public("192.168.1.1")

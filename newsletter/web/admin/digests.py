@@ -80,7 +80,16 @@ def digest(digest_id: int) -> Response:
         failed = rows.failed_recipients(session, found.id)
         counts = tally(session, found)
     # the links are asked with the database connection handed back: sites may be slow
-    checks = check_email(rendered.subject, rendered.html, settings.base_url) if rendered else None
+    checks = (
+        check_email(
+            rendered.subject,
+            rendered.html,
+            settings.base_url,
+            private_hosts=settings.link_check_private_hosts,
+        )
+        if rendered
+        else None
+    )
     text = personalize_text(rendered.text, PublicLinks(settings).recipient(0)) if rendered else ""
     page = render_template(
         "admin/digest.html",

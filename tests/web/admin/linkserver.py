@@ -14,9 +14,17 @@ from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+_SEEN: list[str] = []
+
+
+def requests_seen() -> int:
+    """How many requests the news sites of this process have answered."""
+    return len(_SEEN)
+
 
 class _Handler(BaseHTTPRequestHandler):
     def _answer(self, with_body: bool) -> None:
+        _SEEN.append(self.path)
         if self.path.startswith("/gone/"):
             code = 404
         elif self.path.startswith("/nohead/") and not with_body:
