@@ -228,3 +228,17 @@ def test_a_held_digest_can_still_be_approved_in_time(
     post(console, f"{page}/approve", page)
     assert _digests(db)["zh-TW"].status == DigestStatus.READY
     assert [m["To"] for m in _readers_mail(settings)] == ["lector@example.com"]
+
+
+def test_the_archive_shows_a_digest_only_once_it_is_approved(
+    console: FlaskClient, db: Database, review_day: date
+) -> None:
+    archived = f"/archive/claude/{review_day.isoformat()}?lang=en"
+    assert console.get(archived).status_code == 404
+    assert "2026-01-12" not in console.get("/archive/claude/feed.xml?lang=en").get_data(
+        as_text=True
+    )
+    digest_id = _digests(db)["en"].id
+    page = f"/admin/digests/{digest_id}"
+    post(console, f"{page}/approve", page)
+    assert console.get(archived).status_code == 200
