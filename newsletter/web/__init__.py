@@ -7,7 +7,7 @@ from flask_limiter.errors import RateLimitExceeded
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
-from newsletter.services import current
+from newsletter import services
 from newsletter.web import (
     archive,
     confirm,
@@ -64,8 +64,7 @@ def _csrf_page(error: CSRFError) -> tuple[str, int]:
 
 
 def init_app(app: Flask) -> None:
-    with app.app_context():
-        settings = current().settings
+    settings = services.of(app).settings
     limiter = security.init_app(app, settings)
     language.init_app(app)
     for blueprint in BLUEPRINTS:
