@@ -16,6 +16,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Text,
     Time,
@@ -176,6 +177,22 @@ class Digest(Timestamped, Base):
     fanned_out_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     topic: Mapped[Topic] = relationship()
+
+
+class DigestInfographic(Timestamped, Base):
+    """A ready digest's infographic (PNG), rendered once when the digest is built.
+
+    A table of its own, so that loading digests never loads their images.
+    """
+
+    __tablename__ = "digest_infographics"
+
+    digest_id: Mapped[int] = mapped_column(
+        ForeignKey("digests.id", ondelete="CASCADE"), primary_key=True
+    )
+    png: Mapped[bytes] = mapped_column(LargeBinary)
+    sha256: Mapped[str] = mapped_column(String(64))
+    alt: Mapped[str] = mapped_column(Text)
 
 
 class Delivery(Timestamped, Base):

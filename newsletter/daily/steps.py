@@ -17,6 +17,7 @@ from newsletter.delivery.sweeper import SweepReport, recover, sweep
 from newsletter.delivery.transports import Transport, make_transport
 from newsletter.digest.build import BuildOutcome, build_digest, find_digest
 from newsletter.digest.choose import choose_writer
+from newsletter.digest.infographic import ensure_infographic
 from newsletter.models import Digest, DigestStatus, Subscriber
 from newsletter.services import Services
 from newsletter.sources.fetch import FetchPolicy
@@ -64,7 +65,9 @@ def build(
     for language in languages or languages_to_build(app, slug):
         with app.db.session() as session:
             topic = topic_by_slug(session, slug)
-            outcomes.append(build_digest(session, topic, day, language, writer))
+            outcome = build_digest(session, topic, day, language, writer)
+            ensure_infographic(session, outcome.digest)  # once, for every ready digest
+            outcomes.append(outcome)
     return outcomes
 
 

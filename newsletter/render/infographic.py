@@ -54,8 +54,7 @@ _LABELS = {
         "short_date": "{d.month}/{d.day}",
         "long_date": "{weekday}, {month} {d.day}, {d.year}",
         "months": (
-            "January February March April May June July August September October "
-            "November December"
+            "January February March April May June July August September October November December"
         ).split(),
         "long_weekdays": "Monday Tuesday Wednesday Thursday Friday Saturday Sunday".split(),
         "fallback_sources": "sources cited in this digest",
@@ -168,7 +167,7 @@ def _figure(sentence: str) -> str | None:
 
 def _inside_date(sentence: str, start: int, end: int) -> bool:
     before, after = sentence[max(0, start - 1) : start], sentence[end : end + 1]
-    return before in "-/" and before != "" or after in ("-", "/", "年", "月", "日")
+    return before in ("-", "/") or after in ("-", "/", "年", "月", "日")
 
 
 def outlet_count(content: DigestContent, item_ids: list[int]) -> int:
@@ -260,9 +259,7 @@ def _header(canvas: _Canvas, content: DigestContent, words: dict) -> None:
     kicker = shorten(_long_date(content.date, words), canvas.font(18, BOLD), WIDTH - 2 * MARGIN)
     canvas.text((MARGIN, 32), kicker, 18, BOLD, ACCENT)
     heading = words["heading"].format(topic=content.topic_name)
-    canvas.text(
-        (MARGIN, 58), shorten(heading, canvas.font(48, BOLD), WIDTH - 2 * MARGIN), 48, BOLD
-    )
+    canvas.text((MARGIN, 58), shorten(heading, canvas.font(48, BOLD), WIDTH - 2 * MARGIN), 48, BOLD)
 
 
 LEFT_WIDTH = 680
@@ -289,9 +286,7 @@ def _highlights(canvas: _Canvas, content: DigestContent, words: dict) -> None:
         y += row
 
 
-def _chart(
-    canvas: _Canvas, content: DigestContent, facts: InfographicFacts, words: dict
-) -> None:
+def _chart(canvas: _Canvas, content: DigestContent, facts: InfographicFacts, words: dict) -> None:
     left, top, right, bottom = RIGHT_X, BODY_TOP - 8, WIDTH - MARGIN, BODY_BOTTOM + 4
     canvas.draw.rounded_rectangle((left, top, right, bottom), radius=14, fill=PANEL)
     inner = RIGHT_WIDTH - 40
@@ -344,9 +339,7 @@ def _chart(
         )
 
 
-def _numbers(
-    canvas: _Canvas, content: DigestContent, facts: InfographicFacts, words: dict
-) -> None:
+def _numbers(canvas: _Canvas, content: DigestContent, facts: InfographicFacts, words: dict) -> None:
     found = key_numbers(content)
     fallback = [
         KeyNumber(str(len(content.sources)), words["fallback_sources"]),
@@ -371,9 +364,7 @@ def _outlets(content: DigestContent) -> int:
     return len({source.outlet for source in content.sources})
 
 
-def _footer(
-    canvas: _Canvas, content: DigestContent, facts: InfographicFacts, words: dict
-) -> None:
+def _footer(canvas: _Canvas, content: DigestContent, facts: InfographicFacts, words: dict) -> None:
     y = HEIGHT - 28
     parts = [
         words["sources"].format(n=len(content.sources)),
