@@ -14,6 +14,7 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session
 
+from newsletter.digest.infographic import ensure_infographic
 from newsletter.digest.schema import DigestContent
 from newsletter.errors import InputError
 from newsletter.models import Digest, DigestStatus
@@ -41,11 +42,22 @@ def front_matter(content: DigestContent) -> str:
         f"model: {content.topic}",
         f"categories: [{content.topic}, daily]",
         f"tags: [{', '.join(_quoted(tag) for tag in content.tags)}]",
-        f"image: //assets/img/posts/{day}-{content.topic}-infographic.png",
+        f"image: //{image_path(content)}",
         f"ai_summary: {_quoted(' '.join(content.summary))}",
         "---",
     ]
     return "\n".join(lines) + "\n"
+
+
+def image_path(content: DigestContent) -> str:
+    """Where the infographic goes in the site, as the front matter's ``image`` names it."""
+    return f"assets/img/posts/{content.date.isoformat()}-{content.topic}-infographic.png"
+
+
+def site_root(directory: Path) -> Path:
+    """The site a post written to ``directory`` belongs to: the parent of a ``_posts``
+    folder (where Jekyll keeps posts), else the folder itself."""
+    return directory.parent if directory.name == "_posts" else directory
 
 
 def jekyll_post(content: DigestContent, primary_language: str | None = None) -> JekyllPost:
@@ -58,7 +70,8 @@ def jekyll_post(content: DigestContent, primary_language: str | None = None) -> 
 
 
 def export_jekyll(session: Session, digest_id: int, directory: Path) -> Path:
-    """Write the post of a ready digest into ``directory``; returns its path."""
+    """Write the post of a ready digest into ``directory``, and its infographic where the
+    front matter says (``assets/img/posts/`` of the site); returns the post's path."""
     digest = session.get(Digest, digest_id)
     if digest is None:
         raise InputError(f"no digest #{digest_id}")
@@ -71,4 +84,9 @@ def export_jekyll(session: Session, digest_id: int, directory: Path) -> Path:
     directory.mkdir(parents=True, exist_ok=True)
     path = directory / post.filename
     path.write_text(post.text, encoding="utf-8")
+    picture = ensure_infographic(session, digest)  # stored by the build; made once if older
+    if picture is not None:
+        image = site_root(directory) / image_path(content)
+        image.parent.mkdir(parents=True, exist_ok=True)
+        image.write_bytes(picture.png)
     return path

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from newsletter.digest.schema import DigestContent
 from newsletter.i18n import SUPPORTED_LANGUAGES, labels
-from newsletter.models import Digest, DigestStatus, Topic
+from newsletter.models import Digest, DigestInfographic, DigestStatus, Topic
 from newsletter.render.links import archive_feed_url, archive_index_url, archive_url
 from newsletter.render.markdown import markdown_to_html, render_digest_markdown
 from newsletter.services import current
@@ -30,6 +30,8 @@ FEED_ENTRIES = 30
 PAGE_CACHE_SIZE = 256
 PAGE_TTL = 60.0
 CACHE = "public, max-age=300"
+# A ready digest's picture never changes; a day, then revalidated by its ETag.
+IMAGE_CACHE = "public, max-age=86400"
 
 
 @bp.app_template_filter("atom_time")
@@ -117,12 +119,18 @@ def _render_digest(slug: str, day: str, language: str) -> str | None:
         if digest is None or digest.content is None:
             return None
         content = DigestContent.model_validate(digest.content)
+        picture = session.get(DigestInfographic, digest.id)
+        image_alt = picture.alt if picture is not None else None
+    image_path = url_for(".infographic", slug=slug, day=day, lang=language)
     return render_template(
         "archive_digest.html",
         d=content,
         w=labels(content.language),
         body=markdown_to_html(render_digest_markdown(content)),
         index_url=url_for(".index", slug=slug, lang=language),
+        image_path=image_path,
+        image_url=services().settings.base_url + image_path,
+        image_alt=image_alt,
     )
 
 
@@ -130,6 +138,36 @@ def _render_digest(slug: str, day: str, language: str) -> str | None:
 def digest_page(slug: str, day: str) -> Response:
     language = _language()
     return _cached_page((slug, day, language), lambda: _render_digest(slug, day, language))
+
+
+@bp.get("/<slug>/<day>/infographic.png")
+def infographic(slug: str, day: str) -> Response:
+    """The digest's stored infographic (rendered at build time, never here), with an ETag
+    of its bytes: a browser or proxy revalidates with a 304."""
+    language = _language()
+    try:
+        when = date.fromisoformat(day)
+    except ValueError:
+        abort(404)
+    with services().db.session() as session:
+        topic = _topic(session, slug)
+        picture = session.scalar(
+            select(DigestInfographic)
+            .join(Digest, Digest.id == DigestInfographic.digest_id)
+            .where(
+                Digest.topic_id == topic.id,
+                Digest.date == when,
+                Digest.language == language,
+                Digest.status == DigestStatus.READY,
+            )
+        )
+        if picture is None:
+            abort(404)
+        response = Response(picture.png, mimetype="image/png")
+        response.set_etag(picture.sha256)
+    response.headers["Cache-Control"] = IMAGE_CACHE
+    response.vary.add("Accept-Language")
+    return response.make_conditional(request)
 
 
 def _cached_page(key: tuple[str, str, str], render: Callable[[], str | None]) -> Response:
