@@ -88,6 +88,8 @@ class Settings:
     # messages per /email/batch call: a crash mid-call can resend at most this many
     postmark_batch_size: int = 50
     webhook_secret: str = ""
+    # Show the digest's infographic at the top of the email (a remote image from the archive)
+    email_infographic: bool = False
 
     def __post_init__(self) -> None:
         if not self.database_url:

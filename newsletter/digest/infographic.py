@@ -14,11 +14,13 @@ from datetime import date, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
+from newsletter.config import Settings
 from newsletter.digest.build import news_window
 from newsletter.digest.schema import DigestContent
 from newsletter.models import Digest, DigestInfographic, DigestStatus, Item, Topic
+from newsletter.render.html import EmailImage
 from newsletter.render.infographic import DayCount, InfographicFacts, render_infographic
 
 CHART_DAYS = 7
@@ -68,3 +70,23 @@ def ensure_infographic(session: Session, digest: Digest) -> DigestInfographic | 
     except IntegrityError:  # another worker stored it first: same digest, same bytes
         return session.get(DigestInfographic, digest.id)
     return row
+
+
+def infographic_url(settings: Settings, digest: Digest) -> str:
+    """The absolute URL the archive serves the digest's infographic at."""
+    return (
+        f"{settings.base_url}/archive/{digest.topic.slug}/{digest.date.isoformat()}"
+        f"/infographic.png?lang={digest.language}"
+    )
+
+
+def email_infographic(settings: Settings, digest: Digest) -> EmailImage | None:
+    """The infographic to show at the top of the digest's email: only when
+    NEWSLETTER_EMAIL_INFOGRAPHIC is on and the digest has one stored."""
+    session = object_session(digest)
+    if not settings.email_infographic or session is None:
+        return None
+    picture = session.get(DigestInfographic, digest.id)
+    if picture is None:
+        return None
+    return EmailImage(infographic_url(settings, digest), picture.alt)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from newsletter.config import Settings
+from newsletter.digest.infographic import email_infographic
 from newsletter.digest.schema import DigestContent
 from newsletter.models import Digest
 from newsletter.render.html import render_digest_html
@@ -28,7 +29,10 @@ def render_email(settings: Settings, digest: Digest) -> RenderedEmail:
     return RenderedEmail(
         subject=content.title,
         html=render_digest_html(
-            content, view_online_url=view_online, postal_address=settings.postal_address
+            content,
+            view_online_url=view_online,
+            postal_address=settings.postal_address,
+            image=email_infographic(settings, digest),
         ),
         text=render_digest_text(
             content, view_online_url=view_online, postal_address=settings.postal_address

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
@@ -91,7 +92,21 @@ def font_stack(language: str) -> str:
     return f"{LATIN_FONTS}, {CJK_FONTS}, sans-serif"
 
 
-def digest_mjml(content: DigestContent, *, view_online_url: str, postal_address: str) -> str:
+@dataclass(frozen=True)
+class EmailImage:
+    """A remote image shown in the email (never needed to read it: it has ``alt`` text)."""
+
+    url: str
+    alt: str
+
+
+def digest_mjml(
+    content: DigestContent,
+    *,
+    view_online_url: str,
+    postal_address: str,
+    image: EmailImage | None = None,
+) -> str:
     """The filled MJML source of the digest (before compilation)."""
     words = labels(content.language)
     cjk = is_cjk(content.language)
@@ -115,6 +130,7 @@ def digest_mjml(content: DigestContent, *, view_online_url: str, postal_address:
             cjk=cjk,
             line_height="1.75" if cjk else "1.6",
             preheader_filler=PREHEADER_FILLER,
+            image=image,
         )
     )
 
@@ -127,14 +143,26 @@ def render_key(content: DigestContent, *args: str) -> tuple[str, ...]:
     return (digest, str(template), *args)
 
 
-def render_digest_html(content: DigestContent, *, view_online_url: str, postal_address: str) -> str:
+def render_digest_html(
+    content: DigestContent,
+    *,
+    view_online_url: str,
+    postal_address: str,
+    image: EmailImage | None = None,
+) -> str:
     """The digest email's HTML, with the recipient's links left as placeholders.
 
-    Compiled once per distinct content and links; later calls return the cached HTML.
+    Compiled once per distinct content, links and image; later calls return the cached HTML.
     """
+    image_key = (image.url, image.alt) if image else ()
     return html_cache.get_or_render(
-        render_key(content, view_online_url, postal_address),
+        render_key(content, view_online_url, postal_address, *image_key),
         lambda: compile_mjml(
-            digest_mjml(content, view_online_url=view_online_url, postal_address=postal_address)
+            digest_mjml(
+                content,
+                view_online_url=view_online_url,
+                postal_address=postal_address,
+                image=image,
+            )
         ),
     )

@@ -129,7 +129,7 @@ def _render_digest(slug: str, day: str, language: str) -> str | None:
         body=markdown_to_html(render_digest_markdown(content)),
         index_url=url_for(".index", slug=slug, lang=language),
         image_path=image_path,
-        image_url=services().settings.base_url + image_path,
+        image_url=current().settings.base_url + image_path,
         image_alt=image_alt,
     )
 
@@ -149,7 +149,7 @@ def infographic(slug: str, day: str) -> Response:
         when = date.fromisoformat(day)
     except ValueError:
         abort(404)
-    with services().db.session() as session:
+    with current().db.session() as session:
         topic = _topic(session, slug)
         picture = session.scalar(
             select(DigestInfographic)
