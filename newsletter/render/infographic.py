@@ -90,9 +90,12 @@ _LABELS = {
 _NUMBER = re.compile(
     r"(?:(?:US|NT|HK)?[$€£¥]\s?)?\d+(?:[.,]\d+)*\s?"
     r"(?:%|percent\b|(?:[bmk]|bn|billion|million|thousand|trillion)\b|[xX×]\b|"
-    r"[萬億兆倍]|美元|元|家|名|位|款|項|人)?",
+    r"[萬億兆](?:美元|元)?|倍|美元|元|家|名|位|款|項|人)?",
     re.IGNORECASE,
 )
+
+
+_COUNTERS = "家名位款項人"  # "1,000 家": a count of things, not a scale
 
 
 def labels(language: str) -> dict:
@@ -121,6 +124,11 @@ class KeyNumber:
 
 @dataclass(frozen=True)
 class Box:
+    """A text drawn on the image, and the pixels its glyphs cover."""
+
+    text: str
+    size: int
+    weight: int
     left: int
     top: int
     right: int
@@ -150,17 +158,18 @@ def key_numbers(content: DigestContent, limit: int = NUMBERS) -> list[KeyNumber]
 
 
 def _figure(sentence: str) -> str | None:
-    """The sentence's figure: its first with a unit, currency or percent sign, else its
-    largest plain number of two digits or more that is not a year or part of a date."""
+    """The sentence's figure: its first with a scale, currency or percent sign, else its
+    largest other number (of two digits or more, not a year, not part of a date)."""
     plain: list[tuple[int, str]] = []
     for match in _NUMBER.finditer(sentence):
         value = match.group().strip()
         if _inside_date(sentence, match.start(), match.end()):
             continue
+        number = re.sub(r"[^\d.,]", "", value)
         digits = re.sub(r"\D", "", value)
-        if value != re.sub(r"[^\d.,]", "", value):
+        if value != number and value[-1] not in _COUNTERS:
             return value
-        if len(digits) >= 2 and not 1900 <= int(digits) <= 2100:
+        if len(digits) >= 2 and not (value == number and 1900 <= int(digits) <= 2100):
             plain.append((int(digits), value))
     return max(plain)[1] if plain else None
 
@@ -217,7 +226,8 @@ class _Canvas:
     ) -> Box:
         chosen = self.font(size, weight)
         self.draw.text(xy, text, font=chosen, fill=fill, anchor=anchor)
-        box = Box(*(round(v) for v in self.draw.textbbox(xy, text, font=chosen, anchor=anchor)))
+        bounds = self.draw.textbbox(xy, text, font=chosen, anchor=anchor)
+        box = Box(text, size, weight, *(round(value) for value in bounds))
         self.boxes.append(box)
         return box
 
@@ -314,7 +324,7 @@ def _chart(canvas: _Canvas, content: DigestContent, facts: InfographicFacts, wor
         value_font = 17 if today else 15
         canvas.text(
             (center, base - height - 6),
-            str(count.items),
+            shorten(_count(count.items), canvas.font(value_font, BOLD), slot - 4),
             value_font,
             BOLD,
             TEXT if today else MUTED,
@@ -337,6 +347,13 @@ def _chart(canvas: _Canvas, content: DigestContent, facts: InfographicFacts, wor
             MUTED,
             anchor="ma",
         )
+
+
+def _count(items: int) -> str:
+    """A bar's label, short enough to stay above its bar: 950, 12k, 3M."""
+    if items >= 1_000_000:
+        return f"{items // 1_000_000}M"
+    return f"{items // 1000}k" if items >= 10_000 else str(items)
 
 
 def _numbers(canvas: _Canvas, content: DigestContent, facts: InfographicFacts, words: dict) -> None:
