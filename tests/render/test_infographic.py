@@ -50,7 +50,9 @@ def digest(language: str, **changes: object) -> DigestContent:
     ]
     if language == "zh-TW":
         highlights = [
-            Highlight(title="Anthropic 進軍醫療與生命科學，推出新連接器", body="報導。", item_ids=[1, 2, 3]),
+            Highlight(
+                title="Anthropic 進軍醫療與生命科學，推出新連接器", body="報", item_ids=[1, 2, 3]
+            ),
             Highlight(title="平台封堵第三方繞用 Claude Code 訂閱", body="討論。", item_ids=[4]),
             Highlight(title="安聯與 Anthropic 建立全球夥伴關係", body="合作。", item_ids=[5, 6]),
         ]
@@ -113,16 +115,19 @@ def drawn_as_notdef(character: str, size: int, weight: int) -> bool:
     mask = chosen.getmask(character)
     if mask.size != notdef.size:
         return False
-    return ImageChops.difference(
-        Image.frombytes("L", mask.size, bytes(mask)),
-        Image.frombytes("L", notdef.size, bytes(notdef)),
-    ).getbbox() is None
+    return (
+        ImageChops.difference(
+            Image.frombytes("L", mask.size, bytes(mask)),
+            Image.frombytes("L", notdef.size, bytes(notdef)),
+        ).getbbox()
+        is None
+    )
 
 
 def assert_within_canvas_and_apart(picture: Infographic) -> None:
     for box in picture.text_boxes:
-        assert 0 <= box.left and box.right <= WIDTH, box
-        assert 0 <= box.top and box.bottom <= HEIGHT, box
+        assert box.left >= 0 and box.right <= WIDTH, box
+        assert box.top >= 0 and box.bottom <= HEIGHT, box
     drawn = [box for box in picture.text_boxes if box.text.strip()]
     for index, one in enumerate(drawn):
         for other in drawn[index + 1 :]:
@@ -157,7 +162,7 @@ def test_the_english_card_says_what_the_digest_says() -> None:
     texts = [box.text for box in picture.text_boxes]
     assert "Monday, January 12, 2026" in texts
     assert "Claude daily digest" in texts
-    assert ["3 outlets", "1 outlet", "2 outlets"] == [t for t in texts if "outlet" in t][:3]
+    assert [t for t in texts if "outlet" in t][:3] == ["3 outlets", "1 outlet", "2 outlets"]
     assert {"300,000", "$350 billion", "99.74%"} <= set(texts)
     assert "6 sources cited · 5 outlets · 12 news items read" in texts
     # the chart: each day's count, under the weekday it was
