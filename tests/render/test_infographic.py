@@ -38,6 +38,7 @@ from newsletter.render.textfit import ELLIPSIS, shorten, wrap
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "infographic"
 DAY = date(2026, 1, 12)
 MAX_BYTES = 300_000
+ZH_FIRST = "Anthropic 進軍醫療與生命科學，推出新連接器"
 CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 
 
