@@ -25,13 +25,14 @@ from newsletter.render.markdown import render_digest_markdown
 class JekyllPost:
     filename: str
     text: str
+    image: str  # where its infographic goes, from the site's root
 
 
 def _quoted(text: str) -> str:
     return json.dumps(" ".join(text.split()), ensure_ascii=False)
 
 
-def front_matter(content: DigestContent) -> str:
+def front_matter(content: DigestContent, image: str) -> str:
     day = content.date.isoformat()
     lines = [
         "---",
@@ -42,16 +43,11 @@ def front_matter(content: DigestContent) -> str:
         f"model: {content.topic}",
         f"categories: [{content.topic}, daily]",
         f"tags: [{', '.join(_quoted(tag) for tag in content.tags)}]",
-        f"image: //{image_path(content)}",
+        f"image: //{image}",
         f"ai_summary: {_quoted(' '.join(content.summary))}",
         "---",
     ]
     return "\n".join(lines) + "\n"
-
-
-def image_path(content: DigestContent) -> str:
-    """Where the infographic goes in the site, as the front matter's ``image`` names it."""
-    return f"assets/img/posts/{content.date.isoformat()}-{content.topic}-infographic.png"
 
 
 def site_root(directory: Path) -> Path:
@@ -61,12 +57,15 @@ def site_root(directory: Path) -> Path:
 
 
 def jekyll_post(content: DigestContent, primary_language: str | None = None) -> JekyllPost:
-    """The post; a language other than the topic's primary one gets a filename suffix,
-    so the posts of one day in two languages do not overwrite each other."""
+    """The post; a language other than the topic's primary one gets a suffix on the
+    post's and its picture's file names, so that the posts of one day in two languages do
+    not overwrite each other."""
     suffix = "" if content.language == (primary_language or content.language) else "-"
     suffix += content.language.lower() if suffix else ""
-    filename = f"{content.date.isoformat()}-{content.topic}-daily{suffix}.md"
-    return JekyllPost(filename, front_matter(content) + render_digest_markdown(content))
+    stem = f"{content.date.isoformat()}-{content.topic}"
+    image = f"assets/img/posts/{stem}-infographic{suffix}.png"
+    text = front_matter(content, image) + render_digest_markdown(content)
+    return JekyllPost(f"{stem}-daily{suffix}.md", text, image)
 
 
 def export_jekyll(session: Session, digest_id: int, directory: Path) -> Path:
@@ -86,7 +85,7 @@ def export_jekyll(session: Session, digest_id: int, directory: Path) -> Path:
     path.write_text(post.text, encoding="utf-8")
     picture = ensure_infographic(session, digest)  # stored by the build; made once if older
     if picture is not None:
-        image = site_root(directory) / image_path(content)
+        image = site_root(directory) / post.image
         image.parent.mkdir(parents=True, exist_ok=True)
         image.write_bytes(picture.png)
     return path
