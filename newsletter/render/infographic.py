@@ -260,7 +260,8 @@ def render_infographic(content: DigestContent, facts: InfographicFacts) -> Infog
     _numbers(canvas, content, facts, words)
     _footer(canvas, content, facts, words)
     buffer = io.BytesIO()
-    canvas.image.save(buffer, "PNG", optimize=True)
+    # zlib's default level: 2% bigger than level 9 and ten times as fast
+    canvas.image.save(buffer, "PNG", compress_level=6)
     return Infographic(buffer.getvalue(), tuple(canvas.boxes), alt_text(content))
 
 
