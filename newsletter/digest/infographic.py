@@ -55,7 +55,7 @@ def ensure_infographic(session: Session, digest: Digest) -> DigestInfographic | 
     content = DigestContent.model_validate(digest.content)
     try:
         rendered = render_infographic(content, gather_facts(session, digest.topic, digest.date))
-    except OSError:
+    except Exception:  # whatever breaks the picture must not take the digest with it
         log.exception("could not render the infographic of digest #%s", digest.id)
         return None
     row = DigestInfographic(

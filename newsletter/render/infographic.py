@@ -50,6 +50,7 @@ _LABELS = {
         "sources": "{n} sources cited",
         "outlets_total": "{n} outlets",
         "items": "{n} news items read",
+        "items_one": "1 news item read",
         "weekdays": ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"),
         "short_date": "{d.month}/{d.day}",
         "long_date": "{weekday}, {month} {d.day}, {d.year}",
@@ -73,6 +74,7 @@ _LABELS = {
         "sources": "引用 {n} 則來源",
         "outlets_total": "{n} 家媒體",
         "items": "閱讀 {n} 則新聞",
+        "items_one": "閱讀 1 則新聞",
         "weekdays": ("週一", "週二", "週三", "週四", "週五", "週六", "週日"),
         "short_date": "{d.month}/{d.day}",
         "long_date": "{d.year} 年 {d.month} 月 {d.day} 日 {weekday}",
@@ -387,7 +389,7 @@ def _footer(canvas: _Canvas, content: DigestContent, facts: InfographicFacts, wo
     parts = [
         words["sources"].format(n=len(content.sources)),
         words["outlets_total"].format(n=_outlets(content)),
-        words["items"].format(n=facts.items_read),
+        words["items_one"] if facts.items_read == 1 else words["items"].format(n=facts.items_read),
     ]
     line = shorten("  ·  ".join(parts), canvas.font(16, MEDIUM), WIDTH - 2 * MARGIN)
     canvas.text((MARGIN, y), line, 16, MEDIUM, MUTED, anchor="ls")

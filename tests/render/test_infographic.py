@@ -239,9 +239,28 @@ def test_the_same_digest_gives_the_same_bytes_without_metadata() -> None:
     assert render_infographic(digest("zh-TW"), facts((1, 1, 1, 1, 1, 1, 1))).png != first.png
 
 
-def test_a_week_without_items_still_draws() -> None:
-    picture = render_infographic(digest("en"), facts((0, 0, 0, 0, 0, 0, 0)))
+def test_a_quiet_day_still_draws_with_our_own_figures() -> None:
+    content = digest(
+        "en",
+        highlights=[Highlight(title="The only story", body="b", item_ids=[1])],
+        key_points=[KeyPoint(text="Nothing was counted.")],
+    )
+    picture = render_infographic(content, facts((0, 0, 0, 0, 0, 0, 1)))
+    save("infographic-en-quiet", picture)
     assert_within_canvas_and_apart(picture)
+    texts = [box.text for box in picture.text_boxes]
+    assert "The only story" in texts and "2" not in texts  # no second highlight
+    # no figure in the text: the tiles show the sources, the outlets and the items read
+    tiles = {
+        caption: texts[texts.index(caption) - 1]
+        for caption in (
+            "sources cited in this digest",
+            "outlets reported today's stories",
+            "news items read for this digest",
+        )
+    }
+    assert list(tiles.values()) == ["6", "5", "1"]
+    assert "6 sources cited · 5 outlets · 1 news item read" in texts
 
 
 def test_key_numbers_are_the_figures_the_digest_cites() -> None:
