@@ -269,8 +269,9 @@ def render_infographic(content: DigestContent, facts: InfographicFacts) -> Infog
 
 def _header(canvas: _Canvas, content: DigestContent, words: dict) -> None:
     canvas.draw.rectangle((0, 0, WIDTH, 6), fill=ACCENT)
-    kicker = shorten(_long_date(content.date, words), canvas.font(18, BOLD), WIDTH - 2 * MARGIN)
+    kicker = shorten(_long_date(content.date, words), canvas.font(18, BOLD), WIDTH / 2)
     canvas.text((MARGIN, 32), kicker, 18, BOLD, ACCENT)
+    canvas.text((WIDTH - MARGIN, 32), words["kicker"], 15, BOLD, MUTED, anchor="ra")
     heading = words["heading"].format(topic=content.topic_name)
     canvas.text((MARGIN, 58), shorten(heading, canvas.font(48, BOLD), WIDTH - 2 * MARGIN), 48, BOLD)
 
