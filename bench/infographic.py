@@ -28,16 +28,18 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from newsletter import migrate, pipeline
+from newsletter import migrate
 from newsletter.config import Settings
+from newsletter.daily import steps
 from newsletter.db import Database
 from newsletter.demo import SAMPLE_DATE, seed_demo
-from newsletter.digest.infographic import gather_facts
 from newsletter.digest.schema import DigestContent
 from newsletter.models import Digest
 from newsletter.render.fonts import font
 from newsletter.render.html import compile_mjml, digest_mjml
 from newsletter.render.infographic import InfographicFacts, render_infographic
+from newsletter.render.infographic_store import gather_facts
+from newsletter.services import Services
 
 ROOT = Path(__file__).resolve().parents[1]
 REPORT = ROOT / "docs" / "benchmarks" / "infographic.md"
@@ -58,8 +60,8 @@ def build(folder: Path) -> dict[str, tuple[DigestContent, InfographicFacts]]:
     db = Database(settings.database_url)
     with db.session() as session:
         seed_demo(session)
-    pipeline.fetch(db, settings, "claude")
-    pipeline.build(db, settings, "claude", SAMPLE_DATE, ["en", "zh-TW"])
+    steps.fetch(Services(settings, db), "claude")
+    steps.build(Services(settings, db), "claude", SAMPLE_DATE, ["en", "zh-TW"])
     with db.session() as session:
         built = {
             digest.language: (

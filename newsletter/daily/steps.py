@@ -17,8 +17,8 @@ from newsletter.delivery.sweeper import SweepReport, recover, sweep
 from newsletter.delivery.transports import Transport, make_transport
 from newsletter.digest.build import BuildOutcome, build_digest, find_digest
 from newsletter.digest.choose import choose_writer
-from newsletter.digest.infographic import ensure_infographic
 from newsletter.models import Digest, DigestStatus, Subscriber
+from newsletter.render.infographic_store import ensure_infographic
 from newsletter.services import Services
 from newsletter.sources.fetch import FetchPolicy
 from newsletter.sources.ingest import SourceResult, fetch_topic

@@ -6,10 +6,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from newsletter.config import Settings
-from newsletter.digest.infographic import email_infographic
 from newsletter.digest.schema import DigestContent
 from newsletter.models import Digest
 from newsletter.render.html import render_digest_html
+from newsletter.render.infographic_store import email_infographic
 from newsletter.render.links import archive_url
 from newsletter.render.text import render_digest_text
 

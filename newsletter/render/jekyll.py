@@ -14,10 +14,10 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session
 
-from newsletter.digest.infographic import ensure_infographic
 from newsletter.digest.schema import DigestContent
 from newsletter.errors import InputError
 from newsletter.models import Digest, DigestStatus
+from newsletter.render.infographic_store import ensure_infographic
 from newsletter.render.markdown import render_digest_markdown
 
 

@@ -15,7 +15,6 @@ from flask import Flask, Response, abort
 
 from newsletter.config import Settings
 from newsletter.db import Database
-from newsletter.delivery.send import render_email
 from newsletter.models import Digest, DigestInfographic, DigestStatus
 from newsletter.render.email import render_email
 from newsletter.render.placeholders import RecipientLinks, personalize_html, personalize_text

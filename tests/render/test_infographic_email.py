@@ -8,20 +8,21 @@ from dataclasses import replace
 import pytest
 from bs4 import BeautifulSoup
 
-from newsletter import pipeline
 from newsletter.config import Settings
+from newsletter.daily import steps
 from newsletter.db import Database
-from newsletter.delivery.send import render_email
 from newsletter.demo import SAMPLE_DATE, seed_demo
 from newsletter.models import Digest, DigestInfographic
+from newsletter.render.email import render_email
+from newsletter.services import Services
 
 
 @pytest.fixture
 def built(db: Database, settings: Settings) -> dict[str, int]:
     with db.session() as session:
         seed_demo(session)
-    pipeline.fetch(db, settings, "claude")
-    outcomes = pipeline.build(db, settings, "claude", SAMPLE_DATE, ["en", "zh-TW"])
+    steps.fetch(Services(settings, db), "claude")
+    outcomes = steps.build(Services(settings, db), "claude", SAMPLE_DATE, ["en", "zh-TW"])
     return {outcome.digest.language: outcome.digest.id for outcome in outcomes}
 
 

@@ -9,20 +9,22 @@ import pytest
 from bs4 import BeautifulSoup
 from flask import Flask
 
-from newsletter import pipeline
 from newsletter.config import Settings
+from newsletter.daily import steps
 from newsletter.db import Database
 from newsletter.demo import SAMPLE_DATE, seed_demo
 from newsletter.models import DigestInfographic
 from newsletter.render.preview import preview_app
+from newsletter.services import Services
+from tests.support import cli_runner
 
 
 @pytest.fixture
 def digest_id(db: Database, settings: Settings) -> int:
     with db.session() as session:
         seed_demo(session)
-    pipeline.fetch(db, settings, "claude")
-    (outcome,) = pipeline.build(db, settings, "claude", SAMPLE_DATE, ["zh-TW"])
+    steps.fetch(Services(settings, db), "claude")
+    (outcome,) = steps.build(Services(settings, db), "claude", SAMPLE_DATE, ["zh-TW"])
     return outcome.digest.id
 
 
@@ -36,7 +38,7 @@ def stored(db: Database, digest_id: int) -> DigestInfographic:
 def test_preview_writes_the_picture_beside_the_email(
     app: Flask, db: Database, digest_id: int, tmp_path: Path
 ) -> None:
-    result = app.test_cli_runner().invoke(args=["preview", str(digest_id), "-o", str(tmp_path)])
+    result = cli_runner(app).invoke(args=["preview", str(digest_id), "-o", str(tmp_path)])
     assert result.exit_code == 0, result.output
     written = tmp_path / f"digest-{digest_id}-infographic.png"
     assert written.read_bytes() == stored(db, digest_id).png

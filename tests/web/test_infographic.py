@@ -7,11 +7,12 @@ from bs4 import BeautifulSoup
 from flask import Flask
 from sqlalchemy import select
 
-from newsletter import pipeline
 from newsletter.config import Settings
+from newsletter.daily import steps
 from newsletter.db import Database
 from newsletter.demo import SAMPLE_DATE, seed_demo
 from newsletter.models import Digest, DigestInfographic
+from newsletter.services import Services
 
 IMAGE = f"/archive/claude/{SAMPLE_DATE}/infographic.png"
 
@@ -20,8 +21,8 @@ IMAGE = f"/archive/claude/{SAMPLE_DATE}/infographic.png"
 def pictures(app: Flask, db: Database, settings: Settings) -> dict[str, DigestInfographic]:
     with db.session() as session:
         seed_demo(session)
-    pipeline.fetch(db, settings, "claude")
-    pipeline.build(db, settings, "claude", SAMPLE_DATE, ["en", "zh-TW"])
+    steps.fetch(Services(settings, db), "claude")
+    steps.build(Services(settings, db), "claude", SAMPLE_DATE, ["en", "zh-TW"])
     with db.session() as session:
         rows = session.execute(select(Digest.language, DigestInfographic).join(Digest)).all()
         session.expunge_all()

@@ -15,13 +15,15 @@ from flask import Flask
 from PIL import Image
 from sqlalchemy import func, select
 
-from newsletter import pipeline
 from newsletter.config import Settings
+from newsletter.daily import steps
 from newsletter.db import Database
 from newsletter.demo import SAMPLE_DATE, seed_demo
 from newsletter.digest.build import news_window
-from newsletter.digest.infographic import ensure_infographic, gather_facts
 from newsletter.models import Digest, DigestInfographic, DigestStatus, Item, Topic
+from newsletter.render.infographic_store import ensure_infographic, gather_facts
+from newsletter.services import Services
+from tests.support import cli_runner
 
 IMAGE = f"assets/img/posts/{SAMPLE_DATE}-claude-infographic.png"  # the primary language's
 IMAGE_EN = f"assets/img/posts/{SAMPLE_DATE}-claude-infographic-en.png"
@@ -31,8 +33,8 @@ IMAGE_EN = f"assets/img/posts/{SAMPLE_DATE}-claude-infographic-en.png"
 def built(db: Database, settings: Settings) -> dict[str, int]:
     with db.session() as session:
         seed_demo(session)
-    pipeline.fetch(db, settings, "claude")
-    outcomes = pipeline.build(db, settings, "claude", SAMPLE_DATE, ["en", "zh-TW"])
+    steps.fetch(Services(settings, db), "claude")
+    outcomes = steps.build(Services(settings, db), "claude", SAMPLE_DATE, ["en", "zh-TW"])
     return {outcome.digest.language: outcome.digest.id for outcome in outcomes}
 
 
@@ -47,7 +49,7 @@ def test_every_ready_digest_gets_its_picture_once(
             assert Image.open(BytesIO(row.png)).size == (1200, 630)
             assert len(row.png) < 300_000
         before = {i: (row.sha256, row.created_at) for i, row in stored.items()}
-    pipeline.build(db, settings, "claude", SAMPLE_DATE, ["en", "zh-TW"])
+    steps.build(Services(settings, db), "claude", SAMPLE_DATE, ["en", "zh-TW"])
     with db.session() as session:
         rows = list(session.scalars(select(DigestInfographic)))
         assert {row.digest_id: (row.sha256, row.created_at) for row in rows} == before
@@ -60,7 +62,7 @@ def test_a_digest_built_before_pictures_gets_one_on_its_next_build(
 ) -> None:
     with db.session() as session:
         session.delete(session.get_one(DigestInfographic, built["en"]))
-    pipeline.build(db, settings, "claude", SAMPLE_DATE, ["en"])
+    steps.build(Services(settings, db), "claude", SAMPLE_DATE, ["en"])
     with db.session() as session:
         assert session.get(DigestInfographic, built["en"]) is not None
 
@@ -95,7 +97,7 @@ def test_export_writes_the_picture_where_the_front_matter_points(
     app: Flask, db: Database, built: dict[str, int], tmp_path: Path
 ) -> None:
     out = tmp_path / "out"
-    result = app.test_cli_runner().invoke(args=["export-jekyll", str(built["en"]), "-o", str(out)])
+    result = cli_runner(app).invoke(args=["export-jekyll", str(built["en"]), "-o", str(out)])
     assert result.exit_code == 0, result.output
     post = (out / f"{SAMPLE_DATE}-claude-daily-en.md").read_text(encoding="utf-8")
     assert f"image: //{IMAGE_EN}\n" in post
@@ -120,7 +122,7 @@ def test_jekyll_builds_the_exported_post_with_its_picture(
         "{{ content }}",
         encoding="utf-8",
     )
-    runner = app.test_cli_runner()
+    runner = cli_runner(app)
     for digest_id in built.values():
         result = runner.invoke(args=["export-jekyll", str(digest_id), "-o", str(site / "_posts")])
         assert result.exit_code == 0, result.output
