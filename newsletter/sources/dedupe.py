@@ -27,11 +27,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
-from newsletter.sources.linkage import average_link
+from newsletter.sources.linkage import attach_loners, average_link
 from newsletter.sources.storyterms import ItemTerms, item_terms
 
 SIMILARITY_THRESHOLD = 0.2
-STRONGEST_SHARE = 0.35
+ATTACH_THRESHOLD = 0.3
 EDGE_FLOOR = 0.05
 BLOCK_SHARE = 0.3
 MIN_BLOCK_ITEMS = 12
@@ -147,7 +147,8 @@ def cluster_stories(
 ) -> list[Story]:
     """Stories, most-reported first (then most recent); items in each by publish time."""
     vectors = _vectors(items, item_terms((item.title, item.summary) for item in items))
-    groups = average_link(len(items), _edges(vectors), threshold, STRONGEST_SHARE)
+    edges = _edges(vectors)
+    groups = attach_loners(average_link(len(items), edges, threshold), edges, ATTACH_THRESHOLD)
     stories = [
         Story(sorted((items[i] for i in group), key=lambda item: (item.published_at, item.id)))
         for group in groups

@@ -61,10 +61,11 @@ _AMOUNT = re.compile(
     r"|(?P<letter>[kmbt])(?![a-z0-9])"
     r"|\s?(?P<cjk>[十百千]?[萬億兆]+)(?P<rest>\d+)?)?"
     r"(?:\s?(?P<pct>%|percent\b|per cent\b))?"
-    r"(?:gw|mw|x)?"
     rf"{_CURRENCY_AFTER}?"
     r"(?![a-z0-9])"
 )
+_UNIT = re.compile(r"(\d)(gw|mw|kw|gb|tb|x|nm)(?![a-z0-9])")
+"""Units glued to a number ("6GW", "3nm") are split off so that the number reads alone."""
 _CJK_ONLY_AMOUNT = re.compile(rf"(?<![\d.])(?P<cjk>[十百千][萬億兆]){_CURRENCY_AFTER}?")
 _VERSIONED = re.compile(
     r"(?<![a-z0-9.])([a-z][a-z0-9]*)\s?(\d{1,3}(?:\.\d+)?)(?![\d.,]*\d)(?![a-z0-9%])"
@@ -119,7 +120,7 @@ def _table() -> _Table:
 def _normal(text: str) -> str:
     """Full-width forms folded (ＮＴ＄１２０ -> nt$120), lower case, dashes as spaces."""
     text = unicodedata.normalize("NFKC", text).lower()
-    return re.sub(r"[-‐‑‒–—_/]", " ", text)
+    return _UNIT.sub(r"\1 \2", re.sub(r"[-‐‑‒–—_/]", " ", text))
 
 
 def _value(match: re.Match[str]) -> float:
