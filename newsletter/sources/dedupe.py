@@ -5,17 +5,20 @@ Items are compared by TF-IDF cosine similarity of the tokens ``storyterms`` give
 Chinese character pairs). Tokens that most of the day's items share weigh little.
 
 Two reports in the same language are compared on all their tokens. An English and a
-Chinese report can only share names, terms, amounts and Latin words, so they are
-compared on those alone (the tokens of the day that occur in both languages), leaving
-out the one shared token that contributes most: what two reports in different languages
-have in common must not rest on a single word, so one Latin name ("Claude", "Gemini")
-cannot put a Chinese item into an unrelated English story. Reports published far apart
-weigh less (``time_factor``).
+Chinese report can only share names, terms, amounts and Latin words, so every pair is
+also compared on those alone (the "anchors": the tokens of the day that occur in both
+languages), leaving out the one shared anchor that contributes most: what two reports
+have in common there must not rest on a single word, so one Latin name ("Claude",
+"Gemini") cannot put a Chinese item into an unrelated English story. A pair in one
+language takes the better of its two scores, so paraphrased reports that share facts
+but few words still meet. Reports published far apart weigh less (``time_factor``).
 
 Candidate pairs come from an inverted index: only items that share a token are ever
 compared, and tokens found in a large share of the day's items (``BLOCK_SHARE``) neither
 make candidates nor count in the score. Stories are then formed by average-link
-clustering over the candidate graph (``linkage.average_link``).
+clustering over the candidate graph (``linkage.average_link``), and a report left alone
+joins the story of the item it matches best if that match is strong
+(``ATTACH_THRESHOLD``, ``linkage.attach_loners``).
 """
 
 from __future__ import annotations
@@ -117,8 +120,8 @@ def _edges(vectors: list[_Vector]) -> list[tuple[int, int, float]]:
             postings[token].append(index)
     edges = []
     for i, left in enumerate(vectors):
-        same: dict[int, float] = defaultdict(float)
-        across: dict[int, float] = defaultdict(float)
+        words: dict[int, float] = defaultdict(float)
+        anchors: dict[int, float] = defaultdict(float)
         strongest: dict[int, float] = defaultdict(float)
         for token, value in left.weights.items():
             anchor = left.anchors.get(token)
@@ -127,14 +130,14 @@ def _edges(vectors: list[_Vector]) -> list[tuple[int, int, float]]:
                     continue
                 right = vectors[j]
                 if right.chinese == left.chinese:
-                    same[j] += value * right.weights[token]
-                elif anchor is not None:
+                    words[j] += value * right.weights[token]
+                if anchor is not None:
                     product = anchor * right.anchors[token]
-                    across[j] += product
+                    anchors[j] += product
                     strongest[j] = max(strongest[j], product)
-        scores = dict(same)
-        for j, value in across.items():
-            scores[j] = value - strongest[j]
+        scores = dict(words)
+        for j, value in anchors.items():
+            scores[j] = max(scores.get(j, 0.0), value - strongest[j])
         for j, value in scores.items():
             value *= time_factor(left.hours, vectors[j].hours)
             if value >= EDGE_FLOOR:

@@ -69,9 +69,9 @@ def attach_loners(
     best: dict[int, tuple[float, int]] = {}
     for a, b, value in edges:
         for loner, other in ((a, b), (b, a)):
-            if len(groups[home[loner]]) == 1 and len(groups[home[other]]) > 1:
-                if value >= threshold and value > best.get(loner, (0.0, -1))[0]:
-                    best[loner] = (value, other)
+            alone = len(groups[home[loner]]) == 1 and len(groups[home[other]]) > 1
+            if alone and value >= threshold and value > best.get(loner, (0.0, -1))[0]:
+                best[loner] = (value, other)
     merged = [list(group) for group in groups]
     for loner, (_, other) in best.items():
         merged[home[other]].append(loner)
