@@ -11,7 +11,8 @@ languages), leaving out the one shared anchor that contributes most: what two re
 have in common there must not rest on a single word, so one Latin name ("Claude",
 "Gemini") cannot put a Chinese item into an unrelated English story. A pair in one
 language takes the better of its two scores, so paraphrased reports that share facts
-but few words still meet. Reports published far apart weigh less (``time_factor``).
+but few words still meet. Reports published far apart weigh less (``time_factor``), and
+so do reports about different companies (``RIVALS``).
 
 Candidate pairs come from an inverted index: only items that share a token are ever
 compared, and tokens found in a large share of the day's items (``BLOCK_SHARE``) neither
@@ -33,8 +34,12 @@ from typing import Protocol
 from newsletter.sources.linkage import attach_loners, average_link
 from newsletter.sources.storyterms import ItemTerms, item_terms
 
-SIMILARITY_THRESHOLD = 0.2
+SIMILARITY_THRESHOLD = 0.19
 ATTACH_THRESHOLD = 0.3
+RIVALS = 0.5
+"""Similarity kept by two reports that name companies and none in common (the storyterms
+table maps products and people to their company): OpenAI's health launch and
+Anthropic's share most of their words, yet they are two stories."""
 EDGE_FLOOR = 0.05
 BLOCK_SHARE = 0.3
 MIN_BLOCK_ITEMS = 12
@@ -72,6 +77,7 @@ class _Vector:
     anchors: dict[str, float]
     chinese: bool
     hours: float
+    companies: frozenset[str]
 
 
 def _normalised(weights: dict[str, float]) -> dict[str, float]:
@@ -101,6 +107,7 @@ def _vectors(items: Sequence[StoryItem], terms: list[ItemTerms]) -> list[_Vector
                 _normalised(anchors),
                 tokens.chinese,
                 item.published_at.timestamp() / 3600,
+                tokens.companies,
             )
         )
     return vectors
@@ -110,6 +117,10 @@ def time_factor(left_hours: float, right_hours: float) -> float:
     """1 within a day of each other, then falling: 0.5 two days further apart."""
     apart = abs(left_hours - right_hours) - SAME_DAY_HOURS
     return 1.0 if apart <= 0 else 1 / (1 + apart / DECAY_HOURS)
+
+
+def _rivals(left: frozenset[str], right: frozenset[str]) -> bool:
+    return bool(left and right) and left.isdisjoint(right)
 
 
 def _edges(vectors: list[_Vector]) -> list[tuple[int, int, float]]:
@@ -140,6 +151,8 @@ def _edges(vectors: list[_Vector]) -> list[tuple[int, int, float]]:
             scores[j] = max(scores.get(j, 0.0), value - strongest[j])
         for j, value in scores.items():
             value *= time_factor(left.hours, vectors[j].hours)
+            if _rivals(left.companies, vectors[j].companies):
+                value *= RIVALS
             if value >= EDGE_FLOOR:
                 edges.append((i, j, value))
     return edges

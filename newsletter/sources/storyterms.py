@@ -87,34 +87,53 @@ _STOPWORDS = frozenset(
 class ItemTerms:
     counts: Counter[str]
     chinese: bool
+    companies: frozenset[str]
+    """The companies the item names, directly or through a product or a person."""
 
 
 @dataclass(frozen=True)
 class _Table:
-    pattern: re.Pattern[str]
-    token: dict[str, str]
+    """The alias table as lookups: Latin spellings by their words, Chinese by characters."""
+
+    latin: dict[tuple[str, ...], str]
+    chinese: dict[str, str]
+    longest_latin: int
+    longest_chinese: int
+    company: dict[str, str]
+    """Token -> the company it stands for (``e:claude`` -> ``anthropic``)."""
 
 
 @cache
 def _table() -> _Table:
-    """The alias table as one regular expression, longest spelling first."""
     raw = tomllib.loads(
         resources.files("newsletter.sources").joinpath("aliases.toml").read_text("utf-8")
     )
-    token: dict[str, str] = {}
-    for section, prefix in (("entities", "e:"), ("terms", "t:")):
-        for key, spellings in raw[section].items():
+    latin: dict[tuple[str, ...], str] = {}
+    chinese: dict[str, str] = {}
+    company: dict[str, str] = {}
+    sections = (("companies", "e:"), ("products", "e:"), ("entities", "e:"), ("terms", "t:"))
+    for section, prefix in sections:
+        for key, value in raw[section].items():
+            spellings = value["spellings"] if isinstance(value, dict) else value
+            if section == "companies":
+                company[prefix + key] = key
+            elif section == "products":
+                company[prefix + key] = value["of"]
             for spelling in [key.replace("_", " "), *spellings]:
-                token.setdefault(_normal(spelling), prefix + key)
-    alternatives = []
-    for spelling in sorted(token, key=len, reverse=True):
-        escaped = re.escape(spelling).replace(r"\ ", r"\s+")
-        if spelling[0].isascii() and spelling[0].isalnum():
-            escaped = r"(?<![a-z0-9])" + escaped
-        if spelling[-1].isascii() and spelling[-1].isalnum():
-            escaped += r"(?![a-z0-9])"
-        alternatives.append(escaped)
-    return _Table(re.compile("|".join(alternatives)), token)
+                normal = _normal(spelling)
+                if _CJK_RUN.fullmatch(normal):
+                    chinese.setdefault(normal, prefix + key)
+                elif _CJK_RUN.search(normal):
+                    raise ValueError(f"aliases.toml: {spelling!r} mixes Chinese and Latin")
+                else:
+                    latin.setdefault(tuple(_LATIN_WORD.findall(normal)), prefix + key)
+    return _Table(
+        latin,
+        chinese,
+        max(map(len, latin)),
+        max(map(len, chinese)),
+        company,
+    )
 
 
 def _normal(text: str) -> str:
@@ -158,14 +177,43 @@ def _amounts(text: str, tokens: list[str]) -> str:
     return _CJK_ONLY_AMOUNT.sub(cjk_only, _AMOUNT.sub(amount, text))
 
 
-def _aliases(text: str, tokens: list[str]) -> str:
+def _latin_aliases(words: list[str], tokens: list[str]) -> list[str]:
+    """Add a token per alias among ``words`` (longest first); return the other words."""
     table = _table()
+    rest = []
+    index = 0
+    while index < len(words):
+        for length in range(min(table.longest_latin, len(words) - index), 0, -1):
+            key = tuple(words[index : index + length])
+            found = table.latin.get(key) or table.latin.get((*key[:-1], key[-1].removesuffix("'s")))
+            if found:
+                tokens.append(found)
+                index += length
+                break
+        else:
+            rest.append(words[index])
+            index += 1
+    return rest
 
-    def alias(match: re.Match[str]) -> str:
-        tokens.append(table.token[re.sub(r"\s+", " ", match[0])])
-        return " "
 
-    return table.pattern.sub(alias, text)
+def _chinese_aliases(run: str, tokens: list[str]) -> list[str]:
+    """Add a token per alias in a run of Chinese characters; return the pieces between."""
+    table = _table()
+    pieces = []
+    start = index = 0
+    while index < len(run):
+        for length in range(min(table.longest_chinese, len(run) - index), 0, -1):
+            found = table.chinese.get(run[index : index + length])
+            if found:
+                tokens.append(found)
+                pieces.append(run[start:index])
+                index += length
+                start = index
+                break
+        else:
+            index += 1
+    pieces.append(run[start:])
+    return [piece for piece in pieces if piece]
 
 
 def _stem(word: str) -> str:
@@ -195,11 +243,8 @@ def _fold_compounds(words: list[str], vocabulary: set[str]) -> list[str]:
     return folded
 
 
-def _bigrams(text: str) -> list[str]:
-    grams = []
-    for run in _CJK_RUN.findall(text):
-        grams.extend(f"z:{run[i : i + 2]}" for i in range(len(run) - 1))
-    return grams
+def _bigrams(pieces: list[str]) -> list[str]:
+    return [f"z:{piece[i : i + 2]}" for piece in pieces for i in range(len(piece) - 1)]
 
 
 @dataclass
@@ -222,9 +267,10 @@ def _versions(text: str) -> list[str]:
 def _split(text: str) -> _Part:
     normal = _normal(text)
     known = _versions(normal)
-    rest = _aliases(_amounts(normal, known), known)
-    words = [w.strip("'.") for w in _LATIN_WORD.findall(rest)]
-    return _Part(known, [w.removesuffix("'s") for w in words if w], _bigrams(rest))
+    rest = _amounts(normal, known)
+    words = _latin_aliases(_LATIN_WORD.findall(rest), known)
+    pieces = [p for run in _CJK_RUN.findall(rest) for p in _chinese_aliases(run, known)]
+    return _Part(known, [w.removesuffix("'s") for w in words], _bigrams(pieces))
 
 
 def _is_chinese(title: str, summary: str) -> bool:
@@ -252,5 +298,7 @@ def item_terms(items: Iterable[tuple[str, str]]) -> list[ItemTerms]:
             ]
             for token in tokens:
                 counts[token] += weight
-        result.append(ItemTerms(counts, _is_chinese(title_text, summary_text)))
+        company = _table().company
+        companies = frozenset(company[token] for token in counts if token in company)
+        result.append(ItemTerms(counts, _is_chinese(title_text, summary_text), companies))
     return result
