@@ -43,6 +43,10 @@ Anthropic's share most of their words, yet they are two stories."""
 EDGE_FLOOR = 0.05
 BLOCK_SHARE = 0.3
 MIN_BLOCK_ITEMS = 12
+MAX_BLOCK_ITEMS = 50
+"""A token in more items than this (or than ``BLOCK_SHARE`` of the day, whichever is
+fewer, but never fewer than ``MIN_BLOCK_ITEMS``) cannot tell one story from the others:
+no story has that many reports."""
 SAME_DAY_HOURS = 24.0
 DECAY_HOURS = 48.0
 
@@ -88,7 +92,7 @@ def _normalised(weights: dict[str, float]) -> dict[str, float]:
 def _vectors(items: Sequence[StoryItem], terms: list[ItemTerms]) -> list[_Vector]:
     total = len(items)
     frequency = Counter(token for item in terms for token in item.counts)
-    limit = max(MIN_BLOCK_ITEMS, BLOCK_SHARE * total)
+    limit = max(MIN_BLOCK_ITEMS, min(BLOCK_SHARE * total, MAX_BLOCK_ITEMS))
     by_language: dict[bool, set[str]] = defaultdict(set)
     for item in terms:
         by_language[item.chinese].update(item.counts)
@@ -124,11 +128,11 @@ def _rivals(left: frozenset[str], right: frozenset[str]) -> bool:
 
 
 def _edges(vectors: list[_Vector]) -> list[tuple[int, int, float]]:
-    """Pairs that share a token, with their similarity when it reaches ``EDGE_FLOOR``."""
+    """Pairs that share a token, with their similarity when it reaches ``EDGE_FLOOR``.
+
+    One pass: each item meets the earlier items through the posting lists of its tokens,
+    so the work follows the number of (pair, shared token) meetings, not items squared."""
     postings: dict[str, list[int]] = defaultdict(list)
-    for index, vector in enumerate(vectors):
-        for token in vector.weights:
-            postings[token].append(index)
     edges = []
     for i, left in enumerate(vectors):
         words: dict[int, float] = defaultdict(float)
@@ -137,24 +141,28 @@ def _edges(vectors: list[_Vector]) -> list[tuple[int, int, float]]:
         for token, value in left.weights.items():
             anchor = left.anchors.get(token)
             for j in postings[token]:
-                if j <= i:
-                    continue
                 right = vectors[j]
                 if right.chinese == left.chinese:
                     words[j] += value * right.weights[token]
                 if anchor is not None:
                     product = anchor * right.anchors[token]
                     anchors[j] += product
-                    strongest[j] = max(strongest[j], product)
-        scores = dict(words)
+                    if product > strongest[j]:
+                        strongest[j] = product
+            postings[token].append(i)
         for j, value in anchors.items():
-            scores[j] = max(scores.get(j, 0.0), value - strongest[j])
-        for j, value in scores.items():
-            value *= time_factor(left.hours, vectors[j].hours)
-            if _rivals(left.companies, vectors[j].companies):
+            value -= strongest[j]
+            if value > words.get(j, 0.0):
+                words[j] = value
+        for j, value in words.items():
+            if value < EDGE_FLOOR:
+                continue  # the factors below only lower it
+            right = vectors[j]
+            value *= time_factor(left.hours, right.hours)
+            if _rivals(left.companies, right.companies):
                 value *= RIVALS
             if value >= EDGE_FLOOR:
-                edges.append((i, j, value))
+                edges.append((j, i, value))
     return edges
 
 
