@@ -80,7 +80,7 @@ class OfflineWriter:
         frames = _frames(request.language)
         words = labels(request.language)
         join = words["list_join"]
-        top = stories[:MAX_HIGHLIGHTS]
+        top = _highlighted(stories)
 
         highlights = []
         for story in top:
@@ -136,6 +136,13 @@ class OfflineWriter:
             ),
         )
         return WriteResult(digest=written, writer=self.name, model=None)
+
+
+def _highlighted(stories: list[Story]) -> list[Story]:
+    """Highlights merge several sources: the stories more than one outlet told (a story
+    told once stays in the key points), or the top story on a day without any."""
+    several = [story for story in stories if len(story.outlets) > 1]
+    return (several or stories[:1])[:MAX_HIGHLIGHTS]
 
 
 def _tags(request: WriteRequest) -> list[str]:

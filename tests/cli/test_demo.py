@@ -83,3 +83,39 @@ def test_demo_twice_sends_nothing_new(app: Flask, settings) -> None:
     assert len(list(Path(settings.outbox_dir).glob("*.eml"))) == 3
     with app.app_context(), current().db.session() as session:
         assert session.scalar(select(func.count()).select_from(Digest)) == 2
+
+
+REFERENCE_STORIES = {
+    "healthcare and life sciences": {
+        "https://www.anthropic.com/news/healthcare-life-sciences",
+        "https://www.nbcnews.com/tech/tech-news/anthropic-health-care-rcna252872",
+        "https://www.businessinsider.com/anthropic-chases-openai-ai-heath-claude-2026-1",
+        "https://www.reddit.com/r/ClaudeAI/comments/1q9abcd/claude_for_healthcare_is_here/",
+    },
+    "third-party use of Claude Code blocked, xAI cut off": {
+        "https://news.ycombinator.com/item?id=46549823",
+        "https://venturebeat.com/technology/anthropic-cracks-down-on-unauthorized-claude-usage-by-third-party-harnesses",
+        "https://www.reddit.com/r/ClaudeAI/comments/1q7zq1e/anthropic_blocks_thirdparty_use_of_claude_code/",
+        "https://www.reddit.com/r/singularity/comments/1q8yzal/report_anthropic_cuts_off_xais_access_to_claude/",
+    },
+    "Allianz partnership": {
+        "https://www.allianz.com/en/mediacenter/news/media-releases/260109-allianz-and-anthropic-forge-global-partnership.html",
+        "https://www.anthropic.com/news/allianz",
+        "https://www.reuters.com/technology/allianz-anthropic-claude-deal-2026-01-09/",
+    },
+}
+
+
+def test_the_demo_highlights_are_the_reference_digests_three_stories(app: Flask, settings) -> None:
+    """../shared/reference/digest-example.md has three highlights for this day; each of its
+    stories is one highlight here, whatever the outlets called it."""
+    assert app.test_cli_runner().invoke(args=["demo"]).exit_code == 0
+    with app.app_context(), services().db.session() as session:
+        for digest in session.scalars(select(Digest)):
+            content = DigestContent.model_validate(digest.content)
+            url = {source.item_id: source.url.rstrip("/") for source in content.sources}
+            highlights = [{url[i] for i in h.item_ids} for h in content.highlights]
+            assert len(highlights) == len(REFERENCE_STORIES), digest.language
+            for name, urls in REFERENCE_STORIES.items():
+                wanted = {u.rstrip("/") for u in urls}
+                assert any(wanted <= found for found in highlights), (name, highlights)
