@@ -17,10 +17,8 @@ so do reports about different companies (``RIVALS``).
 Candidate pairs come from an inverted index: only items that share a token are ever
 compared, and tokens found in a large share of the day's items (``BLOCK_SHARE``) neither
 make candidates nor count in the score. Stories are then formed by average-link
-clustering over the candidate graph (``linkage.average_link``); two groups whose items
-each have a good match on the other side are joined once (``BRIDGE``, ``linkage.bridge``:
-the halves of a story whose reports stress different facts), and a group of one or two
-reports joins the larger group holding its best match if that match is strong
+clustering over the candidate graph (``linkage.average_link``), and a report left alone
+joins the story of the item it matches best if that match is strong
 (``ATTACH_THRESHOLD``, ``linkage.attach_loners``).
 """
 
@@ -33,13 +31,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
-from newsletter.sources.linkage import attach_loners, average_link, bridge
+from newsletter.sources.linkage import attach_loners, average_link
 from newsletter.sources.storyterms import ItemTerms, item_terms
 
 SIMILARITY_THRESHOLD = 0.19
-BRIDGE = 0.22
 ATTACH_THRESHOLD = 0.3
-SMALL_GROUP = 2
 RIVALS = 0.5
 """Similarity kept by two reports that name companies and none in common (the storyterms
 table maps products and people to their company): OpenAI's health launch and
@@ -176,9 +172,7 @@ def cluster_stories(
     """Stories, most-reported first (then most recent); items in each by publish time."""
     vectors = _vectors(items, item_terms((item.title, item.summary) for item in items))
     edges = _edges(vectors)
-    alone = [[index] for index in range(len(items))]
-    groups = bridge(average_link(alone, edges, threshold), edges, BRIDGE)
-    groups = attach_loners(groups, edges, ATTACH_THRESHOLD, SMALL_GROUP)
+    groups = attach_loners(average_link(len(items), edges, threshold), edges, ATTACH_THRESHOLD)
     stories = [
         Story(sorted((items[i] for i in group), key=lambda item: (item.published_at, item.id)))
         for group in groups

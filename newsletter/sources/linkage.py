@@ -16,25 +16,21 @@ from collections.abc import Iterable
 
 
 def average_link(
-    groups: list[list[int]], edges: Iterable[tuple[int, int, float]], threshold: float
+    count: int, edges: Iterable[tuple[int, int, float]], threshold: float
 ) -> list[list[int]]:
-    """Repeatedly merge the two groups (lists of item indexes) whose average pairwise
-    similarity is highest while it reaches ``threshold``; ``edges`` are (item, item,
-    similarity) triples."""
-    members: dict[int, list[int]] = {number: list(group) for number, group in enumerate(groups)}
-    home = {index: number for number, group in members.items() for index in group}
+    """Groups of the indexes ``0..count-1``: repeatedly merge the two groups whose
+    average pairwise similarity is highest while it reaches ``threshold``."""
+    members: dict[int, list[int]] = {index: [index] for index in range(count)}
     # link[a][b]: the sum of the similarities between the members of groups a and b
-    link: dict[int, dict[int, float]] = {number: {} for number in members}
-    version = [0] * len(members)
-    for left, right, value in edges:
-        a, b = home[left], home[right]
-        if a != b:
-            link[a][b] = link[b][a] = link[a].get(b, 0.0) + value
+    link: dict[int, dict[int, float]] = {index: {} for index in range(count)}
+    version = [0] * count
+    for a, b, value in edges:
+        link[a][b] = link[b][a] = link[a].get(b, 0.0) + value
     heap = [
-        (-total / (len(members[a]) * len(members[b])), a, b, 0, 0)
+        (-total, a, b, 0, 0)
         for a, neighbours in link.items()
         for b, total in neighbours.items()
-        if a < b and total / (len(members[a]) * len(members[b])) >= threshold
+        if a < b and total >= threshold
     ]
     heapq.heapify(heap)
     while heap:
@@ -63,62 +59,21 @@ def average_link(
 
 
 def attach_loners(
-    groups: list[list[int]],
-    edges: Iterable[tuple[int, int, float]],
-    threshold: float,
-    largest: int = 1,
+    groups: list[list[int]], edges: Iterable[tuple[int, int, float]], threshold: float
 ) -> list[list[int]]:
-    """Move each group of at most ``largest`` items into the larger group that holds its
-    best match, if that similarity reaches ``threshold``. A report told in other words
-    than the rest of its story matches one of them well but the story as a whole only
-    loosely; a small group joins at most one other, and only a larger one, so this
-    cannot chain two stories."""
+    """Move each group of one into the group of its most similar item, if that similarity
+    reaches ``threshold``. A report told in other words than the rest of its story
+    matches one of them well but the story as a whole only loosely; a lone item joins
+    at most one group, so this cannot chain two stories."""
     home = {index: number for number, group in enumerate(groups) for index in group}
     best: dict[int, tuple[float, int]] = {}
     for a, b, value in edges:
-        for small, other in ((home[a], home[b]), (home[b], home[a])):
-            size = len(groups[small])
-            joins = size <= largest and len(groups[other]) > size
-            if joins and value >= threshold and value > best.get(small, (0.0, -1))[0]:
-                best[small] = (value, other)
+        for loner, other in ((a, b), (b, a)):
+            alone = len(groups[home[loner]]) == 1 and len(groups[home[other]]) > 1
+            if alone and value >= threshold and value > best.get(loner, (0.0, -1))[0]:
+                best[loner] = (value, other)
     merged = [list(group) for group in groups]
-    for small, (_, other) in sorted(best.items()):
-        if merged[small] and small not in {o for _, o in best.values()}:
-            merged[other].extend(merged[small])
-            merged[small] = []
-    return [group for group in merged if group]
-
-
-def bridge(
-    groups: list[list[int]], edges: Iterable[tuple[int, int, float]], threshold: float
-) -> list[list[int]]:
-    """Merge two groups when their members, on average, have a good match on the other
-    side: the mean over both groups' items of each item's best similarity to the other
-    group. Two halves of one story (reports that stress different facts, each half with
-    its own translations) meet this way; each pair of groups is judged once, best first,
-    and a group merges at most once, so this cannot chain stories."""
-    home = {index: number for number, group in enumerate(groups) for index in group}
-    best: dict[tuple[int, int], dict[int, float]] = {}
-    for a, b, value in edges:
-        ga, gb = home[a], home[b]
-        if ga == gb:
-            continue
-        key = (min(ga, gb), max(ga, gb))
-        found = best.setdefault(key, {})
-        found[a] = max(found.get(a, 0.0), value)
-        found[b] = max(found.get(b, 0.0), value)
-    scores = []
-    for (ga, gb), found in best.items():
-        size = len(groups[ga]) + len(groups[gb])
-        scores.append((sum(found.values()) / size, ga, gb))
-    merged = [list(group) for group in groups]
-    used: set[int] = set()
-    for score, ga, gb in sorted(scores, reverse=True):
-        if score < threshold:
-            break
-        if ga in used or gb in used:
-            continue
-        used |= {ga, gb}
-        merged[ga].extend(merged[gb])
-        merged[gb] = []
+    for loner, (_, other) in best.items():
+        merged[home[other]].append(loner)
+        merged[home[loner]] = []
     return [group for group in merged if group]
