@@ -59,7 +59,7 @@ def build(folder: Path) -> dict[str, tuple[DigestContent, InfographicFacts]]:
     migrate.upgrade(settings.database_url)
     db = Database(settings.database_url)
     with db.session() as session:
-        seed_demo(session)
+        seed_demo(session, settings.suppression_key)
     steps.fetch(Services(settings, db), "claude")
     steps.build(Services(settings, db), "claude", SAMPLE_DATE, ["en", "zh-TW"])
     with db.session() as session:

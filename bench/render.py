@@ -82,7 +82,7 @@ def build_digests(folder: Path) -> dict[str, DigestContent]:
     migrate.upgrade(settings.database_url)
     db = Database(settings.database_url)
     with db.session() as session:
-        seed_demo(session)
+        seed_demo(session, settings.suppression_key)
     steps.fetch(Services(settings, db), "claude")
     steps.build(Services(settings, db), "claude", SAMPLE_DATE, ["en", "zh-TW"])
     with db.session() as session:

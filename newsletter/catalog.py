@@ -121,6 +121,7 @@ def add_subscriber(
     *,
     language: str,
     topics: list[Topic],
+    hash_key: bytes,
     confirmed: bool = False,
 ) -> Subscriber:
     email = normalize_email(address)
@@ -130,7 +131,8 @@ def add_subscriber(
         raise InputError("choose at least one topic")
     if session.scalar(select(Subscriber.id).where(Subscriber.email == email)) is not None:
         raise InputError(f"{email} is subscribed already")
-    if session.scalar(select(Suppression.id).where(Suppression.email_hash == email_hash(email))):
+    hashed = email_hash(email, hash_key)
+    if session.scalar(select(Suppression.id).where(Suppression.email_hash == hashed)):
         raise InputError(f"{email} is on the suppression list")
     subscriber = Subscriber(email=email, language=language, topics=list(topics))
     if confirmed:

@@ -18,7 +18,10 @@ from typing import get_args, get_origin, get_type_hints
 
 from limits import parse_many
 
+from newsletter.keys import derive_key
+
 DEV_SECRET_KEY = "dev-only-insecure-secret-key"
+DEFAULT_POSTAL_ADDRESS = "AI Daily Digest, 1 Example Street, Taipei"
 TRANSPORTS = ("outbox", "smtp", "postmark")
 # Postmark's batch endpoint takes at most this many messages per call.
 POSTMARK_MAX_BATCH = 500
@@ -52,7 +55,7 @@ class Settings:
     smtp_ca_file: Path | None = None
     from_address: str = "digest@localhost"
     from_name: str = "AI Daily Digest"
-    postal_address: str = "AI Daily Digest, 1 Example Street, Taipei"
+    postal_address: str = DEFAULT_POSTAL_ADDRESS
     anthropic_api_key: str = field(default="", repr=False)
     anthropic_base_url: str = ""
     anthropic_model: str = ""  # empty: the newest Sonnet alias, chosen when a key is set
@@ -115,6 +118,16 @@ class Settings:
         return self.from_address.rpartition("@")[2] or "localhost"
 
     @property
+    def suppression_key(self) -> bytes:
+        """The HMAC key of the suppression list's address hashes (see ``email_hash``)."""
+        return derive_key(self.secret_key, "suppression")
+
+    @property
+    def message_id_key(self) -> bytes:
+        """The HMAC key that makes digest Message-IDs opaque and this installation's own."""
+        return derive_key(self.secret_key, "message-id")
+
+    @property
     def production(self) -> bool:
         return self.env == "production"
 
@@ -150,6 +163,16 @@ class Settings:
         if not re.match(r"https?://[^\s/]+(/\S*)?\Z", self.base_url):
             raise ConfigError(
                 "NEWSLETTER_BASE_URL must be an absolute http(s) URL, like https://news.example.org"
+            )
+        if self.production and not self.base_url.startswith("https://"):
+            raise ConfigError(
+                "NEWSLETTER_BASE_URL must be https:// in production: one-click unsubscribe "
+                "(RFC 8058) and the readers' private links need it"
+            )
+        if self.production and self.postal_address == DEFAULT_POSTAL_ADDRESS:
+            raise ConfigError(
+                "NEWSLETTER_POSTAL_ADDRESS must be your real postal address in production "
+                "(every email carries it, as anti-spam law asks)"
             )
         if self.confirm_max_age_days < 1:
             raise ConfigError("NEWSLETTER_CONFIRM_MAX_AGE_DAYS must be at least 1")

@@ -28,7 +28,7 @@ SAMPLE_READERS = (
 )
 
 
-def seed_demo(session: Session) -> Topic:
+def seed_demo(session: Session, hash_key: bytes) -> Topic:
     """Create the demo topic and readers unless they exist; returns the topic."""
     topic = session.scalar(select(Topic).where(Topic.slug == "claude"))
     if topic is None:
@@ -47,7 +47,12 @@ def seed_demo(session: Session) -> Topic:
         if session.scalar(select(Subscriber.id).where(Subscriber.email == address)):
             continue
         reader = add_subscriber(
-            session, address, language=language, topics=[topic], confirmed=status != "pending"
+            session,
+            address,
+            language=language,
+            topics=[topic],
+            hash_key=hash_key,
+            confirmed=status != "pending",
         )
         if status == "unsubscribed":
             unsubscribe(reader)

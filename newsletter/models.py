@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 import hashlib
+import hmac
 from datetime import UTC, date, datetime, time
 from typing import Any
 
@@ -26,15 +27,23 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from newsletter.db import Base, UTCDateTime
+from newsletter.keys import new_link_key
 
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-def email_hash(address: str) -> str:
-    """The stable key of an address in the suppression list (survives data deletion)."""
-    return hashlib.sha256(address.strip().lower().encode()).hexdigest()
+def email_hash(address: str, key: bytes) -> str:
+    """The stable key of an address in the suppression list (survives data deletion).
+
+    HMAC-SHA256 under ``key`` (``Settings.suppression_key``, derived from the secret) of
+    the address's SHA-256: without the secret, a list of addresses cannot be matched
+    against the table. The inner SHA-256 is what rows written before the key existed
+    held; the migration wrapped each of them in the HMAC, so old and new rows agree.
+    """
+    inner = hashlib.sha256(address.strip().lower().encode()).hexdigest()
+    return hmac.new(key, inner.encode("ascii"), hashlib.sha256).hexdigest()
 
 
 def _enum(kind: type[enum.Enum]) -> Enum:
@@ -129,8 +138,12 @@ class Item(Base):
 
 class Subscriber(Timestamped, Base):
     __tablename__ = "subscribers"
+    # ids are never handed out twice (SQLite reuses the highest freed rowid otherwise)
+    __table_args__ = ({"sqlite_autoincrement": True},)
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    # named by every token of this reader's links; dies with the row (see tokens.py)
+    link_key: Mapped[str] = mapped_column(String(32), default=new_link_key)
     email: Mapped[str] = mapped_column(String(320), unique=True)
     language: Mapped[str] = mapped_column(String(16), default="en")
     status: Mapped[SubscriberStatus] = mapped_column(
@@ -157,7 +170,10 @@ class Subscription(Timestamped, Base):
 
 class Digest(Timestamped, Base):
     __tablename__ = "digests"
-    __table_args__ = (UniqueConstraint("topic_id", "date", "language"),)
+    __table_args__ = (
+        UniqueConstraint("topic_id", "date", "language"),
+        {"sqlite_autoincrement": True},
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     topic_id: Mapped[int] = mapped_column(ForeignKey("topics.id", ondelete="CASCADE"))

@@ -49,7 +49,12 @@ def test_bad_settings_name_the_variable(environ: dict[str, str], message: str) -
 
 def test_production_accepts_a_real_secret() -> None:
     settings = Settings.from_env(
-        {"NEWSLETTER_ENV": "production", "NEWSLETTER_SECRET_KEY": "s" * 40}
+        {
+            "NEWSLETTER_ENV": "production",
+            "NEWSLETTER_SECRET_KEY": "s" * 40,
+            "NEWSLETTER_BASE_URL": "https://news.example.org",
+            "NEWSLETTER_POSTAL_ADDRESS": "News Ltd, 5 Harbour Road, Keelung",
+        }
     )
     assert settings.production
 

@@ -34,7 +34,7 @@ def db_group() -> None:
 @db_group.command("upgrade", help="Apply all migrations.")
 @reports_errors
 def db_upgrade() -> None:
-    migrate.upgrade(current().db.url)
+    migrate.upgrade(current().db.url, secret_key=current().settings.secret_key)
     console.print("Database is up to date.")
 
 
@@ -221,7 +221,12 @@ def subscribers_add(email: str, topics: tuple[str, ...], language: str, confirme
     with current().db.session() as session:
         chosen = [topic_by_slug(session, slug) for slug in topics]
         subscriber = catalog.add_subscriber(
-            session, email, language=language, topics=chosen, confirmed=confirmed
+            session,
+            email,
+            language=language,
+            topics=chosen,
+            hash_key=current().settings.suppression_key,
+            confirmed=confirmed,
         )
         console.print(f"Added {subscriber.email} ({subscriber.status.value}).")
 
@@ -259,7 +264,7 @@ def suppressions_list() -> None:
 def suppressions_import(file: Any, reason: str) -> None:
     entries = parse_import(file, reason)
     with current().db.session() as session:
-        added = suppress(session, entries)
+        added = suppress(session, entries, hash_key=current().settings.suppression_key)
     console.print(f"Imported {added} new suppression(s) from {len(entries)} line(s).")
 
 
@@ -268,6 +273,6 @@ def suppressions_import(file: Any, reason: str) -> None:
 @reports_errors
 def suppressions_remove(email: str) -> None:
     with current().db.session() as session:
-        if not unsuppress(session, email):
+        if not unsuppress(session, email, hash_key=current().settings.suppression_key):
             raise InputError(f"{email} is not on the suppression list")
     console.print(f"Removed {email} from the suppression list.")

@@ -265,9 +265,9 @@ def demo_command(day: str | None) -> None:
     app = current()
     target = parse_day(day) if day else SAMPLE_DATE
     console.print(f"Database: {app.db.url}")
-    migrate.upgrade(app.db.url)
+    migrate.upgrade(app.db.url, secret_key=app.settings.secret_key)
     with app.db.session() as session:
-        seed_demo(session)
+        seed_demo(session, app.settings.suppression_key)
     console.print("Seeded the 'claude' topic (4 bundled sample feeds) and 5 sample readers.")
     run_fetch("claude")
     run_build("claude", target)

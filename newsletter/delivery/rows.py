@@ -15,10 +15,8 @@ from typing import Any, NamedTuple
 
 from sqlalchemy import (
     ColumnElement,
-    String,
     and_,
     bindparam,
-    cast,
     exists,
     false,
     func,
@@ -35,6 +33,7 @@ from sqlalchemy.orm import Session
 from newsletter.config import Settings
 from newsletter.db import Database, UTCDateTime, among
 from newsletter.delivery.suppression import suppress
+from newsletter.delivery.template import message_id
 from newsletter.models import (
     Delivery,
     DeliveryState,
@@ -244,49 +243,65 @@ _RECORD = (
 )
 
 
-def record_sent(session: Session, domain: str, ids: list[int]) -> None:
-    """Mark deliveries sent in one statement per thousand, Message-ID computed in SQL.
+_RECORD_SENT = (
+    update(Delivery.__table__)
+    .where(
+        Delivery.__table__.c.id == bindparam("b_id"),
+        # OR, not IN: an expanding IN cannot be used with executemany
+        or_(*(Delivery.__table__.c.state == state.value for state in RECORDABLE)),
+    )
+    .values(
+        state=DeliveryState.SENT.value,
+        message_id=bindparam("b_message_id"),
+        sent_at=bindparam("b_now"),
+        lease_expires_at=None,
+        next_attempt_at=None,
+        last_error=None,
+    )
+)
+
+
+def record_sent(session: Session, settings: Settings, ids: list[int]) -> None:
+    """Mark deliveries sent, a thousand per statement, each with the Message-ID it went
+    out with (``template.message_id``, computed again from the same row values).
 
     A row may be back in ``pending`` if its lease ran out while it was being sent: it
     went out all the same, so it is recorded rather than sent again.
     """
-    same_as_header = (  # template.message_id, in SQL
-        literal("<digest-")
-        + cast(Delivery.digest_id, String)
-        + literal("-")
-        + cast(Delivery.subscriber_id, String)
-        + literal(f"@{domain}>")
-    )
     now = utcnow()
+    key, domain = settings.message_id_key, settings.sender_domain
     for start in range(0, len(ids), 1000):
-        session.execute(
-            update(Delivery)
-            .where(
-                among(session, Delivery.id, ids[start : start + 1000]),
-                Delivery.state.in_(RECORDABLE),
+        found = session.execute(
+            select(Delivery.id, Delivery.digest_id, Delivery.subscriber_id, Subscriber.link_key)
+            .join(Subscriber, Subscriber.id == Delivery.subscriber_id)
+            .where(among(session, Delivery.id, ids[start : start + 1000]))
+        ).all()
+        if found:
+            session.connection().execute(
+                _RECORD_SENT,
+                [
+                    {
+                        "b_id": delivery_id,
+                        "b_message_id": message_id(key, digest_id, reader_id, link_key, domain),
+                        "b_now": now,
+                    }
+                    for delivery_id, digest_id, reader_id, link_key in found
+                ],
             )
-            .values(
-                state=DeliveryState.SENT,
-                message_id=same_as_header,
-                sent_at=now,
-                lease_expires_at=None,
-                next_attempt_at=None,
-                last_error=None,
-            )
-        )
 
 
-def record(session: Session, domain: str, outcomes: Outcomes) -> None:
-    record_sent(session, domain, outcomes.sent)
+def record(session: Session, settings: Settings, outcomes: Outcomes) -> None:
+    record_sent(session, settings, outcomes.sent)
     if outcomes.rows:
         session.connection().execute(_RECORD, outcomes.rows)
-    suppress(session, outcomes.suppressions)
+    suppress(session, outcomes.suppressions, hash_key=settings.suppression_key)
 
 
 class ClaimedReader(NamedTuple):
     delivery_id: int
     attempts: int
     subscriber_id: int
+    link_key: str
     address: str
     still_eligible: bool  # checked again at send time
 
@@ -299,6 +314,7 @@ def claimed_readers(session: Session, digest_id: int, ids: list[int]) -> list[Cl
             Delivery.id,
             Delivery.attempts,
             Subscriber.id,
+            Subscriber.link_key,
             Subscriber.email,
             eligible(digest.topic, digest.language),
         )
@@ -353,10 +369,10 @@ def failure_reasons(session: Session, digest_id: int, limit: int = 5) -> list[st
     )
 
 
-def mark_sent(db: Database, domain: str, ids: list[int]) -> None:
+def mark_sent(db: Database, settings: Settings, ids: list[int]) -> None:
     """Record deliveries a journal says the relay accepted, unless already recorded."""
     with db.session() as session:
-        record_sent(session, domain, ids)
+        record_sent(session, settings, ids)
 
 
 def release_expired(db: Database, settings: Settings) -> tuple[int, int]:

@@ -134,7 +134,7 @@ def send_batch(
         )
     finally:
         with db.session() as session:
-            rows.record(session, mailing.template.domain, outcomes)
+            rows.record(session, settings, outcomes)
         journal.clear()
 
 
@@ -155,9 +155,8 @@ def _send_rows(
     batch: list[Outgoing] = []
     waiting: list[tuple[int, int, str]] = []
     last = len(readers) - 1
-    for index, (delivery_id, attempts, subscriber_id, address, still_eligible) in enumerate(
-        readers
-    ):
+    for index, reader in enumerate(readers):
+        delivery_id, attempts, subscriber_id, link_key, address, still_eligible = reader
         if time.monotonic() > deadline:  # let the rest go back rather than outlive the lease
             for late_id in [row[0] for row in waiting] + [row[0] for row in readers[index:]]:
                 outcomes.add(late_id, DeliveryState.PENDING, error="lease ran out", tried=False)
@@ -168,9 +167,16 @@ def _send_rows(
             )
             report.skipped += 1
         else:
-            mid = message_id(mailing.digest_id, subscriber_id, mailing.template.domain)
+            mid = message_id(
+                settings.message_id_key,
+                mailing.digest_id,
+                subscriber_id,
+                link_key,
+                mailing.template.domain,
+            )
             try:
-                message = mailing.template.render(address, mid, links.recipient(subscriber_id))
+                recipient_links = links.recipient(subscriber_id, link_key)
+                message = mailing.template.render(address, mid, recipient_links)
             except UnsafeHeader as error:
                 outcomes.add(delivery_id, DeliveryState.FAILED, error=str(error))
                 report.failed += 1
@@ -286,7 +292,7 @@ def send_range(
     journal = process_journal(settings)
     if leftover := journal.entries():  # an earlier batch sent these, then failed to record
         with db.session() as session:
-            rows.record_sent(session, settings.sender_domain, leftover)
+            rows.record_sent(session, settings, leftover)
         journal.clear()
     report = SendReport()
     with transport:

@@ -35,7 +35,7 @@ def recover(db: Database, settings: Settings, report: SweepReport) -> None:
     assert settings.journal_dir is not None
 
     def record(ids: list[int]) -> None:
-        rows.mark_sent(db, settings.sender_domain, ids)
+        rows.mark_sent(db, settings, ids)
         report.replayed += len(ids)
 
     replay(settings.journal_dir, record)

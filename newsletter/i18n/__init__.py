@@ -91,6 +91,12 @@ _EMAIL_LABELS = {
             "Someone, hopefully you, asked to subscribe this address again. It already "
             "receives the daily {topics} digest, and nothing has changed."
         ),
+        "links_subject": "Your links for {site}",
+        "links_heading": "Your links",
+        "links_body": (
+            "Someone, hopefully you, asked for fresh links for this address. Nothing about "
+            "your subscription has changed."
+        ),
         "goodbye_subject": "You have unsubscribed from {site}",
         "goodbye_heading": "You are unsubscribed",
         "goodbye_body": "We will send no more digests to this address. This is the last email.",
@@ -119,6 +125,9 @@ _EMAIL_LABELS = {
             "有人（希望是您）再次以這個信箱訂閱。這個地址已在接收 {topics} 每日動態"
             "，設定沒有任何變更。"
         ),
+        "links_subject": "您在 {site} 的連結",
+        "links_heading": "您的連結",
+        "links_body": "有人（希望是您）為這個信箱索取了新的連結。您的訂閱設定沒有任何變更。",
         "goodbye_subject": "您已取消訂閱 {site}",
         "goodbye_heading": "已取消訂閱",
         "goodbye_body": "我們不會再寄送任何每日動態到這個信箱。這是最後一封信。",

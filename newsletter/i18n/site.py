@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+from collections.abc import Mapping
 from types import MappingProxyType
 
 from newsletter.i18n import DEFAULT_LANGUAGE
@@ -60,6 +62,19 @@ _WORDING = {
             "The link may have been cut off or changed. Copy the whole address from the "
             "email, or ask for a new link below."
         ),
+        "fresh_link_title": "This link does not work any more",
+        "fresh_link_body": (
+            "It may have been cut off when it was copied, or it belongs to data that was "
+            "deleted. Enter your address and, if it is on our list, we email you fresh links "
+            "to your preferences and to unsubscribe."
+        ),
+        "fresh_link_form_title": "Get fresh links",
+        "fresh_link_button": "Email me fresh links",
+        "fresh_link_sent_title": "Check your inbox",
+        "fresh_link_sent_body": (
+            "If this address is on our list, an email with fresh links is on its way "
+            "(at most one every {minutes} minutes)."
+        ),
         "preferences_title": "Your subscription",
         "preferences_intro": "Settings for {email}.",
         "paused_label": "Pause all digests for now",
@@ -105,8 +120,17 @@ _WORDING = {
         "not_found_title": "Page not found",
         "not_found_body": "There is nothing at this address.",
         "csrf_error": "This form has expired or was not sent from this site. Please try again.",
+        "encoding_error": (
+            "The form could not be read: what was typed was not sent as UTF-8 text. Please "
+            "type it again in the form on this site."
+        ),
         "rate_limited_title": "Too many attempts",
-        "rate_limited_body": "Please wait a few minutes and try again.",
+        "rate_limited_body": "Please try again in {wait}.",
+        "wait_seconds": "{n} seconds",
+        "wait_minutes": "{n} minutes",
+        "wait_minute": "1 minute",
+        "wait_hours": "{n} hours",
+        "wait_hour": "1 hour",
         "too_large_title": "Too much input",
         "too_large_body": "The form was larger than any real signup. Please try again.",
         "email_invalid": "Enter a valid email address, like name@example.com.",
@@ -161,6 +185,17 @@ _WORDING = {
         ),
         "link_invalid_title": "此連結無效",
         "link_invalid_body": "連結可能被截斷或修改。請從信中複製完整網址，或在下方重新索取連結。",
+        "fresh_link_title": "這個連結已無法使用",
+        "fresh_link_body": (
+            "連結可能在複製時被截斷，或屬於已刪除的資料。請輸入您的地址；如果它在我們的名單上，"
+            "我們會寄給您前往設定頁與取消訂閱的新連結。"
+        ),
+        "fresh_link_form_title": "索取新連結",
+        "fresh_link_button": "寄給我新連結",
+        "fresh_link_sent_title": "請查看您的信箱",
+        "fresh_link_sent_body": (
+            "如果這個地址在我們的名單上，一封附有新連結的信正在寄出（每 {minutes} 分鐘最多一封）。"
+        ),
         "preferences_title": "您的訂閱",
         "preferences_intro": "{email} 的設定。",
         "paused_label": "暫停寄送所有摘要",
@@ -203,8 +238,16 @@ _WORDING = {
         "not_found_title": "找不到頁面",
         "not_found_body": "這個網址沒有任何內容。",
         "csrf_error": "此表單已過期，或並非從本網站送出。請再試一次。",
+        "encoding_error": (
+            "無法讀取表單：輸入的內容並非以 UTF-8 文字送出。請在本網站的表單中重新輸入。"
+        ),
         "rate_limited_title": "嘗試次數過多",
-        "rate_limited_body": "請稍候幾分鐘再試。",
+        "rate_limited_body": "請在{wait}後再試。",
+        "wait_seconds": " {n} 秒",
+        "wait_minutes": " {n} 分鐘",
+        "wait_minute": " 1 分鐘",
+        "wait_hours": " {n} 小時",
+        "wait_hour": " 1 小時",
         "too_large_title": "輸入內容過多",
         "too_large_body": "表單內容超過正常訂閱所需的大小。請再試一次。",
         "email_invalid": "請輸入有效的電子郵件地址，例如 name@example.com。",
@@ -221,3 +264,14 @@ _WORDING = {
 
 def wording(language: str) -> MappingProxyType[str, str]:
     return MappingProxyType(_WORDING.get(language, _WORDING[DEFAULT_LANGUAGE]))
+
+
+def wait_wording(t: Mapping[str, str], seconds: int) -> str:
+    """``seconds`` as a reader reads a wait: rounded up to whole seconds, minutes or hours."""
+    if seconds < 60:
+        return t["wait_seconds"].format(n=seconds)
+    minutes = math.ceil(seconds / 60)
+    if minutes < 60:
+        return t["wait_minute"] if minutes == 1 else t["wait_minutes"].format(n=minutes)
+    hours = math.ceil(seconds / 3600)
+    return t["wait_hour"] if hours == 1 else t["wait_hours"].format(n=hours)

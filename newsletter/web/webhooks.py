@@ -47,5 +47,5 @@ def postmark() -> tuple[dict[str, object], int]:
     if entry is None:
         return {"suppressed": False}, 200
     with app.db.session() as session:
-        suppress(session, [entry])
+        suppress(session, [entry], hash_key=app.settings.suppression_key)
     return {"suppressed": True}, 200

@@ -155,7 +155,7 @@ def test_digests_go_out_through_the_api_with_the_same_error_mapping(
     headers = {h["Name"]: h["Value"] for h in body["Headers"]}
     assert headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     assert headers["List-Unsubscribe"].startswith("<https://news.example.org/unsubscribe/")
-    assert headers["Message-ID"].startswith("<digest-")
+    assert headers["Message-ID"].endswith("@news.example.org>")
     with db.session() as session:
         states = Counter(d.state for d in session.scalars(select(Delivery)))
         suppressed = session.scalars(select(Suppression.email)).all()
@@ -714,7 +714,7 @@ def test_fields_are_read_from_our_messages_as_the_email_package_reads_them(
 ) -> None:
     make_topic(db, "claude", ["en", "zh-TW"])
     digests = build_digests(db, settings, "claude")
-    links = PublicLinks(settings).recipient(7)
+    links = PublicLinks(settings).recipient(7, "link-key")
     messages = [
         _mailing(db, settings, digest_id).template.render(
             "reader@example.com", f"<digest-{digest_id}-7@news.example.org>", links

@@ -26,8 +26,9 @@ from newsletter.config import Settings
 from newsletter.daily import jobs
 from newsletter.daily.dispatch import RqDispatcher
 from newsletter.db import Database
+from newsletter.delivery.template import message_id
 from newsletter.demo import SAMPLE_DATE
-from newsletter.models import Delivery, utcnow
+from newsletter.models import Delivery, Subscriber, utcnow
 from newsletter.services import Services
 from tests.delivery.conftest import (
     REDIS_URL,
@@ -287,7 +288,10 @@ def test_a_starting_worker_first_records_what_a_killed_one_sent(
     assert count_states(db) == Counter({"sent": 1, "sending": 2})
     with db.session() as session:
         recorded = session.get_one(Delivery, ids[0])
-    assert recorded.message_id == f"<digest-{digest_id}-{recorded.subscriber_id}@news.example.org>"
+        link_key = session.get_one(Subscriber, recorded.subscriber_id).link_key
+    assert recorded.message_id == message_id(
+        rq_settings.message_id_key, digest_id, recorded.subscriber_id, link_key, "news.example.org"
+    )
     assert smtp_server.sink.counts() == Counter()  # recorded, not sent again
     assert list(rq_settings.journal_dir.glob("*.acks")) == []
 

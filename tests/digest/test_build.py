@@ -22,7 +22,7 @@ from newsletter.services import Services
 @pytest.fixture
 def fetched(db: Database, settings: Settings) -> Database:
     with db.session() as session:
-        seed_demo(session)
+        seed_demo(session, settings.suppression_key)
     steps.fetch(Services(settings, db), "claude")
     return db
 

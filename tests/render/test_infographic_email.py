@@ -20,7 +20,7 @@ from newsletter.services import Services
 @pytest.fixture
 def built(db: Database, settings: Settings) -> dict[str, int]:
     with db.session() as session:
-        seed_demo(session)
+        seed_demo(session, settings.suppression_key)
     steps.fetch(Services(settings, db), "claude")
     outcomes = steps.build(Services(settings, db), "claude", SAMPLE_DATE, ["en", "zh-TW"])
     return {outcome.digest.language: outcome.digest.id for outcome in outcomes}

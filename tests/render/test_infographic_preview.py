@@ -22,7 +22,7 @@ from tests.support import cli_runner
 @pytest.fixture
 def digest_id(db: Database, settings: Settings) -> int:
     with db.session() as session:
-        seed_demo(session)
+        seed_demo(session, settings.suppression_key)
     steps.fetch(Services(settings, db), "claude")
     (outcome,) = steps.build(Services(settings, db), "claude", SAMPLE_DATE, ["zh-TW"])
     return outcome.digest.id

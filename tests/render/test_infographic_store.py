@@ -32,7 +32,7 @@ IMAGE_EN = f"assets/img/posts/{SAMPLE_DATE}-claude-infographic-en.png"
 @pytest.fixture
 def built(db: Database, settings: Settings) -> dict[str, int]:
     with db.session() as session:
-        seed_demo(session)
+        seed_demo(session, settings.suppression_key)
     steps.fetch(Services(settings, db), "claude")
     outcomes = steps.build(Services(settings, db), "claude", SAMPLE_DATE, ["en", "zh-TW"])
     return {outcome.digest.language: outcome.digest.id for outcome in outcomes}

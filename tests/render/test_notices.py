@@ -19,6 +19,7 @@ EXPECTED_LINKS = {
     Kind.WELCOME: ["preferences", "unsubscribe"],
     Kind.ALREADY: ["preferences", "unsubscribe"],
     Kind.GOODBYE: ["resubscribe"],
+    Kind.LINKS: ["preferences", "unsubscribe"],
 }
 
 

@@ -72,6 +72,7 @@ def add_reader(db: Database, address: str, *, confirmed: bool = True, language: 
             address,
             language=language,
             topics=[topic_by_slug(session, "claude")],
+            hash_key=b"unused: no suppressions in these tests",
             confirmed=confirmed,
         )
         return reader.id
@@ -83,5 +84,9 @@ def tampered(signed: str) -> str:
 
 
 def token(app: Flask, purpose: Purpose, subscriber_id: int) -> str:
+    """A token for the stored subscriber, naming their row's link key as emails do."""
     with app.app_context():
-        return Tokens(current().settings.secret_key).make(purpose, subscriber_id)
+        app_services = current()
+        with app_services.db.session() as session:
+            link_key = session.get_one(Subscriber, subscriber_id).link_key
+        return Tokens(app_services.settings.secret_key).make(purpose, subscriber_id, link_key)

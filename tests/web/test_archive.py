@@ -29,7 +29,7 @@ ATOM = "{http://www.w3.org/2005/Atom}"
 def digests(app: Flask, db: Database, settings: Settings) -> dict[str, DigestContent]:
     """The demo topic's digests of the sample day, written by the offline writer."""
     with db.session() as session:
-        seed_demo(session)
+        seed_demo(session, settings.suppression_key)
     steps.fetch(Services(settings, db), "claude")
     outcomes = steps.build(Services(settings, db), "claude", SAMPLE_DATE, ["en", "zh-TW"])
     return {o.digest.language: DigestContent.model_validate(o.digest.content) for o in outcomes}

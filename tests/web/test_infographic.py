@@ -20,7 +20,7 @@ IMAGE = f"/archive/claude/{SAMPLE_DATE}/infographic.png"
 @pytest.fixture
 def pictures(app: Flask, db: Database, settings: Settings) -> dict[str, DigestInfographic]:
     with db.session() as session:
-        seed_demo(session)
+        seed_demo(session, settings.suppression_key)
     steps.fetch(Services(settings, db), "claude")
     steps.build(Services(settings, db), "claude", SAMPLE_DATE, ["en", "zh-TW"])
     with db.session() as session:

@@ -1,0 +1,95 @@
+"""A reader's links belong to that reader only (issue 15, item 1).
+
+The attack: the newest reader deletes their data, a stranger signs up next and (on
+SQLite, which hands out the highest freed id again) is stored under the same id. The
+deleted reader's old links must not reach the stranger: not their address, not their
+data, not their subscription, and the old confirmation link must not confirm the
+stranger's pending signup. Run on SQLite and on Postgres (NEWSLETTER_TEST_DATABASE_URL).
+"""
+
+from __future__ import annotations
+
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import update
+
+from newsletter.config import Settings
+from newsletter.db import Database
+from newsletter.models import Subscriber, SubscriberStatus
+from tests.web.site_helpers import csrf_token, link_in, outbox, subscriber
+
+ONE_CLICK = {"List-Unsubscribe": "One-Click"}
+
+
+def sign_up(client: FlaskClient, settings: Settings, address: str) -> str:
+    """Sign ``address`` up through the form; the confirmation link it was sent."""
+    before = len(outbox(settings))
+    response = client.post(
+        "/",
+        data={
+            "csrf_token": csrf_token(client),
+            "email": address,
+            "topics": ["claude"],
+            "language": "en",
+        },
+    )
+    assert response.status_code == 303
+    assert len(outbox(settings)) == before + 1
+    return link_in(outbox(settings)[-1], "confirm")
+
+
+def confirm(client: FlaskClient, link: str) -> None:
+    client.post(link, data={"csrf_token": csrf_token(client, "/")})
+
+
+def test_a_deleted_readers_links_never_reach_the_next_subscriber(
+    app: Flask, client: FlaskClient, db: Database, settings: Settings
+) -> None:
+    old_confirm = sign_up(client, settings, "first@example.com")
+    confirm(client, old_confirm)
+    welcome = outbox(settings)[-1]
+    old_preferences = link_in(welcome, "preferences")
+    old_unsubscribe = link_in(welcome, "unsubscribe")
+    first = subscriber(db, "first@example.com")
+    assert first is not None and first.status == SubscriberStatus.CONFIRMED
+    deleted = client.post(
+        f"{old_preferences}/delete",
+        data={"csrf_token": csrf_token(client, old_preferences), "confirm": "yes"},
+    )
+    assert deleted.status_code == 200
+
+    sign_up(client, settings, "stranger@example.com")
+    stranger = subscriber(db, "stranger@example.com")
+    assert stranger is not None and stranger.status == SubscriberStatus.PENDING
+    assert stranger.id != first.id, "an id is never handed out twice"
+
+    # every old link answers as a dead link, and shows nothing of the stranger
+    for path in (old_preferences, f"{old_preferences}/data.json", f"{old_preferences}/delete"):
+        page = client.get(path)
+        assert page.status_code == 404, path
+        assert "stranger@example.com" not in page.get_data(as_text=True)
+    assert "stranger@example.com" not in client.get(old_unsubscribe).get_data(as_text=True)
+    assert "stranger@example.com" not in client.get(old_confirm).get_data(as_text=True)
+    confirm(client, old_confirm)
+    app.test_client(use_cookies=False).post(old_unsubscribe, data=ONE_CLICK)
+    after = subscriber(db, "stranger@example.com")
+    assert after is not None and after.status == SubscriberStatus.PENDING
+
+
+def test_a_link_is_refused_once_its_row_holds_another_key(
+    client: FlaskClient, db: Database, settings: Settings
+) -> None:
+    """A database restored or reset can hand the same id to someone else: the row's
+    random link key, not its id, decides whose link it is."""
+    confirm(client, sign_up(client, settings, "reader@example.com"))
+    welcome = outbox(settings)[-1]
+    preferences, unsubscribe = link_in(welcome, "preferences"), link_in(welcome, "unsubscribe")
+    assert client.get(preferences).status_code == 200
+    with db.session() as session:
+        session.execute(update(Subscriber).values(link_key="someone-elses-key"))
+    assert client.get(preferences).status_code == 404
+    client.post(
+        unsubscribe, data={"csrf_token": csrf_token(client, "/"), **ONE_CLICK}
+    )  # one-click, as a mailbox provider sends it
+    reader = subscriber(db, "reader@example.com")
+    assert reader is not None and reader.status == SubscriberStatus.CONFIRMED
