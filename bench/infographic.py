@@ -36,6 +36,7 @@ from newsletter.demo import SAMPLE_DATE, seed_demo
 from newsletter.digest.schema import DigestContent
 from newsletter.models import Digest
 from newsletter.render.fonts import font
+from newsletter.render.frame import EmailFrame
 from newsletter.render.html import compile_mjml, digest_mjml
 from newsletter.render.infographic import InfographicFacts, render_infographic
 from newsletter.render.infographic_store import gather_facts
@@ -43,8 +44,13 @@ from newsletter.services import Services
 
 ROOT = Path(__file__).resolve().parents[1]
 REPORT = ROOT / "docs" / "benchmarks" / "infographic.md"
-VIEW_ONLINE = "https://news.example.org/archive/claude/2026-01-12"
-POSTAL = "AI Daily Digest, 1 Example Street, Taipei"
+FRAME = EmailFrame(
+    "AI Daily Digest",
+    "AI Daily Digest, 1 Example Street, Taipei",
+    "https://news.example.org/archive/claude/2026-01-12",
+    "https://news.example.org/",
+    "https://news.example.org/privacy",
+)
 
 
 def timed(function: Callable[[], object]) -> float:
@@ -79,9 +85,7 @@ def measure(content: DigestContent, facts: InfographicFacts, renders: int) -> di
         return render_infographic(content, facts).png
 
     def html() -> str:
-        return compile_mjml(
-            digest_mjml(content, view_online_url=VIEW_ONLINE, postal_address=POSTAL)
-        )
+        return compile_mjml(digest_mjml(content, FRAME))
 
     pictures, pages = [], []
     for _ in range(renders):  # interleaved, so that both see the same machine load

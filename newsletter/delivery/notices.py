@@ -20,7 +20,7 @@ from newsletter.delivery.dkim_sign import signer_for
 from newsletter.delivery.transports import TransportError, make_transport
 from newsletter.models import Subscriber, Topic, utcnow
 from newsletter.render.email import RenderedEmail
-from newsletter.render.links import PublicLinks
+from newsletter.render.links import PublicLinks, privacy_url
 from newsletter.render.notices import Kind, NoticeContext, render_notice
 from newsletter.subscriptions import (
     SignupNotice,
@@ -34,15 +34,18 @@ from newsletter.tokens import Choices
 def _links(
     settings: Settings, kind: Kind, subscriber: Subscriber, choices: Choices
 ) -> dict[str, str]:
+    """The notice's links: its own, and the privacy page, which every email links."""
     links = PublicLinks(settings)
+    privacy = {"privacy": privacy_url(settings.base_url)}
     if kind is Kind.CONFIRM:
-        return {"confirm": links.confirm(subscriber.id, subscriber.link_key, choices)}
+        return {"confirm": links.confirm(subscriber.id, subscriber.link_key, choices), **privacy}
     key = subscriber.link_key
     if kind is Kind.GOODBYE:
-        return {"resubscribe": links.unsubscribe(subscriber.id, key)}
+        return {"resubscribe": links.unsubscribe(subscriber.id, key), **privacy}
     return {
         "preferences": links.preferences(subscriber.id, key),
         "unsubscribe": links.unsubscribe(subscriber.id, key),
+        **privacy,
     }
 
 

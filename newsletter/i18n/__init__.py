@@ -30,6 +30,9 @@ _LABELS = {
         "preferences": "Change your topics or language",
         "unsubscribe": "Unsubscribe",
         "why_received": "You receive this because you subscribed to the {topic} digest.",
+        "forwarded": "Was this forwarded to you? Get it in your inbox every morning:",
+        "subscribe": "Subscribe",
+        "privacy": "Privacy",
     },
     "zh-TW": {
         "language_name": "Traditional Chinese as written in Taiwan (繁體中文, zh-TW)",
@@ -56,6 +59,9 @@ _LABELS = {
         "preferences": "變更主題或語言",
         "unsubscribe": "取消訂閱",
         "why_received": "您收到這封信，是因為您訂閱了 {topic} 每日動態。",
+        "forwarded": "這封信是別人轉寄給您的嗎？訂閱後每天早上直接寄到您的信箱：",
+        "subscribe": "訂閱",
+        "privacy": "隱私權",
     },
 }
 

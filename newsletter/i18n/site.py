@@ -75,6 +75,46 @@ _WORDING = {
             "If this address is on our list, an email with fresh links is on its way "
             "(at most one every {minutes} minutes)."
         ),
+        "privacy_link": "Privacy",
+        "privacy_title": "Privacy",
+        "privacy_intro": (
+            "{site} keeps as little about you as it can to send you the digest, and nothing "
+            "to follow what you read."
+        ),
+        "privacy_stored_heading": "What we store",
+        "privacy_stored_address": "Your email address.",
+        "privacy_stored_choices": (
+            "Your topics, language and pause setting, whether you confirmed or unsubscribed, "
+            "and when."
+        ),
+        "privacy_stored_deliveries": (
+            "For each digest: whether it was sent to you, and when (so none is sent twice)."
+        ),
+        "privacy_kept_heading": "For how long",
+        "privacy_kept_body": (
+            "As long as you are subscribed. After you unsubscribe we keep it, so that you can "
+            "come back with one click, until you delete it."
+        ),
+        "privacy_kept_after": (
+            "When you delete your data, all of it goes at once, and so does every link we "
+            "ever sent you. We keep only a keyed hash of your address (not the address), "
+            "which tells us that the address asked to be forgotten. If an address bounces or "
+            "a mailbox reports our email as spam, we keep the address on a list we never "
+            "email again."
+        ),
+        "privacy_tracking_heading": "No tracking",
+        "privacy_tracking_body": (
+            "Our emails have no tracking pixels, no images from our server and no "
+            "redirecting links: a link goes straight to the news site. This site sets one "
+            "cookie, to protect its forms and remember your language, and uses no analytics."
+        ),
+        "privacy_rights_heading": "Download or delete your data",
+        "privacy_rights_body": (
+            "Every email we send has a link to your preferences. There you can download "
+            "everything we hold about you, or delete it."
+        ),
+        "privacy_rights_lost": "No email to hand?",
+        "privacy_contact_heading": "Who we are",
         "preferences_title": "Your subscription",
         "preferences_intro": "Settings for {email}.",
         "paused_label": "Pause all digests for now",
@@ -196,6 +236,36 @@ _WORDING = {
         "fresh_link_sent_body": (
             "如果這個地址在我們的名單上，一封附有新連結的信正在寄出（每 {minutes} 分鐘最多一封）。"
         ),
+        "privacy_link": "隱私權",
+        "privacy_title": "隱私權",
+        "privacy_intro": "{site} 只保存寄送每日摘要所需的最少資料，不追蹤您閱讀了什麼。",
+        "privacy_stored_heading": "我們保存的資料",
+        "privacy_stored_address": "您的電子郵件地址。",
+        "privacy_stored_choices": (
+            "您選擇的主題、語言與暫停設定，以及您確認或取消訂閱的狀態與時間。"
+        ),
+        "privacy_stored_deliveries": "每一份摘要是否已寄給您、何時寄出（以免重複寄送）。",
+        "privacy_kept_heading": "保存多久",
+        "privacy_kept_body": (
+            "在您訂閱期間保存。取消訂閱後我們仍會保留，方便您一鍵重新訂閱，直到您刪除資料為止。"
+        ),
+        "privacy_kept_after": (
+            "刪除資料時，所有資料會一次刪除，我們寄給您的所有連結也隨之失效。我們只保留"
+            "您地址的金鑰雜湊值（不是地址本身），用來得知這個地址曾要求被遺忘。若地址退信"
+            "或信箱將我們的信回報為垃圾郵件，我們會把該地址列入永不再寄送的名單。"
+        ),
+        "privacy_tracking_heading": "不追蹤",
+        "privacy_tracking_body": (
+            "我們的信件沒有追蹤像素、不從我們的伺服器載入圖片，也沒有轉址連結：每個連結都"
+            "直接前往新聞網站。本網站只設定一個 cookie，用來保護表單並記住您的語言，且不使用"
+            "任何分析工具。"
+        ),
+        "privacy_rights_heading": "下載或刪除您的資料",
+        "privacy_rights_body": (
+            "我們寄出的每封信都有前往您設定頁的連結。您可以在那裡下載我們保存的所有資料，或將其刪除。"
+        ),
+        "privacy_rights_lost": "手邊沒有信件？",
+        "privacy_contact_heading": "聯絡我們",
         "preferences_title": "您的訂閱",
         "preferences_intro": "{email} 的設定。",
         "paused_label": "暫停寄送所有摘要",

@@ -21,6 +21,7 @@ from premailer import Premailer
 from newsletter.digest.schema import DigestContent
 from newsletter.i18n import labels
 from newsletter.render.cache import RenderCache
+from newsletter.render.frame import EmailFrame
 from newsletter.render.links import public_url
 from newsletter.render.placeholders import PREFERENCES, UNSUBSCRIBE
 
@@ -100,13 +101,18 @@ class EmailImage:
     alt: str
 
 
-def digest_mjml(
-    content: DigestContent,
-    *,
-    view_online_url: str,
-    postal_address: str,
-    image: EmailImage | None = None,
-) -> str:
+def lead_links(content: DigestContent) -> dict[int, str]:
+    """Each highlight's headline link: its first cited source that can be a public link."""
+    urls = {source.item_id: public_url(source.url) for source in content.sources}
+    leads = {}
+    for number, highlight in enumerate(content.highlights):
+        found = [url for item_id in highlight.item_ids if (url := urls.get(item_id))]
+        if found:
+            leads[number] = found[0]
+    return leads
+
+
+def digest_mjml(content: DigestContent, frame: EmailFrame, image: EmailImage | None = None) -> str:
     """The filled MJML source of the digest (before compilation)."""
     words = labels(content.language)
     cjk = is_cjk(content.language)
@@ -116,19 +122,23 @@ def digest_mjml(
         .render(
             d=content,
             w=words,
+            site=frame.site_name,
             sources={source.item_id: source for source in content.sources},
+            leads=lead_links(content),
             links={
-                "view_online": view_online_url,
+                "view_online": frame.view_online_url,
+                "subscribe": frame.subscribe_url,
+                "privacy": frame.privacy_url,
                 "preferences": PREFERENCES,
                 "unsubscribe": UNSUBSCRIBE,
             },
-            postal_address=postal_address,
+            postal_address=frame.postal_address,
             long_date=words["long_date"].format(d=content.date),
             direction=text_direction(content.language),
             font_stack=font_stack(content.language),
             mso_fonts="'Microsoft JhengHei', Arial, sans-serif" if cjk else "Arial, sans-serif",
             cjk=cjk,
-            line_height="1.75" if cjk else "1.6",
+            line_height="1.7" if cjk else "1.55",
             preheader_filler=PREHEADER_FILLER,
             image=image,
         )
@@ -144,25 +154,14 @@ def render_key(content: DigestContent, *args: str) -> tuple[str, ...]:
 
 
 def render_digest_html(
-    content: DigestContent,
-    *,
-    view_online_url: str,
-    postal_address: str,
-    image: EmailImage | None = None,
+    content: DigestContent, frame: EmailFrame, image: EmailImage | None = None
 ) -> str:
     """The digest email's HTML, with the recipient's links left as placeholders.
 
-    Compiled once per distinct content, links and image; later calls return the cached HTML.
+    Compiled once per distinct content, frame and image; later calls return the cached HTML.
     """
     image_key = (image.url, image.alt) if image else ()
     return html_cache.get_or_render(
-        render_key(content, view_online_url, postal_address, *image_key),
-        lambda: compile_mjml(
-            digest_mjml(
-                content,
-                view_online_url=view_online_url,
-                postal_address=postal_address,
-                image=image,
-            )
-        ),
+        render_key(content, *frame.key(), *image_key),
+        lambda: compile_mjml(digest_mjml(content, frame, image)),
     )

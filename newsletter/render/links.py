@@ -59,6 +59,16 @@ class PublicLinks:
         )
 
 
+def subscribe_url(base_url: str) -> str:
+    """The signup page: the "forwarded this? subscribe" line of every digest."""
+    return f"{base_url}/"
+
+
+def privacy_url(base_url: str) -> str:
+    """The privacy page, which every email links."""
+    return f"{base_url}/privacy"
+
+
 def archive_index_url(base_url: str, topic_slug: str, language: str) -> str:
     return f"{base_url}/archive/{topic_slug}/?lang={language}"
 

@@ -23,7 +23,7 @@ from newsletter.render.text import wrap
 
 LINK_PLACEHOLDERS = {
     name: f"[[{name.upper()}_URL]]"
-    for name in ("confirm", "preferences", "unsubscribe", "resubscribe")
+    for name in ("confirm", "preferences", "unsubscribe", "resubscribe", "privacy")
 }
 
 
@@ -88,6 +88,7 @@ def _text(kind: Kind, w: dict[str, str], context: NoticeContext, topics: str) ->
                 "",
                 "--",
                 "",
+                f"{w['privacy']}: {links['privacy']}",
                 context.postal_address,
             ]
         )

@@ -20,6 +20,7 @@ from newsletter.web import (
     health,
     language,
     preferences,
+    privacy,
     security,
     signup,
     webhooks,
@@ -38,6 +39,7 @@ BLUEPRINTS = (
     preferences.bp,
     unsubscribe_views.bp,
     archive.bp,
+    privacy.bp,
     webhooks.bp,
 )
 RATE_LIMITED_ENDPOINTS = ("signup.signup", "signup.resend", "fresh_link.request_links")

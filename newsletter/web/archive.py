@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from datetime import date, datetime
+from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
 
 from flask import Blueprint, Response, abort, current_app, render_template, request, url_for
 from sqlalchemy import select
@@ -38,6 +39,12 @@ IMAGE_CACHE = "public, max-age=86400"
 def atom_time(moment: datetime) -> str:
     """RFC 3339, as Atom wants (stored times are UTC-aware: ``db.UTCDateTime``)."""
     return moment.isoformat(timespec="seconds")
+
+
+def edition_time(digest: Digest, topic: Topic) -> datetime:
+    """When a digest is the news of: its date at the topic's send time, in the topic's
+    zone (a feed's ``<updated>``; rebuilding a digest later does not move it)."""
+    return datetime.combine(digest.date, topic.send_time, ZoneInfo(topic.timezone)).astimezone(UTC)
 
 
 def _topic(session: Session, slug: str) -> Topic:
@@ -199,7 +206,10 @@ def feed(slug: str) -> Response:
         body = render_template(
             "feed.xml",
             topic=topic,
-            entries=[(archive_url(base, slug, d.date, language), d, c) for d, c in entries],
+            entries=[
+                (archive_url(base, slug, d.date, language), d, c, edition_time(d, topic))
+                for d, c in entries
+            ],
             index_url=archive_index_url(base, slug, language),
             feed_url=archive_feed_url(base, slug, language),
             feed_language=language,

@@ -102,6 +102,10 @@ def test_feed_is_valid_atom_per_language(app: Flask, digests: dict[str, DigestCo
     for tag in ("id", "updated"):
         assert feed.findtext(f"{ATOM}{tag}")
         assert entry.findtext(f"{ATOM}{tag}")
+    # the digest's own date (at the topic's 08:00 UTC send time), not when it was built
+    edition = f"{SAMPLE_DATE.isoformat()}T08:00:00+00:00"
+    assert feed.findtext(f"{ATOM}updated") == edition
+    assert entry.findtext(f"{ATOM}updated") == entry.findtext(f"{ATOM}published") == edition
 
 
 @pytest.mark.parametrize(
