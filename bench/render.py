@@ -58,6 +58,7 @@ ROOT = Path(__file__).resolve().parents[1]
 REPORT = ROOT / "docs" / "benchmarks" / "render.md"
 VIEW_ONLINE = "https://news.example.org/archive/claude/2026-01-12"
 POSTAL = "AI Daily Digest, 1 Example Street, Taipei"
+BENCH_LINK_KEY = "bench-link-key00"  # the length of a real one (keys.new_link_key)
 FRAME = EmailFrame(
     "AI Daily Digest",
     POSTAL,
@@ -125,7 +126,7 @@ def measure(content: DigestContent, folder: Path, recipients: int, renders: int)
         secret_key="bench-secret-key-" + "x" * 32,
     )
     public_links = PublicLinks(settings)
-    links = [public_links.recipient(i + 1) for i in range(recipients)]
+    links = [public_links.recipient(i + 1, BENCH_LINK_KEY) for i in range(recipients)]
     rendered = RenderedEmail(subject=content.title, html=html, text=text)
     envelope = Envelope("digest@news.example.org", "AI Daily Digest", "claude <x>", "<m@x>")
     outbox = OutboxTransport(folder / f"outbox-{content.language}")
@@ -135,7 +136,7 @@ def measure(content: DigestContent, folder: Path, recipients: int, renders: int)
         personalize_text(text, links[i])
 
     def with_tokens(i: int) -> None:
-        fresh = public_links.recipient(i + 1)
+        fresh = public_links.recipient(i + 1, BENCH_LINK_KEY)
         personalize_html(html, fresh)
         personalize_text(text, fresh)
 

@@ -9,6 +9,8 @@ stranger's pending signup. Run on SQLite and on Postgres (NEWSLETTER_TEST_DATABA
 
 from __future__ import annotations
 
+import time
+
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import update
@@ -93,3 +95,34 @@ def test_a_link_is_refused_once_its_row_holds_another_key(
     )  # one-click, as a mailbox provider sends it
     reader = subscriber(db, "reader@example.com")
     assert reader is not None and reader.status == SubscriberStatus.CONFIRMED
+
+
+def test_a_strangers_signup_for_an_unsubscribed_address_changes_nothing_until_confirmed(
+    client: FlaskClient, db: Database, settings: Settings
+) -> None:
+    confirm(client, sign_up(client, settings, "reader@example.com"))
+    leave = link_in(outbox(settings)[-1], "unsubscribe")
+    client.post(leave, data={"csrf_token": csrf_token(client, leave)})
+    time.sleep(1)  # links are stamped in seconds: the new one must be newer than the exit
+    with db.session() as session:  # days later: past the resend interval
+        session.execute(update(Subscriber).values(confirmation_sent_at=None))
+    response = client.post(
+        "/",
+        data={
+            "csrf_token": csrf_token(client),
+            "email": "reader@example.com",
+            "topics": ["openai"],
+            "language": "zh-TW",
+        },
+    )
+    assert response.status_code == 303
+    reader = subscriber(db, "reader@example.com")
+    assert reader is not None and reader.status == SubscriberStatus.UNSUBSCRIBED
+    assert (reader.language, [t.slug for t in reader.topics]) == ("en", ["claude"])
+    link = link_in(outbox(settings)[-1], "confirm")
+    page = client.get(link).get_data(as_text=True)  # shows what the link would subscribe to
+    assert "OpenAI" in page and '<html lang="zh-TW">' in page
+    confirm(client, link)
+    reader = subscriber(db, "reader@example.com")
+    assert reader is not None and reader.status == SubscriberStatus.CONFIRMED
+    assert (reader.language, [t.slug for t in reader.topics]) == ("zh-TW", ["openai"])
