@@ -144,6 +144,8 @@ class Subscriber(Timestamped, Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     # named by every token of this reader's links; dies with the row (see tokens.py)
     link_key: Mapped[str] = mapped_column(String(32), default=new_link_key)
+    # stored before link keys: the emails it was sent may carry key-less unsubscribe links
+    legacy_links: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     email: Mapped[str] = mapped_column(String(320), unique=True)
     language: Mapped[str] = mapped_column(String(16), default="en")
     status: Mapped[SubscriberStatus] = mapped_column(

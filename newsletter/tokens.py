@@ -57,11 +57,15 @@ class Claim:
     link_key: str
     choices: Choices | None = None
     issued_at: datetime | None = None
+    # made before link keys existed (a bare id): it proves no row, so it never belongs
+    # to one; only the one-click unsubscribe of emails sent before still honours it
+    legacy: bool = False
 
     def belongs_to(self, row: KeyedRow | None) -> bool:
         """Whether ``row`` is the very subscriber the token was made for."""
         return (
-            row is not None
+            not self.legacy
+            and row is not None
             and row.id == self.subscriber_id
             and hmac.compare_digest(row.link_key.encode(), self.link_key.encode())
         )
@@ -100,6 +104,8 @@ class Tokens:
 
 def _claim(value: object) -> Claim:
     """The claim of a signed value, refusing any shape this module does not make."""
+    if type(value) is int:  # signed before link keys
+        return Claim(value, "", legacy=True)
     if not isinstance(value, list) or len(value) not in (2, 4):
         raise InvalidToken("this link is not valid")
     subscriber_id, link_key = value[0], value[1]

@@ -108,6 +108,10 @@ def test_upgrade_keeps_every_row_and_keys_readers_and_suppressions(old_database:
         assert rows(engine, "SELECT subscriber_id FROM deliveries") == [(2,)]
         keys = [key for (key,) in rows(engine, "SELECT link_key FROM subscribers")]
         assert len(keys) == 2 and all(keys) and len(set(keys)) == 2
+        # both may still get one-click unsubscribes from emails sent before the upgrade
+        assert {bool(old) for (old,) in rows(engine, "SELECT legacy_links FROM subscribers")} == {
+            True
+        }
         hashed = {value for (value,) in rows(engine, "SELECT email_hash FROM suppressions")}
         key = derive_key(SECRET, "suppression")
         assert hashed == {email_hash("gone@example.com", key), email_hash("b@example.com", key)}
@@ -122,6 +126,8 @@ def test_upgrade_keeps_every_row_and_keys_readers_and_suppressions(old_database:
                 {"now": NOW},
             )
         assert rows(engine, "SELECT id FROM subscribers WHERE link_key = 'k'") == [(3,)]
+        [(legacy,)] = rows(engine, "SELECT legacy_links FROM subscribers WHERE link_key = 'k'")
+        assert not legacy  # a row stored after the upgrade is out of reach of key-less links
     finally:
         engine.dispose()
 

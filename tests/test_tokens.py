@@ -53,9 +53,19 @@ def test_tampered_or_foreign_tokens_are_rejected() -> None:
         Tokens("other" * 8).read(Purpose.PREFERENCES, token)
 
 
-@pytest.mark.parametrize("value", [7, [7], ["7", "key"], [7, ""], [7, "k", "en"], [True, "k"]])
+def test_a_token_from_before_link_keys_belongs_to_no_row() -> None:
+    """A bare id (signed before link keys) reads as a legacy claim that no row owns."""
+    token = URLSafeTimedSerializer("k" * 32).dumps(7, salt=Purpose.UNSUBSCRIBE.value)
+    claim = Tokens("k" * 32).read(Purpose.UNSUBSCRIBE, token)
+    assert (claim.subscriber_id, claim.legacy) == (7, True)
+    assert not claim.belongs_to(Row(7, ""))
+    assert not claim.belongs_to(Row(7, "any-key"))
+
+
+@pytest.mark.parametrize(
+    "value", ["7", [7], ["7", "key"], [7, ""], [7, "k", "en"], [True, "k"], True]
+)
 def test_signed_values_of_another_shape_are_rejected(value: object) -> None:
-    """Tokens made before link keys (a bare id) are refused, as is any other shape."""
     token = URLSafeTimedSerializer("k" * 32).dumps(value, salt=Purpose.PREFERENCES.value)
     with pytest.raises(InvalidToken):
         Tokens("k" * 32).read(Purpose.PREFERENCES, token)

@@ -1,8 +1,11 @@
 """reader link keys, ids never reused, keyed suppression hashes
 
 Every subscriber gets a random ``link_key`` that their tokens name (a link dies with
-its reader). On SQLite, ``subscribers`` and ``digests`` are rebuilt with AUTOINCREMENT
-so that a freed id is never handed out again (Postgres sequences never reuse one).
+its reader); rows already there are marked ``legacy_links``, so that the one-click
+unsubscribe of emails sent before (tokens naming only an id) keeps working for them,
+and for no row stored later. On SQLite, ``subscribers`` and ``digests`` are rebuilt
+with AUTOINCREMENT so that a freed id is never handed out again (Postgres sequences
+never reuse one).
 Suppression rows held ``sha256(address)``, which a list of addresses reverses; each is
 wrapped as ``HMAC(key, sha256(address))`` with the key derived from
 NEWSLETTER_SECRET_KEY, which is what ``models.email_hash`` computes from now on. The
@@ -30,7 +33,9 @@ down_revision: str | None = "5e1f0c2a9d43"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-subscribers = sa.table("subscribers", sa.column("id", sa.Integer), sa.column("link_key"))
+subscribers = sa.table(
+    "subscribers", sa.column("id", sa.Integer), sa.column("link_key"), sa.column("legacy_links")
+)
 suppressions = sa.table("suppressions", sa.column("id", sa.Integer), sa.column("email_hash"))
 
 
@@ -48,11 +53,15 @@ def _autoincrement() -> dict[str, object]:
 def upgrade() -> None:
     bind = op.get_bind()
     op.add_column("subscribers", sa.Column("link_key", sa.String(length=32), nullable=True))
+    op.add_column(
+        "subscribers",
+        sa.Column("legacy_links", sa.Boolean(), server_default=sa.false(), nullable=False),
+    )
     for (subscriber_id,) in bind.execute(sa.select(subscribers.c.id)).all():
         bind.execute(
             subscribers.update()
             .where(subscribers.c.id == subscriber_id)
-            .values(link_key=secrets.token_urlsafe(12))
+            .values(link_key=secrets.token_urlsafe(12), legacy_links=True)
         )
     # on SQLite one rebuild both makes the column NOT NULL and adds AUTOINCREMENT
     with op.batch_alter_table("subscribers", **_autoincrement()) as batch_op:
@@ -85,4 +94,5 @@ def downgrade() -> None:
     if bind.execute(sa.select(sa.func.count()).select_from(suppressions)).scalar():
         raise RuntimeError("keyed suppression hashes cannot be turned back into plain SHA-256")
     with op.batch_alter_table("subscribers") as batch_op:
+        batch_op.drop_column("legacy_links")
         batch_op.drop_column("link_key")

@@ -8,9 +8,10 @@ link scanners make) only shows a button. Unsubscribe tokens never expire.
 from __future__ import annotations
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from sqlalchemy.orm import Session
 
 from newsletter.i18n.site import wording
-from newsletter.models import SubscriberStatus
+from newsletter.models import Subscriber, SubscriberStatus
 from newsletter.render.notices import Kind
 from newsletter.services import current
 from newsletter.subscriptions import resubscribe, unsubscribe
@@ -34,9 +35,19 @@ def _claim(token: str) -> Claim:
         abort(fresh_link_page(404))
 
 
+def _legacy_reader(session: Session, claim: Claim) -> Subscriber | None:
+    """The reader of a key-less token from an email sent before link keys, if their row
+    is that old too: a mailbox's one-click unsubscribe keeps working (RFC 8058), and a
+    row stored since (who may hold a freed id) is out of its reach. It shows nothing."""
+    subscriber = session.get(Subscriber, claim.subscriber_id)
+    return subscriber if subscriber is not None and subscriber.legacy_links else None
+
+
 @bp.get("/<token>")
 def show(token: str) -> tuple[str, int]:
     claim = _claim(token)
+    if claim.legacy:  # a person with an old email: fresh links, nothing shown
+        abort(fresh_link_page(404))
     with current().db.session() as session:
         subscriber = owner(session, claim)
         if subscriber is None:
@@ -61,6 +72,8 @@ def post(token: str) -> Response:
     claim = _claim(token)
     with current().db.session() as session:
         subscriber = owner(session, claim)
+        if one_click and subscriber is None and claim.legacy:
+            subscriber = _legacy_reader(session, claim)
         left = subscriber is not None and unsubscribe(subscriber)
     if one_click:
         return Response("Unsubscribed.\n", 200, mimetype="text/plain")

@@ -13,11 +13,13 @@ import time
 
 from flask import Flask
 from flask.testing import FlaskClient
+from itsdangerous import URLSafeTimedSerializer
 from sqlalchemy import update
 
 from newsletter.config import Settings
 from newsletter.db import Database
 from newsletter.models import Subscriber, SubscriberStatus
+from newsletter.tokens import Purpose
 from tests.web.site_helpers import csrf_token, link_in, outbox, subscriber
 
 ONE_CLICK = {"List-Unsubscribe": "One-Click"}
@@ -126,3 +128,32 @@ def test_a_strangers_signup_for_an_unsubscribed_address_changes_nothing_until_co
     reader = subscriber(db, "reader@example.com")
     assert reader is not None and reader.status == SubscriberStatus.CONFIRMED
     assert (reader.language, [t.slug for t in reader.topics]) == ("zh-TW", ["openai"])
+
+
+def legacy_token(settings: Settings, purpose: Purpose, subscriber_id: int) -> str:
+    """A link as emails carried it before link keys: the bare id, signed."""
+    return URLSafeTimedSerializer(settings.secret_key).dumps(subscriber_id, salt=purpose.value)
+
+
+def test_old_emails_one_click_unsubscribe_works_for_rows_as_old_only(
+    app: Flask, client: FlaskClient, db: Database, settings: Settings
+) -> None:
+    """Emails sent before the upgrade carry key-less unsubscribe links; a mailbox's
+    one-click POST must keep working for the readers of that time, and for no one else."""
+    confirm(client, sign_up(client, settings, "old@example.com"))
+    confirm(client, sign_up(client, settings, "new@example.com"))
+    old, new = subscriber(db, "old@example.com"), subscriber(db, "new@example.com")
+    assert old is not None and new is not None
+    with db.session() as session:  # what the migration marks: rows stored before it
+        session.execute(update(Subscriber).where(Subscriber.id == old.id).values(legacy_links=True))
+    one_click = app.test_client(use_cookies=False)
+    for reader in (old, new):
+        path = f"/unsubscribe/{legacy_token(settings, Purpose.UNSUBSCRIBE, reader.id)}"
+        assert one_click.post(path, data=ONE_CLICK).status_code == 200
+        page = client.get(path)  # a person gets the fresh-link form, nothing of anyone
+        assert page.status_code == 404 and 'action="/links"' in page.get_data(as_text=True)
+        assert reader.email not in page.get_data(as_text=True)
+        preferences = f"/preferences/{legacy_token(settings, Purpose.PREFERENCES, reader.id)}"
+        assert client.get(preferences).status_code == 404
+    assert subscriber(db, "old@example.com").status == SubscriberStatus.UNSUBSCRIBED  # type: ignore[union-attr]
+    assert subscriber(db, "new@example.com").status == SubscriberStatus.CONFIRMED  # type: ignore[union-attr]
