@@ -2,8 +2,8 @@
 
 Every step is idempotent, so running one twice is harmless. Arguments are plain ids,
 slugs, ISO dates and, for a signup, the address. ``sweep`` runs on a timer and
-re-enqueues what a crash or a lost Redis left behind; ``sign_up`` and ``send_notice``
-take the site's signups and notices off the request.
+re-enqueues what a crash or a lost Redis left behind; ``sign_up``, ``fresh_links`` and
+``send_notice`` take the site's signups and notices off the request.
 """
 
 from __future__ import annotations
@@ -133,6 +133,17 @@ def sign_up(address: str, language: str, topic_slugs: list[str]) -> bool:
         return False
     except TransportError as error:
         return _dropped_if_permanent(error, "confirmation")
+
+
+def fresh_links(address: str) -> bool:
+    """A request for fresh links the site queued: send them if the address is a reader's
+    (the page said the same either way). A transient relay failure raises so rq tries
+    again."""
+    app = current()
+    try:
+        return notices.fresh_links(app.db, app.settings, address)
+    except TransportError as error:
+        return _dropped_if_permanent(error, "fresh links")
 
 
 def send_notice(kind: str, subscriber_id: int) -> bool:

@@ -1,8 +1,9 @@
-"""Send the notices (confirm, already subscribed, welcome, goodbye) through the transport.
+"""Send the notices (confirm, already subscribed, welcome, goodbye, fresh links) through
+the transport.
 
-The site hands them to an rq job (``daily.jobs.send_notice``, ``sign_up``) when workers
-run, so a request never waits for a relay; without Redis the same functions run inside
-the request.
+The site hands them to an rq job (``daily.jobs.send_notice``, ``sign_up``,
+``fresh_links``) when workers run, so a request never waits for a relay; without Redis
+the same functions run inside the request.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from newsletter.subscriptions import (
     SignupNotice,
     SignupRequest,
     release_confirmation,
+    request_fresh_links,
     request_signup,
 )
 from newsletter.tokens import Choices
@@ -150,3 +152,21 @@ def sign_up(db: Database, settings: Settings, signup: SignupRequest) -> bool:
         return False
     kind = signup_notice_kind(notice)
     return notify_subscriber(db, settings, kind, notice.subscriber_id, notice.choices)
+
+
+def fresh_links(db: Database, settings: Settings, address: str) -> bool:
+    """Send fresh preferences and unsubscribe links to ``address`` if it is a reader's
+    (not suppressed by a bounce or complaint, not written to too recently).
+
+    False when nothing was due; ``TransportError`` as ``notify_subscriber``.
+    """
+    with db.session() as session:
+        subscriber_id = request_fresh_links(
+            session,
+            address,
+            resend_interval=settings.resend_interval,
+            hash_key=settings.suppression_key,
+        )
+    if subscriber_id is None:
+        return False
+    return notify_subscriber(db, settings, Kind.LINKS, subscriber_id)

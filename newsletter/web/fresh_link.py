@@ -10,12 +10,11 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, redirect, render_template, request, url_for
 
+from newsletter.addresses import normalize_email
 from newsletter.errors import InputError
-from newsletter.render.notices import Kind
 from newsletter.services import current
-from newsletter.subscriptions import request_fresh_links
 from newsletter.web.forms import FormResult, honeypot_filled, read_email
-from newsletter.web.notices import notify
+from newsletter.web.notices import send_fresh_links
 
 bp = Blueprint("fresh_link", __name__)
 
@@ -37,7 +36,6 @@ def form() -> Response:
 
 @bp.post("/links")
 def request_links() -> Response:
-    app = current()
     if honeypot_filled(request.form):
         return redirect(url_for(".sent"), 303)
     result = FormResult()
@@ -45,18 +43,11 @@ def request_links() -> Response:
     if not result.ok:
         return fresh_link_page(400, result)
     try:
-        with app.db.session() as session:
-            subscriber_id = request_fresh_links(
-                session,
-                result.values["email"],
-                resend_interval=app.settings.resend_interval,
-                hash_key=app.settings.suppression_key,
-            )
+        address = normalize_email(result.values["email"])  # syntax only: no lookup here
     except InputError:
         result.errors["email"] = "email_invalid"
         return fresh_link_page(400, result)
-    if subscriber_id is not None:
-        notify(Kind.LINKS, subscriber_id)  # the same page whether it went out or not
+    send_fresh_links(address)
     return redirect(url_for(".sent"), 303)
 
 
