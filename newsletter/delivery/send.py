@@ -151,9 +151,10 @@ def _send_rows(
     """Render and transmit to ``readers`` in the transport's batches, noting each outcome."""
     links = PublicLinks(settings)
     report = SendReport()
-    # rendered messages waiting for the transport, and (delivery id, attempts, address) of each
+    # rendered messages waiting for the transport, and (delivery id, attempts, address,
+    # Message-ID) of each
     batch: list[Outgoing] = []
-    waiting: list[tuple[int, int, str]] = []
+    waiting: list[tuple[int, int, str, str]] = []
     last = len(readers) - 1
     for index, reader in enumerate(readers):
         delivery_id, attempts, subscriber_id, link_key, address, still_eligible = reader
@@ -186,7 +187,7 @@ def _send_rows(
                     message = mailing.signer.sign(message)
                 name = f"{mailing.topic_slug}-{mailing.day}-{mailing.language}-{delivery_id}"
                 batch.append(Outgoing(message, settings.from_address, address, name))
-                waiting.append((delivery_id, attempts, address))
+                waiting.append((delivery_id, attempts, address, mid))
         if batch and (len(batch) == transport.batch_size or index == last):
             unreachable = _transmit(
                 settings, transport, batch, waiting, journal, limiter, outcomes, report
@@ -207,7 +208,7 @@ def _transmit(
     settings: Settings,
     transport: Transport,
     batch: list[Outgoing],
-    waiting: list[tuple[int, int, str]],
+    waiting: list[tuple[int, int, str, str]],
     journal: AckJournal,
     limiter: RateLimiter,
     outcomes: rows.Outcomes,
@@ -225,9 +226,9 @@ def _transmit(
         *[row[0] for row, error in zip(waiting, results, strict=True) if error is None]
     )
     unreachable = None
-    for (delivery_id, attempts, address), error in zip(waiting, results, strict=True):
+    for (delivery_id, attempts, address, mid), error in zip(waiting, results, strict=True):
         if error is None:
-            outcomes.sent.append(delivery_id)
+            outcomes.sent.append((delivery_id, mid))
             report.sent += 1
         else:
             _failed(settings, outcomes, report, delivery_id, attempts, address, error)
@@ -292,7 +293,7 @@ def send_range(
     journal = process_journal(settings)
     if leftover := journal.entries():  # an earlier batch sent these, then failed to record
         with db.session() as session:
-            rows.record_sent(session, settings, leftover)
+            rows.replayed_as_sent(session, settings, leftover)
         journal.clear()
     report = SendReport()
     with transport:
