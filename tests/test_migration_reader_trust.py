@@ -1,5 +1,6 @@
-"""The reader-trust migration on a database that already holds readers, deliveries and
-suppressions (SQLite, and Postgres when NEWSLETTER_TEST_DATABASE_URL is set)."""
+"""The reader-trust migration on a database that already holds readers, deliveries, an
+infographic and suppressions (SQLite, and Postgres when NEWSLETTER_TEST_DATABASE_URL is
+set)."""
 
 from __future__ import annotations
 
@@ -76,6 +77,13 @@ def old_database(tmp_path: Path) -> Iterator[str]:
             ),
             {"now": NOW},
         )
+        connection.execute(  # the rebuild of digests (SQLite) must not cascade into it
+            text(
+                "INSERT INTO digest_infographics (digest_id, png, sha256, alt, created_at)"
+                " VALUES (1, :png, 'abc', 'the picture', :now)"
+            ),
+            {"png": b"\x89PNG", "now": NOW},
+        )
         for row_id, address, email in ((1, "gone@example.com", None), (2, "b@example.com", "b")):
             connection.execute(
                 text(
@@ -106,6 +114,9 @@ def test_upgrade_keeps_every_row_and_keys_readers_and_suppressions(old_database:
     try:
         assert rows(engine, "SELECT count(*) FROM subscriptions") == [(2,)]  # no cascade
         assert rows(engine, "SELECT subscriber_id FROM deliveries") == [(2,)]
+        assert rows(engine, "SELECT digest_id, alt FROM digest_infographics") == [
+            (1, "the picture")
+        ]
         keys = [key for (key,) in rows(engine, "SELECT link_key FROM subscribers")]
         assert len(keys) == 2 and all(keys) and len(set(keys)) == 2
         # both may still get one-click unsubscribes from emails sent before the upgrade
