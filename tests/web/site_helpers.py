@@ -79,8 +79,13 @@ def add_reader(db: Database, address: str, *, confirmed: bool = True, language: 
 
 
 def tampered(signed: str) -> str:
-    """``signed`` with its last three characters changed (never to what they were)."""
-    return signed[:-3] + ("aaa" if not signed.endswith("aaa") else "bbb")
+    """``signed`` with its next-to-last character changed (never to what it was).
+
+    Not the last one: it carries only part of a byte, and base64 decoding ignores its
+    other bits, so changing it can leave the decoded signature as it was.
+    """
+    changed = "A" if signed[-2] != "A" else "B"
+    return signed[:-2] + changed + signed[-1]
 
 
 def token(app: Flask, purpose: Purpose, subscriber_id: int) -> str:
