@@ -18,6 +18,7 @@ SAMPLE_FEEDS = (
     ("Hacker News", "hacker-news.xml"),
     ("Reddit", "reddit-claudeai.xml"),
     ("Tech press", "tech-press.xml"),
+    ("Taiwan tech press", "tw-tech-press.xml"),
 )
 SAMPLE_READERS = (
     ("ada@example.com", "en", "confirmed"),

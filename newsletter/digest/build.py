@@ -16,7 +16,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from newsletter.digest.grounding import citation_problems, remove_foreign_urls
+from newsletter.digest.quality import check, context_for, describe
 from newsletter.digest.schema import DigestContent, SourceRef, Usage, WrittenDigest
+from newsletter.digest.subject import subject_line
 from newsletter.digest.writer import Writer, WriteRequest, WriterError
 from newsletter.i18n import labels
 from newsletter.models import Digest, DigestStatus, Item, Topic
@@ -70,6 +72,20 @@ def find_digest(session: Session, topic: Topic, day: date, language: str) -> Dig
     )
 
 
+def primary_digest(
+    session: Session, topic: Topic, day: date, language: str
+) -> WrittenDigest | None:
+    """The day's ready digest in another of the topic's languages (the first in the
+    topic's order), whose story selection a digest in ``language`` keeps; None if none."""
+    for other in topic.languages:
+        if other == language:
+            continue
+        found = find_digest(session, topic, day, other)
+        if found is not None and found.status == DigestStatus.READY and found.content:
+            return WrittenDigest.model_validate(found.content)
+    return None
+
+
 def build_digest(
     session: Session, topic: Topic, day: date, language: str, writer: Writer
 ) -> BuildOutcome:
@@ -82,12 +98,22 @@ def build_digest(
         raise NothingToWrite(
             f"no {topic.slug} news between {start:%Y-%m-%d %H:%M} and {end:%Y-%m-%d %H:%M %Z}"
         )
-    request = WriteRequest(topic.name, day, language, cluster_stories(items))
+    request = WriteRequest(
+        topic.name,
+        day,
+        language,
+        cluster_stories(items),
+        primary=primary_digest(session, topic, day, language),
+        keywords=tuple(topic.keywords or ()),
+    )
     digest = existing or Digest(topic_id=topic.id, date=day, language=language)
     usage = Usage()
     try:
         result = writer.write(request)
         usage = result.usage
+        findings = check(result.digest, context_for(request))
+        if findings:
+            raise WriterError(describe(findings))
         content = assemble(topic, day, language, result.digest, items)
     except WriterError as error:
         digest.status, digest.writer, digest.error = DigestStatus.FAILED, writer.name, str(error)
@@ -156,6 +182,7 @@ def assemble(
         date=day,
         language=language,
         title=words["title"].format(topic=name, date=day.isoformat()),
+        subject=subject_line(topic.name, day, language, written),
         tagline=words["tagline"].format(count=len(sources), topic=name),
         sources=sources,
         writer="",

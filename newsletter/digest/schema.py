@@ -38,8 +38,8 @@ class Analysis(BaseModel):
 
 
 class FurtherThinking(BaseModel):
-    developers: list[str] = Field(min_length=1, description="2-4 concrete advice bullets.")
-    everyday_users: list[str] = Field(min_length=1, description="2-3 plain-language bullets.")
+    developers: list[str] = Field(description="2-4 concrete advice bullets.")
+    everyday_users: list[str] = Field(description="2-3 plain-language bullets.")
 
 
 class WrittenDigest(BaseModel):
@@ -98,6 +98,7 @@ class DigestContent(WrittenDigest):
     language: str
     title: str
     tagline: str
+    subject: str = ""  # the email's subject line ("" in digests stored before it existed)
     sources: list[SourceRef] = Field(min_length=1)
     writer: str
     model: str | None = None

@@ -27,7 +27,7 @@ def render_email(settings: Settings, digest: Digest) -> RenderedEmail:
     content = DigestContent.model_validate(digest.content)
     view_online = archive_url(settings.base_url, digest.topic.slug, digest.date, digest.language)
     return RenderedEmail(
-        subject=content.title,
+        subject=content.subject or content.title,
         html=render_digest_html(
             content,
             view_online_url=view_online,
