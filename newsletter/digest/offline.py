@@ -59,7 +59,7 @@ _FRAMES = {
         "reported": "Reported by {outlets}.",
         "headline": "{outlets} reported it on {date} under the headline {title}.",
         "covered": "{title} was reported by {count} outlets.",
-        "one_covered": "{title} was reported by {outlet}.",
+        "one_covered": "{outlet} published {title} on {date}.",
         "point": "{outlet} reported {title}.",
         "trends": "{items} reports on {topic} from {outlets} outlets in the 24 hours to "
         "{date}; the most covered story was carried by {top} of them.",
@@ -75,7 +75,7 @@ _FRAMES = {
         "reported": "報導來源：{outlets}。",
         "headline": "{outlets}於 {date} 報導此事，原標題為{title}。",
         "covered": "{title}共有 {count} 家媒體報導。",
-        "one_covered": "{title}由 {outlet} 報導。",
+        "one_covered": "{outlet} 於 {date}發布{title}。",
         "point": "{outlet} 報導{title}。",
         "trends": "截至 {date}的 24 小時內，共有 {outlets} 家媒體發布 {items} 則 {topic} "
         "相關報導，報導最廣的一則新聞有 {top} 家媒體報導。",
@@ -175,6 +175,8 @@ class _Draft:
         stories = select_stories(self.request)
         highlights = [self.highlight(story) for story in stories]
         summary = [s for s in (self.summary_sentence(story) for story in stories) if s]
+        if not summary:  # every fact about the stories is said already: say the day's size
+            summary = [point.text for point in self.fallback_points(1)]
         points = self.key_points(stories)
         return WrittenDigest(
             summary=summary[:MAX_SUMMARY],
@@ -219,6 +221,7 @@ class _Draft:
             )
         elif rest:
             body.append(self.frames["reported"].format(outlets=self.outlets(rest)))
+        self.ledger.take(body[-1])  # a fact frame: known to the ledger, said once
         separator = "" if self.language.startswith("zh") else " "
         return Highlight(
             title=title, body=separator.join(body), item_ids=[item.id for item in story.items]
@@ -237,7 +240,9 @@ class _Draft:
             )
         else:
             sentence = self.frames["one_covered"].format(
-                title=self.quote(title), outlet=story.outlets[0]
+                title=self.quote(title),
+                outlet=story.outlets[0],
+                date=self.date(story.lead.published_at.date()),
             )
         return sentence if self.take(sentence) else ""
 

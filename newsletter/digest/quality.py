@@ -104,6 +104,17 @@ class GateContext:
     primary: WrittenDigest | None = None
 
 
+def _newsmakers(request: WriteRequest) -> list[str]:
+    """Outlets that are in their own news ("Allianz" announcing a deal with Allianz in
+    the title): their name is the story's subject too, so it may recur."""
+    return [
+        item.outlet
+        for story in request.stories
+        for item in story.items
+        if item.outlet.casefold() in item.title.casefold()
+    ]
+
+
 def context_for(request: WriteRequest) -> GateContext:
     return GateContext(
         topic_name=request.topic_name,
@@ -113,7 +124,7 @@ def context_for(request: WriteRequest) -> GateContext:
         stories={
             item.id: number for number, story in enumerate(request.stories) for item in story.items
         },
-        subjects=request.keywords,
+        subjects=(*request.keywords, *_newsmakers(request)),
         primary=request.primary,
     )
 

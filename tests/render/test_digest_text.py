@@ -18,6 +18,7 @@ from newsletter.render.text import (
     render_digest_text,
     wrap,
 )
+from tests.render.sections import shown_sections
 
 ENGLISH = (
     "Anthropic has started blocking third-party harnesses that reuse Claude Code "
@@ -112,7 +113,7 @@ def test_the_text_part_has_every_section_and_footnoted_link(demo_digests, langua
         postal_address="AI Daily Digest, 1 Example Street, Taipei",
     )
     lines = text.splitlines()
-    for key in ("summary", "trends", "highlights", "analysis", "key_points", "thinking"):
+    for key in shown_sections(content):
         index = lines.index(words[key])
         assert set(lines[index + 1]) == {"-"}, key
     assert lines[0] == content.title and set(lines[1]) == {"="}
