@@ -27,7 +27,7 @@ MAX_NONSTREAMING_TOKENS = 21_333
 # The API version the SDK speaks (2026-10-21) has no sampling temperature; the model's
 # effort level is the knob it offers instead ("" leaves it to the API's default).
 EFFORTS = ("", "low", "medium", "high", "xhigh", "max")
-_SONNET_ALIAS = re.compile(r"^claude-sonnet-(?P<major>\d+)(?:-(?P<minor>\d{1,2}))?$")
+_ALIAS = r"^claude-{family}-(?P<major>\d+)(?:-(?P<minor>\d{{1,2}}))?$"
 
 
 class ConfigError(ValueError):
@@ -56,6 +56,11 @@ class Settings:
     anthropic_api_key: str = field(default="", repr=False)
     anthropic_base_url: str = ""
     anthropic_model: str = ""  # empty: the newest Sonnet alias, chosen when a key is set
+    # Writes the other languages from the primary digest; empty: the newest Haiku alias.
+    anthropic_translate_model: str = ""
+    # Use the Message Batches API (half price) when a build starts at least this many
+    # minutes before the topic's send time; 0: never.
+    anthropic_batch_lead_minutes: int = 0
     anthropic_max_tokens: int = 8000
     anthropic_effort: str = ""
     anthropic_max_retries: int = 4
@@ -99,6 +104,8 @@ class Settings:
             object.__setattr__(self, "outbox_dir", self.instance_dir / "outbox")
         if self.anthropic_api_key and not self.anthropic_model:
             object.__setattr__(self, "anthropic_model", newest_sonnet_alias())
+        if self.anthropic_api_key and not self.anthropic_translate_model:
+            object.__setattr__(self, "anthropic_translate_model", newest_alias("haiku"))
         if self.journal_dir is None:
             object.__setattr__(self, "journal_dir", self.instance_dir / "journal")
         object.__setattr__(self, "base_url", self.base_url.rstrip("/"))
@@ -143,6 +150,8 @@ class Settings:
             raise ConfigError(
                 f"NEWSLETTER_ANTHROPIC_EFFORT must be empty or one of {', '.join(EFFORTS[1:])}"
             )
+        if self.anthropic_batch_lead_minutes < 0:
+            raise ConfigError("NEWSLETTER_ANTHROPIC_BATCH_LEAD_MINUTES must be 0 or more")
         if self.anthropic_max_retries < 0:
             raise ConfigError("NEWSLETTER_ANTHROPIC_MAX_RETRIES must be 0 or more")
         if self.anthropic_budget_seconds <= 0:
@@ -233,7 +242,12 @@ _TRUE, _FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
 
 
 def newest_sonnet_alias() -> str:
-    """The newest Sonnet alias (no date suffix) among the models the installed SDK lists.
+    return newest_alias("sonnet")
+
+
+def newest_alias(family: str) -> str:
+    """The newest alias (no date suffix) of a model family among the models the
+    installed SDK lists.
 
     Imported here, not at module level: the SDK's types take seconds to import, and
     only a process that will call Claude should pay for them.
@@ -241,8 +255,9 @@ def newest_sonnet_alias() -> str:
     from anthropic.types import ModelParam
 
     versions = []
+    alias = re.compile(_ALIAS.format(family=family))
     for name in get_args(get_args(ModelParam)[0]):
-        match = _SONNET_ALIAS.match(name)
+        match = alias.match(name)
         if match:
             versions.append((int(match["major"]), int(match["minor"] or 0), name))
     return max(versions)[2]
