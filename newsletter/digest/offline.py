@@ -57,14 +57,16 @@ _FRAMES = {
         "last_join": " and ",
         "date": "{d:%b} {d.day}",
         "reported": "Reported by {outlets}.",
+        "reported_as": "{outlets} reported it as {title}.",
         "headline": "{outlets} reported it on {date} under the headline {title}.",
         "covered": "{title} was reported by {count} outlets.",
         "one_covered": "{outlet} published {title} on {date}.",
         "point": "{outlet} reported {title}.",
-        "trends": "{items} reports on {topic} from {outlets} outlets in the 24 hours to "
-        "{date}; the most covered story was carried by {top} of them.",
+        "trends": "{items} on {topic} from {outlets} in the 24 hours to {date}.",
+        "trends_top": "{items} on {topic} from {outlets} in the 24 hours to {date}; the "
+        "most covered story was carried by {top} of them.",
         "earliest": "The earliest report of the day came from {outlet} on {date}.",
-        "outlet_count": "{count} outlets reported on {topic} in all.",
+        "outlet_count": "{outlets} reported on {topic} in all.",
         "several": "{outlets} and {more} more",
     },
     "zh-TW": {
@@ -73,15 +75,19 @@ _FRAMES = {
         "last_join": "與",
         "date": "{d.month} 月 {d.day} 日",
         "reported": "報導來源：{outlets}。",
+        "reported_as": "{outlets}以{title}為題報導。",
         "headline": "{outlets}於 {date} 報導此事，原標題為{title}。",
         "covered": "{title}共有 {count} 家媒體報導。",
         "one_covered": "{outlet} 於 {date}發布{title}。",
         "point": "{outlet} 報導{title}。",
-        "trends": "截至 {date}的 24 小時內，共有 {outlets} 家媒體發布 {items} 則 {topic} "
+        "trends": "截至 {date}的 24 小時內，共有 {outlets}媒體發布 {items} {topic} 相關報導。",
+        "trends_top": "截至 {date}的 24 小時內，共有 {outlets}媒體發布 {items} {topic} "
         "相關報導，報導最廣的一則新聞有 {top} 家媒體報導。",
         "earliest": "當日最早的報導來自 {outlet}，發布於 {date}。",
-        "outlet_count": "共有 {count} 家媒體報導 {topic} 相關消息。",
+        "outlet_count": "共有 {outlets}媒體報導 {topic} 相關消息。",
         "several": "{outlets}等 {total} 家媒體",
+        "report": "則",
+        "outlet": "家",
     },
 }
 MAX_NAMED_OUTLETS = 3
@@ -219,9 +225,16 @@ class _Draft:
                     title=self.quote(story.lead.title),
                 )
             )
+            self.take(body[-1])
         elif rest:
-            body.append(self.frames["reported"].format(outlets=self.outlets(rest)))
-        self.ledger.take(body[-1])  # a fact frame: known to the ledger, said once
+            # the short form, or with the headline where another story said the short one
+            for frame in ("reported", "reported_as"):
+                sentence = self.frames[frame].format(
+                    outlets=self.outlets(rest), title=self.quote(story.lead.title)
+                )
+                if self.take(sentence):
+                    body.append(sentence)
+                    break
         separator = "" if self.language.startswith("zh") else " "
         return Highlight(
             title=title, body=separator.join(body), item_ids=[item.id for item in story.items]
@@ -246,15 +259,22 @@ class _Draft:
             )
         return sentence if self.take(sentence) else ""
 
+    def count(self, number: int, noun: str) -> str:
+        """``3 reports`` / ``1 outlet``; ``3 則`` / ``1 家`` in Chinese."""
+        if self.language.startswith("zh"):
+            return f"{number} {self.frames[noun]}"
+        return f"{number} {noun}" + ("" if number == 1 else "s")
+
     def trends(self) -> str:
         stories = self.request.stories
         items = [item for story in stories for item in story.items]
-        sentence = self.frames["trends"].format(
-            items=len(items),
+        top = len(stories[0].outlets)
+        sentence = self.frames["trends_top" if len(stories) > 1 and top > 1 else "trends"].format(
+            items=self.count(len(items), "report"),
             topic=self.request.topic_name,
-            outlets=len({item.outlet for item in items}),
+            outlets=self.count(len({item.outlet for item in items}), "outlet"),
             date=self.date(self.request.date),
-            top=len(stories[0].outlets),
+            top=top,
         )
         self.take(sentence)
         return sentence
@@ -308,7 +328,8 @@ class _Draft:
             for item in items[:1]
         )
         count = self.frames["outlet_count"].format(
-            count=len({item.outlet for item in items}), topic=self.request.topic_name
+            outlets=self.count(len({item.outlet for item in items}), "outlet"),
+            topic=self.request.topic_name,
         )
         facts = [*facts, (count, items[0].id)]
         points = [KeyPoint(text=text, item_ids=[i]) for text, i in facts if self.take(text)]

@@ -53,7 +53,6 @@ MAX_WORDS = {
 }
 MAX_ENTRIES = {"summary": 3, "developers": 4, "everyday_users": 3}
 MIN_REPEAT_CHARS = 8  # normalised; shorter fragments ("Yes.") may recur
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+|(?<=[。！？])")
 _NOT_TEXT = re.compile(r"[\W_]+")
 _TEMPLATES = tuple(
     re.compile(pattern, re.IGNORECASE)
@@ -217,13 +216,35 @@ def _selection(written: WrittenDigest, context: GateContext) -> Iterator[Finding
         )
 
 
-def _normal(sentence: str) -> str:
+def normal_form(sentence: str) -> str:
+    """``sentence`` compared: NFKC, case-folded, letters and digits only."""
     return _NOT_TEXT.sub("", unicodedata.normalize("NFKC", sentence).casefold())
 
 
+_OPENING, _CLOSING = "「『“‘", "」』”’"
+_ENDS = ".!?。！？"
+
+
 def sentences(text: str) -> list[str]:
-    """``text`` cut into sentences (a full stop inside "Claude.ai" or "99.7" ends none)."""
-    return [part.strip() for part in _SENTENCE_END.split(text) if part.strip()]
+    """``text`` cut into sentences: at a full stop followed by a space (so "Claude.ai" and
+    "99.7" end none) or at a CJK full stop, never inside a quotation (a headline quoted
+    with its "!" stays whole)."""
+    found, start, depth = [], 0, 0
+    for index, char in enumerate(text):
+        if char in _OPENING:
+            depth += 1
+        elif char in _CLOSING:
+            depth = max(0, depth - 1)
+        elif char in _ENDS and depth == 0:
+            following = text[index + 1 : index + 2]
+            if char in "。！？" or not following or following.isspace():
+                end = index + 1
+                while end < len(text) and text[end] in _CLOSING + "\"')":
+                    end += 1
+                found.append(text[start:end])
+                start = end
+    found.append(text[start:])
+    return [part.strip() for part in found if part.strip()]
 
 
 class Ledger:
@@ -238,7 +259,7 @@ class Ledger:
 
     def repeat_of(self, sentence: str, *, title: bool = False) -> str | None:
         """Where ``sentence`` was said before, or None."""
-        normal = _normal(sentence)
+        normal = normal_form(sentence)
         if len(normal) < MIN_REPEAT_CHARS:
             return None
         for earlier, was_title, where in self.said:
@@ -258,7 +279,7 @@ class Ledger:
         return all(self.repeat_of(part, title=title) is None for part in parts)
 
     def note(self, sentence: str, where: str = "", *, title: bool = False) -> None:
-        self.said.append((_normal(sentence), title, where))
+        self.said.append((normal_form(sentence), title, where))
 
     def take(self, text: str, *, title: bool = False) -> bool:
         """Record ``text`` as said, unless it repeats something; True if recorded."""

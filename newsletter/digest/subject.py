@@ -23,17 +23,17 @@ _FORMATS = {
 _CLAUSE = re.compile(r"\s*[，,：:；;—–]\s*|\s+-\s+")
 
 
-def _fit(lead: str, room: int) -> str:
+def _fit(lead: str, room: int, ellipsis: str) -> str:
     lead = " ".join(lead.split()).rstrip("。.")
     if len(lead) <= room:
         return lead
     clause = _CLAUSE.split(lead, maxsplit=1)[0]
     if 0 < len(clause) <= room:
         return clause
-    cut = lead[: room - 1]
+    cut = lead[: room - len(ellipsis)]
     if " " in cut and not re.search(r"[\u4e00-\u9fff]", cut[-1]):
         cut = cut.rsplit(" ", 1)[0]
-    return cut.rstrip() + "…"
+    return cut.rstrip(" ,;:") + ellipsis
 
 
 def subject_line(topic_name: str, day: date, language: str, written: WrittenDigest) -> str:
@@ -41,5 +41,8 @@ def subject_line(topic_name: str, day: date, language: str, written: WrittenDige
     if not written.highlights:
         return without.format(topic=topic_name, d=day)
     frame = with_lead.format(topic=topic_name, lead="", d=day)
-    lead = _fit(written.highlights[0].title, MAX_CHARS - len(frame))
+    # An ASCII subject stays unencoded: a "…" would make the mail library fold it into
+    # an encoded word with a doubled space before it.
+    ellipsis = "…" if language.startswith("zh") else "..."
+    lead = _fit(written.highlights[0].title, MAX_CHARS - len(frame), ellipsis)
     return with_lead.format(topic=topic_name, lead=lead, d=day)
