@@ -19,6 +19,7 @@ from newsletter.delivery import rows
 from newsletter.demo import SAMPLE_DATE, seed_demo
 from newsletter.digest.build import recent_digests
 from newsletter.digest.choose import writer_reason
+from newsletter.digest.pricing import day_costs
 from newsletter.errors import InputError
 from newsletter.models import Digest, DigestStatus
 from newsletter.render.jekyll import export_jekyll
@@ -239,6 +240,8 @@ def digests_list(slug: str | None, limit: int) -> None:
             )
             if digest.error:
                 console.print(f"       {escape(digest.error)}", soft_wrap=True)
+        for (topic, day), (count, cost) in day_costs(digests).items():
+            console.print(f"{topic} {day}: ~${cost:.4f} in all ({count} digest(s), every call)")
 
 
 @click.command("export-jekyll", help="Write a digest as a Jekyll post (Markdown).")

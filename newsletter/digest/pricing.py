@@ -8,8 +8,10 @@ Prompt-cache writes (5-minute) cost 1.25x the input price, cache reads 0.1x.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
 from newsletter.digest.schema import Usage
+from newsletter.models import Digest
 
 CACHE_WRITE_FACTOR = 1.25
 CACHE_READ_FACTOR = 0.1
@@ -47,3 +49,15 @@ def with_cost(usage: Usage, model: str) -> Usage:
     )
     cost = (input_tokens * price.input_per_mtok + usage.output_tokens * price.output_per_mtok) / 1e6
     return usage.model_copy(update={"cost_usd": round(cost, 6)})
+
+
+def day_costs(digests: list[Digest]) -> dict[tuple[str, date], tuple[int, float]]:
+    """What each topic-day cost over its languages (failed attempts included), for the
+    days whose digests have a cost estimate: (digests, dollars) per (topic, day)."""
+    totals: dict[tuple[str, date], tuple[int, float]] = {}
+    for digest in digests:
+        if digest.cost_usd is None:
+            continue
+        count, cost = totals.get((digest.topic.slug, digest.date), (0, 0.0))
+        totals[(digest.topic.slug, digest.date)] = (count + 1, cost + digest.cost_usd)
+    return totals
