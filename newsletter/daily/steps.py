@@ -4,7 +4,8 @@ what the next step needs (ready digest ids, send blocks, reports)."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 
@@ -60,7 +61,10 @@ def build(
     app: Services, slug: str, day: date, languages: list[str] | None = None
 ) -> list[BuildOutcome]:
     """Write the day's digest in each language (once: a ready one is kept as it is)."""
-    writer = choose_writer(app.settings)
+    with app.db.session() as session:
+        topic = topic_by_slug(session, slug)
+        send_at = datetime.combine(day, topic.send_time, tzinfo=ZoneInfo(topic.timezone))
+    writer = choose_writer(app.settings, send_at)
     outcomes = []
     for language in languages or languages_to_build(app, slug):
         with app.db.session() as session:

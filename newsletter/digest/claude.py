@@ -27,6 +27,7 @@ from anthropic.types import Message, ToolUseBlock
 from pydantic import ValidationError
 
 from newsletter.config import Settings
+from newsletter.digest.batch import BatchPolicy
 from newsletter.digest.grounding import citation_problems
 from newsletter.digest.pricing import with_cost
 from newsletter.digest.prompt import (
@@ -96,7 +97,7 @@ def _usage(message: Message) -> Usage:
         cache_write_tokens=message.usage.cache_creation_input_tokens or 0,
         cache_read_tokens=message.usage.cache_read_input_tokens or 0,
     )
-    return with_cost(usage, message.model)
+    return with_cost(usage, message.model, batch=message.usage.service_tier == "batch")
 
 
 def _problems(
@@ -165,18 +166,22 @@ class ClaudeWriter:
         effort: str,
         budget_seconds: float,
         translate_model: str = "",
+        batch: BatchPolicy | None = None,
         clock: Clock = time.monotonic,
     ) -> None:
         self.client = client
         self.model = model
         self.translate_model = translate_model or model
+        self.batch = batch
         self.max_tokens = max_tokens
         self.effort = effort
         self.budget_seconds = budget_seconds
         self.clock = clock
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> ClaudeWriter:
+    def from_settings(cls, settings: Settings, batch: BatchPolicy | None = None) -> ClaudeWriter:
+        """The writer the settings describe; ``batch``: send through the Message Batches
+        API (half price) while there is time (see ``batch.batch_policy``)."""
         client = anthropic.Anthropic(
             api_key=settings.anthropic_api_key,
             base_url=settings.anthropic_base_url or None,
@@ -189,6 +194,7 @@ class ClaudeWriter:
             effort=settings.anthropic_effort,
             budget_seconds=settings.anthropic_budget_seconds,
             translate_model=settings.anthropic_translate_model,
+            batch=batch,
         )
 
     def write(self, request: WriteRequest) -> WriteResult:
@@ -244,15 +250,25 @@ class ClaudeWriter:
         messages: list[dict[str, Any]],
         usage: Usage,
     ) -> Message:
+        params: dict[str, Any] = {
+            "model": model,
+            "max_tokens": self.max_tokens,
+            "system": [{"type": "text", "text": system, "cache_control": {"type": "ephemeral"}}],
+            "tools": [TOOL],
+            "tool_choice": {"type": "tool", "name": TOOL_NAME, "disable_parallel_tool_use": True},
+            "messages": messages,
+        }
+        if self.effort:
+            params["output_config"] = {"effort": self.effort}
         try:
-            return client.messages.create(
-                model=model,
-                max_tokens=self.max_tokens,
-                output_config={"effort": self.effort} if self.effort else anthropic.omit,
-                system=[{"type": "text", "text": system, "cache_control": {"type": "ephemeral"}}],
-                tools=[TOOL],
-                tool_choice={"type": "tool", "name": TOOL_NAME, "disable_parallel_tool_use": True},
-                messages=messages,
-            )
+            if self.batch is not None:
+                message = self.batch.run(self.client, params)
+                if message is not None:
+                    return message
+                # the time budget counts from now: the batch may have waited for long
+                client = self.client.with_options(
+                    middleware=[_Deadline(self.budget_seconds, self.clock)]
+                )
+            return client.messages.create(**params)
         except (anthropic.AnthropicError, BudgetExceeded) as error:
             raise WriterError(_api_failure(error), usage) from error
