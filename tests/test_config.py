@@ -40,6 +40,7 @@ def test_values_are_converted() -> None:
         ({"NEWSLETTER_RATE_LIMIT": "-1"}, "NEWSLETTER_RATE_LIMIT"),
         ({"NEWSLETTER_RETRY_BASE_SECONDS": "-1"}, "NEWSLETTER_RETRY_BASE_SECONDS"),
         ({"NEWSLETTER_SMTP_TIMEOUT": "0"}, "NEWSLETTER_SMTP_TIMEOUT"),
+        ({"NEWSLETTER_ANTHROPIC_BATCH_LEAD_MINUTES": "-5"}, "BATCH_LEAD_MINUTES must be 0"),
     ],
 )
 def test_bad_settings_name_the_variable(environ: dict[str, str], message: str) -> None:
