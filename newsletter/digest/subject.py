@@ -1,8 +1,10 @@
 """The subject line of a digest email: the topic in its own case, the top story, the date.
 
 ``Claude 每日動態：進軍醫療與生命科學（1/12）``, ``Claude daily: Claude moves into
-healthcare (Jan 12)``. No capitals-only words (spam filters score them) and at most
-78 characters, so the headline is cut at a clause boundary, or with an ellipsis.
+healthcare (Jan 12)``. No capitals-only words (spam filters score them), and short
+enough that ``Subject: `` and the line fit the 78 characters of one header line
+(RFC 5322), so that no mail library folds it: the headline is cut at a clause boundary,
+or with an ellipsis. (The quality gate allows up to 78, as Buttondown does.)
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from datetime import date
 
 from newsletter.digest.schema import WrittenDigest
 
-MAX_CHARS = 78
+MAX_CHARS = 78 - len("Subject: ")
 _FORMATS = {
     "en": ("{topic} daily: {lead} ({d:%b} {d.day})", "{topic} daily ({d:%b} {d.day})"),
     "zh-TW": (
