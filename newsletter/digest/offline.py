@@ -19,8 +19,9 @@ import re
 from collections import Counter
 from collections.abc import Iterable
 from datetime import date
+from itertools import pairwise
 
-from newsletter.digest.language import is_chinese, is_english
+from newsletter.digest.language import cjk_count, is_chinese, is_english, latin_words
 from newsletter.digest.quality import KEY_POINTS, MAX_HIGHLIGHTS, Ledger, sentences
 from newsletter.digest.schema import (
     Analysis,
@@ -33,6 +34,9 @@ from newsletter.digest.writer import WriteRequest, WriteResult
 from newsletter.sources.dedupe import Story, StoryItem
 
 SENTENCES_PER_ITEM = 2
+NEAR_SHARE = 0.7  # of the shorter sentence's terms found in an earlier one: a repeat
+MIN_NEAR_TERMS = 6
+_STOPWORDS = frozenset("and the for with its into from that this are was has have will".split())
 SENTENCES_PER_HIGHLIGHT = 3
 MAX_SUMMARY = 3
 _COMPETITION = re.compile(
@@ -56,8 +60,6 @@ _FRAMES = {
         "join": ", ",
         "last_join": " and ",
         "date": "{d:%b} {d.day}",
-        "reported": "Reported by {outlets}.",
-        "reported_as": "{outlets} reported it as {title}.",
         "headline": "{outlets} reported it on {date} under the headline {title}.",
         "covered": "{title} was reported by {count} outlets.",
         "one_covered": "{outlet} published {title} on {date}.",
@@ -74,8 +76,6 @@ _FRAMES = {
         "join": "、",
         "last_join": "與",
         "date": "{d.month} 月 {d.day} 日",
-        "reported": "報導來源：{outlets}。",
-        "reported_as": "{outlets}以{title}為題報導。",
         "headline": "{outlets}於 {date} 報導此事，原標題為{title}。",
         "covered": "{title}共有 {count} 家媒體報導。",
         "one_covered": "{outlet} 於 {date}發布{title}。",
@@ -137,6 +137,7 @@ class _Draft:
         self.language = request.language
         self.frames = _frames(request.language)
         self.ledger = Ledger()
+        self.terms: list[frozenset[str]] = []  # the words of each sentence said
 
     # -- pieces -----------------------------------------------------------------------
 
@@ -168,12 +169,26 @@ class _Draft:
         found = []
         for item in self.own_items(story):
             for sentence in sentences(item.summary)[:SENTENCES_PER_ITEM]:
-                if _in_language(sentence, self.language) and self.ledger.fresh(sentence):
+                if (
+                    _in_language(sentence, self.language)
+                    and _substantial(sentence)
+                    and self.ledger.fresh(sentence)
+                ):
                     found.append((sentence, item.id))
         return found
 
-    def take(self, sentence: str, *, title: bool = False) -> bool:
-        return self.ledger.take(sentence, title=title)
+    def take(self, sentence: str, *, title: bool = False, extracted: bool = False) -> bool:
+        """Say ``sentence`` unless it was said; a sentence taken from a report also
+        unless another report's sentence said nearly the same (most of its words).
+        (Fact frames share their words by design: "X reported “T”" is not a repeat.)"""
+        terms = _terms(sentence)
+        if extracted and any(_near(terms, earlier) for earlier in self.terms):
+            return False
+        if not self.ledger.take(sentence, title=title):
+            return False
+        if extracted:
+            self.terms.append(terms)
+        return True
 
     # -- sections ---------------------------------------------------------------------
 
@@ -199,23 +214,25 @@ class _Draft:
         )
 
     def highlight(self, story: Story) -> Highlight:
+        """The story's title and its reports' sentences; the email names the outlets on
+        the citation line under it, so the body names none of them again. A story with
+        no report in the digest's language gets a sentence of facts quoting its headline.
+
+        When the story has two sentences or more, the last is left for the summary."""
         own = self.own_items(story)
         title = own[0].title if own else self.quote(story.lead.title)
         self.take(title, title=True)
+        pool = [sentence for sentence, _ in self.pool(story)]
+        if len(pool) > 1:
+            pool = pool[:-1]
         body: list[str] = []
-        named: set[str] = set()
-        for sentence, _ in self.pool(story):
+        for sentence in pool:
             if len(body) == SENTENCES_PER_HIGHLIGHT:
                 break
-            mentioned = {o for o in story.outlets if o.casefold() in sentence.casefold()}
-            if mentioned & named or any(
-                sentence.casefold().count(o.casefold()) > 1 for o in mentioned
-            ):
+            if any(sentence.casefold().count(o.casefold()) > 1 for o in story.outlets):
                 continue  # would name an outlet twice
-            if self.take(sentence):
+            if self.take(sentence, extracted=True):
                 body.append(sentence)
-                named |= mentioned
-        rest = [outlet for outlet in story.outlets if outlet not in named]
         if not body:
             first = min(item.published_at for item in story.items).date()
             body.append(
@@ -226,15 +243,6 @@ class _Draft:
                 )
             )
             self.take(body[-1])
-        elif rest:
-            # the short form, or with the headline where another story said the short one
-            for frame in ("reported", "reported_as"):
-                sentence = self.frames[frame].format(
-                    outlets=self.outlets(rest), title=self.quote(story.lead.title)
-                )
-                if self.take(sentence):
-                    body.append(sentence)
-                    break
         separator = "" if self.language.startswith("zh") else " "
         return Highlight(
             title=title, body=separator.join(body), item_ids=[item.id for item in story.items]
@@ -243,7 +251,7 @@ class _Draft:
     def summary_sentence(self, story: Story) -> str:
         """An unused sentence of the story, or how widely it was reported."""
         for sentence, _ in self.pool(story):
-            if self.take(sentence):
+            if self.take(sentence, extracted=True):
                 return sentence
         own = self.own_items(story)
         title = own[0].title if own else story.lead.title
@@ -284,29 +292,35 @@ class _Draft:
         section is left out rather than filled with a frame)."""
         for story in self.request.stories:
             for sentence, _ in self.pool(story):
-                if pattern.search(sentence) and self.take(sentence):
+                if pattern.search(sentence) and self.take(sentence, extracted=True):
                     return sentence
         return ""
 
     def key_points(self, highlighted: list[Story]) -> list[KeyPoint]:
-        """One fact per story, highlighted stories first, then the others; 3-5 in all."""
+        """3-5 facts, one per story: first sentences not said yet (highlighted stories
+        first), then the headlines of stories not highlighted, then of the highlighted."""
         low, high = KEY_POINTS
         others = [s for s in self.request.stories if all(s is not h for h in highlighted)]
         points: list[KeyPoint] = []
+        covered: list[Story] = []
         for story in [*highlighted, *others]:
-            if len(points) == high:
+            for sentence, item_id in self.pool(story):
+                if len(points) < high and self.take(sentence, extracted=True):
+                    points.append(KeyPoint(text=sentence, item_ids=[item_id]))
+                    covered.append(story)
+                    break
+        for story in [*others, *highlighted]:
+            if len(points) >= (high if story in others else low):
                 break
-            point = self.point_of(story)
-            if point is not None:
-                points.append(point)
+            if all(story is not done for done in covered):
+                point = self.headline_point(story)
+                if point is not None:
+                    points.append(point)
         if len(points) < low:
             points += self.fallback_points(low - len(points))
         return points
 
-    def point_of(self, story: Story) -> KeyPoint | None:
-        for sentence, item_id in self.pool(story):
-            if self.take(sentence):
-                return KeyPoint(text=sentence, item_ids=[item_id])
+    def headline_point(self, story: Story) -> KeyPoint | None:
         for item in story.items:
             sentence = self.frames["point"].format(outlet=item.outlet, title=self.quote(item.title))
             if self.take(sentence):
@@ -334,6 +348,24 @@ class _Draft:
         facts = [*facts, (count, items[0].id)]
         points = [KeyPoint(text=text, item_ids=[i]) for text, i in facts if self.take(text)]
         return points[:wanted]
+
+
+def _terms(text: str) -> frozenset[str]:
+    """Content words, and pairs of adjacent CJK characters (Chinese has no spaces)."""
+    words = {w for w in re.findall(r"[a-z0-9]+", text.casefold()) if len(w) > 2}
+    cjk = re.findall(r"[\u4e00-\u9fff]", text)
+    return frozenset(words - _STOPWORDS) | {a + b for a, b in pairwise(cjk)}
+
+
+def _near(left: frozenset[str], right: frozenset[str]) -> bool:
+    """Most of the shorter sentence's terms are in the other: it says the same again."""
+    smaller = min(len(left), len(right))
+    return smaller >= MIN_NEAR_TERMS and len(left & right) / smaller >= NEAR_SHARE
+
+
+def _substantial(sentence: str) -> bool:
+    """A sentence with something in it (not "Points: 240 · Comments: 180")."""
+    return latin_words(re.sub(r"[\d,.:%]+", " ", sentence)) >= 5 or cjk_count(sentence) >= 10
 
 
 def _tags(stories: list[Story]) -> list[str]:
