@@ -7,6 +7,7 @@ import random
 from dataclasses import replace
 
 import pytest
+from markupsafe import escape
 from sqlalchemy import select
 
 from newsletter import pipeline
@@ -93,9 +94,7 @@ def test_an_english_headline_in_a_chinese_sentence_is_marked_as_english(
     )
     html = render_digest_html(content, view_online_url="https://example.org/", postal_address="")
     headline = written.highlights[0].body.split("原標題為「", 1)[1].split("」", 1)[0]
-    assert f'<span lang="en">{headline}</span>'.replace("'", "&#39;") in html.replace(
-        "&#39;", "&#39;"
-    )
+    assert f'「<span lang="en">{escape(headline)}</span>」' in html
 
 
 @pytest.mark.parametrize("language", ["zh-TW", "en"])
