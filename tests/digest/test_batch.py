@@ -10,12 +10,12 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from newsletter import pipeline
 from newsletter.catalog import topic_by_slug
 from newsletter.config import Settings
 from newsletter.db import Database
 from newsletter.digest.batch import BatchPolicy, batch_policy
 from newsletter.digest.build import build_digest
+from newsletter.digest.choose import choose_writer
 from newsletter.digest.claude import ClaudeWriter
 from newsletter.models import Digest, DigestStatus
 from tests.digest.anthropic_fake import FakeAnthropic
@@ -114,9 +114,9 @@ def test_the_pipeline_batches_a_build_long_before_the_send(
     """The news topic sends at 08:00 UTC on 2026-01-12: long past, so no batch; a send
     day far ahead leaves hours, so the build goes through the batch endpoint."""
     early = dataclasses.replace(claude_settings, anthropic_batch_lead_minutes=60)
-    assert pipeline.choose_writer(early, SEND_AT).batch is None
+    assert choose_writer(early, SEND_AT).batch is None
     later = datetime.now(UTC) + timedelta(hours=5)
-    writer = pipeline.choose_writer(early, later)
+    writer = choose_writer(early, later)
     assert writer.batch is not None
     assert writer.batch.deadline == later - timedelta(minutes=30)
-    assert pipeline.choose_writer(claude_settings, later).batch is None  # the setting is 0
+    assert choose_writer(claude_settings, later).batch is None  # the setting is 0

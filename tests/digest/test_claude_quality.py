@@ -9,16 +9,18 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from newsletter import pipeline
 from newsletter.catalog import topic_by_slug
 from newsletter.config import Settings
+from newsletter.daily import steps
 from newsletter.db import Database
 from newsletter.digest.build import build_digest
 from newsletter.digest.claude import ClaudeWriter
 from newsletter.digest.schema import DigestContent
 from newsletter.models import Digest, DigestStatus
+from newsletter.services import Services
 from tests.digest.anthropic_fake import FakeAnthropic
 from tests.digest.news_items import DAY
+from tests.support import send_day
 
 
 def build(db: Database, settings: Settings, language: str) -> Digest:
@@ -79,7 +81,7 @@ def test_a_digest_failing_the_gate_twice_is_stored_failed_with_the_reasons_and_n
     correction = fake_anthropic.bodies[1]["messages"][2]["content"][0]
     assert correction["is_error"] is True and finding in correction["content"]
     assert digest.output_tokens > 0  # the failed calls are accounted for
-    assert pipeline.send(db, claude_settings, "claude", DAY) == []
+    assert send_day(Services(claude_settings, db), "claude", DAY) == []
 
 
 def test_a_simplified_digest_is_repaired_by_the_re_ask(
@@ -97,7 +99,7 @@ def test_every_language_tells_the_same_stories_citing_the_same_items(
     db: Database, news: int, claude_settings: Settings, fake_anthropic: FakeAnthropic
 ) -> None:
     fake_anthropic.answer("good_zh_tw", "translated_en")
-    pipeline.build(db, claude_settings, "claude", DAY, ["zh-TW", "en"])
+    steps.build(Services(claude_settings, db), "claude", DAY, ["zh-TW", "en"])
 
     chinese, english = content_of(digest_in(db, "zh-TW")), content_of(digest_in(db, "en"))
     assert [h.item_ids for h in english.highlights] == [h.item_ids for h in chinese.highlights]
@@ -116,11 +118,11 @@ def test_a_translation_citing_other_stories_is_rejected(
     fake_anthropic.answer(
         "good_zh_tw", "translated_en_other_stories", "translated_en_other_stories"
     )
-    pipeline.build(db, claude_settings, "claude", DAY, ["zh-TW", "en"])
+    steps.build(Services(claude_settings, db), "claude", DAY, ["zh-TW", "en"])
 
     assert digest_in(db, "zh-TW").status == DigestStatus.READY
     english = digest_in(db, "en")
     assert english.status == DigestStatus.FAILED
     assert "selection: the highlights cite" in (english.error or "")
-    sends = pipeline.send(db, claude_settings, "claude", DAY)
+    sends = send_day(Services(claude_settings, db), "claude", DAY)
     assert [send.language for send in sends] == ["zh-TW"]

@@ -10,8 +10,8 @@ import pytest
 from markupsafe import escape
 from sqlalchemy import select
 
-from newsletter import pipeline
 from newsletter.config import Settings
+from newsletter.daily import steps
 from newsletter.db import Database
 from newsletter.demo import SAMPLE_DATE, seed_demo
 from newsletter.digest.language import is_chinese, unquoted
@@ -21,6 +21,7 @@ from newsletter.digest.schema import DigestContent
 from newsletter.digest.writer import WriteRequest
 from newsletter.models import Item
 from newsletter.render.html import render_digest_html
+from newsletter.services import Services
 from newsletter.sources.dedupe import cluster_stories
 
 
@@ -28,7 +29,7 @@ from newsletter.sources.dedupe import cluster_stories
 def sample_items(db: Database, settings: Settings) -> list[Item]:
     with db.session() as session:
         seed_demo(session)
-    pipeline.fetch(db, settings, "claude")
+    steps.fetch(Services(settings, db), "claude")
     with db.session() as session:
         items = list(session.scalars(select(Item).order_by(Item.id)))
         session.expunge_all()
@@ -55,7 +56,7 @@ def prose(content: DigestContent) -> list[str]:
 def test_the_sample_day_in_both_languages(
     db: Database, settings: Settings, sample_items: list[Item]
 ) -> None:
-    outcomes = pipeline.build(db, settings, "claude", SAMPLE_DATE, ["zh-TW", "en"])
+    outcomes = steps.build(Services(settings, db), "claude", SAMPLE_DATE, ["zh-TW", "en"])
     chinese, english = (DigestContent.model_validate(o.digest.content) for o in outcomes)
 
     # one story selection: the same highlights cite the same items
