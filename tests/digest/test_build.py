@@ -61,9 +61,12 @@ def test_every_section_is_filled_from_facts_or_left_out(
     assert len(content.summary) == 3 and len(content.highlights) == 3
     assert all(len(h.item_ids) >= 1 for h in content.highlights)
     assert content.trends and 3 <= len(content.key_points) <= 5
-    # the day's Chinese reports mention a competitor, nothing is left for the rest
-    assert "xAI" in content.analysis.competition
-    assert content.analysis.industry == content.analysis.market == ""
+    # the day's Chinese sentences about a competitor (xAI) are said once, in the highlights
+    # and summary; nothing new is left for the analysis, which is left out, not repeated
+    said = [*content.summary, *(h.body for h in content.highlights)]
+    assert sum("xAI" in sentence for sentence in said) == 1
+    assert content.analysis.industry == content.analysis.competition == ""
+    assert content.analysis.market == ""
     assert content.further_thinking.developers == content.further_thinking.everyday_users == []
     assert outcome.digest.writer == "offline"
 
