@@ -57,9 +57,9 @@ class Centroid:
     """The companies most of its reports name: what the group is about."""
     outlets: frozenset[str]
 
-    def tokens(self) -> set[tuple[str, str]]:
-        found = {("zh" if chinese else "en", t) for chinese, w in self.words.items() for t in w}
-        return found | {("anchor", token) for token in self.anchors}
+    tokens: frozenset[tuple[str, str]]
+    """Its tokens tagged by kind ("en", "zh", "anchor"): groups that share none are never
+    compared."""
 
 
 def _add(total: dict[str, float], vector: dict[str, float]) -> None:
@@ -82,6 +82,10 @@ def centroid(members: list[int], vectors: Sequence[Vector], outlets: Sequence[st
         sum(vectors[index].hours for index in members) / len(members),
         frozenset(company for company, count in named.items() if 2 * count > len(members)),
         frozenset(outlets[index] for index in members),
+        frozenset(
+            [("zh" if chinese else "en", token) for chinese, w in words.items() for token in w]
+            + [("anchor", token) for token in anchors]
+        ),
     )
 
 
@@ -142,7 +146,7 @@ def join_alike(
     postings: dict[tuple[str, str], list[int]] = defaultdict(list)
     for number, group in live.items():
         met: set[int] = set()
-        for token in group.tokens():
+        for token in group.tokens:
             met.update(postings[token])
             postings[token].append(number)
         for other in met:
@@ -155,10 +159,9 @@ def join_alike(
         joined = centroid(live[a].members + live[b].members, vectors, outlets)
         for gone in (a, b):
             del live[gone], version[gone]
-        tokens = joined.tokens()
         live[next_number], version[next_number] = joined, 0
         for other, group in list(live.items()):
-            if other != next_number and not tokens.isdisjoint(group.tokens()):
+            if other != next_number and not joined.tokens.isdisjoint(group.tokens):
                 push(other, next_number)
         next_number += 1
     return [group.members for group in live.values()] + small
