@@ -37,7 +37,7 @@ def _results_table(results: list[SourceResult]) -> Table:
             str(result.new_items),
             str(result.seen_items),
             f"{result.seconds * 1000:.0f} ms",
-            escape(result.error or ""),
+            escape(result.error or result.dropped_text()),
         )
     return table
 
