@@ -23,6 +23,7 @@ from anthropic.types import Message, ToolUseBlock
 from pydantic import ValidationError
 
 from newsletter.config import Settings
+from newsletter.digest.fit import unfit_citations
 from newsletter.digest.grounding import citation_problems
 from newsletter.digest.pricing import with_cost
 from newsletter.digest.prompt import SYSTEM_PROMPT, TOOL, TOOL_NAME, records, user_prompt
@@ -86,7 +87,7 @@ def _usage(message: Message) -> Usage:
     return with_cost(usage, message.model)
 
 
-def _problems(call: ToolUseBlock, known_ids: set[int]) -> tuple[WrittenDigest | None, str]:
+def _problems(call: ToolUseBlock, known_ids: Mapping[int, str]) -> tuple[WrittenDigest | None, str]:
     """The digest in the tool call and what is wrong with it ("" if nothing)."""
     try:
         written = WrittenDigest.model_validate(call.input)
@@ -95,7 +96,7 @@ def _problems(call: ToolUseBlock, known_ids: set[int]) -> tuple[WrittenDigest | 
             f"{'.'.join(map(str, e['loc'])) or 'input'}: {e['msg']}" for e in error.errors()[:10]
         )
         return None, f"the tool input does not match the schema: {details}"
-    problems = citation_problems(written, known_ids)
+    problems = citation_problems(written, known_ids) or unfit_citations(written, known_ids)
     if problems:
         return written, "the digest is not grounded: " + "; ".join(problems)
     return written, ""
@@ -171,7 +172,8 @@ class ClaudeWriter:
     def write(self, request: WriteRequest) -> WriteResult:
         client = self.client.with_options(middleware=[_Deadline(self.budget_seconds, self.clock)])
         shown = records(request)
-        known_ids = {record["id"] for record in shown}  # only what the model was shown
+        # only what the model was shown: id -> the text a citation must fit
+        known_ids = {record["id"]: f"{record['title']} {record['summary']}" for record in shown}
         messages: list[dict[str, Any]] = [{"role": "user", "content": user_prompt(request, shown)}]
         usage = Usage()
         message = self._call(client, messages, usage)
@@ -188,7 +190,7 @@ class ClaudeWriter:
         return WriteResult(written, self.name, message.model, usage)
 
     def _answer(
-        self, message: Message, known_ids: set[int], usage: Usage
+        self, message: Message, known_ids: Mapping[int, str], usage: Usage
     ) -> tuple[ToolUseBlock, WrittenDigest | None, str]:
         if message.stop_reason == "max_tokens":
             raise WriterError(

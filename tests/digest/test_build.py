@@ -11,12 +11,13 @@ from newsletter.config import Settings
 from newsletter.daily import steps
 from newsletter.db import Database
 from newsletter.demo import SAMPLE_DATE, seed_demo
-from newsletter.digest.build import NothingToWrite, assemble, news_window
+from newsletter.digest.build import NothingToWrite, assemble, items_in_window, news_window
 from newsletter.digest.offline import OfflineWriter
 from newsletter.digest.schema import DigestContent
 from newsletter.digest.writer import WriterError
 from newsletter.models import Digest, DigestStatus, Item, Topic
 from newsletter.services import Services
+from newsletter.sources.dedupe import cluster_stories
 
 
 @pytest.fixture
@@ -55,7 +56,14 @@ def test_every_section_is_filled(fetched: Database, settings: Settings) -> None:
     (outcome,) = steps.build(Services(settings, fetched), "claude", SAMPLE_DATE, ["zh-TW"])
     content = DigestContent.model_validate(outcome.digest.content)
     assert content.title == "CLAUDE 每日動態 - 2026-01-12"
-    assert content.tagline == f"彙整 {len(content.sources)} 則 CLAUDE 相關新聞"
+    # the tagline counts the stories the digest cites, not their items (issue 12)
+    cited = {source.item_id for source in content.sources}
+    with fetched.session() as session:
+        topic = session.scalars(select(Topic)).one()
+        stories = cluster_stories(items_in_window(session, topic, SAMPLE_DATE))
+    count = sum(any(item.id in cited for item in story.items) for story in stories)
+    assert count < len(content.sources)
+    assert content.tagline == f"彙整 {count} 則 CLAUDE 相關新聞"
     assert len(content.summary) == 3
     assert 3 <= len(content.highlights) <= 5
     assert all(len(h.item_ids) >= 1 for h in content.highlights)
