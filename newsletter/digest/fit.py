@@ -4,7 +4,8 @@ An id that exists is not enough: a highlight about one company citing an unrelat
 would put "Sources: Hacker News" under a claim no source makes. The rule is content-word
 overlap: the highlight (title and body) or key point and the item (title and summary)
 must share at least one word that is not a function word or news boilerplate, compared
-case-folded and lightly stemmed; CJK text, which has no spaces, is compared by
+case-folded and lightly stemmed (a word of five letters or more also matches a longer
+one it begins: "health", "healthcare"); CJK text, which has no spaces, is compared by
 character pairs.
 """
 
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections import Counter
 from collections.abc import Mapping
 from functools import cache
 
@@ -32,6 +34,7 @@ _STOPWORDS = frozenset(
     story stories source sources outlet outlets article articles read more according how what
     """.split()
 )
+PREFIX_CHARS = 5  # the shortest word that may match as the start of a longer one
 _CJK_STOP = frozenset({"報導", "新聞", "來源", "今日", "宣布", "表示", "公司"})
 
 
@@ -56,9 +59,27 @@ def content_words(text: str) -> frozenset[str]:
     return frozenset(words - _CJK_STOP)
 
 
+def _shares(ours: frozenset[str], theirs: frozenset[str]) -> bool:
+    """A word in common, or one that begins the other ("health" and "healthcare")."""
+    if ours & theirs:
+        return True
+    return any(
+        len(short) >= PREFIX_CHARS and long.startswith(short)
+        for a in ours
+        for b in theirs
+        for short, long in [sorted((a, b), key=len)]
+    )
+
+
 def unfit_citations(written: WrittenDigest, texts: Mapping[int, str]) -> list[str]:
     """Each citation whose item shares no content word with the text citing it, in words
-    the writer can act on. ``texts`` holds each known item's title and summary."""
+    the writer can act on. ``texts`` holds each known item's title and summary.
+
+    A word found in most of the items (the topic's own name: "Claude", "Anthropic") is
+    not salient: it would make any citation fit.
+    """
+    frequency = Counter(word for text in texts.values() for word in content_words(text))
+    common = {word for word, count in frequency.items() if count > max(2, len(texts) / 2)}
     problems = []
     cites = [
         (f"highlight {number} ({h.title!r})", f"{h.title} {h.body}", h.item_ids)
@@ -68,8 +89,8 @@ def unfit_citations(written: WrittenDigest, texts: Mapping[int, str]) -> list[st
         for number, point in enumerate(written.key_points, 1)
     ]
     for where, text, ids in cites:
-        words = content_words(text)
-        unfit = [i for i in ids if i in texts and not words & content_words(texts[i])]
+        words = content_words(text) - common
+        unfit = [i for i in ids if i in texts and not _shares(words, content_words(texts[i]))]
         if unfit:
             problems.append(
                 f"{where} cites item ids {unfit}, which share no name or term with it: "
