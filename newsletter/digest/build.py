@@ -146,12 +146,10 @@ def assemble(
     and outlet names alike.
     """
     by_id = {item.id: item for item in items}
-    problems = citation_problems(written, by_id) or unfit_citations(
-        written, {item.id: f"{item.title} {item.summary}" for item in items}
-    )
+    stories = stories if stories is not None else cluster_stories(items)
+    problems = citation_problems(written, by_id) or unfit_citations(written, _fit_texts(stories))
     if problems:
         raise WriterError("the digest is not grounded: " + "; ".join(problems))
-    stories = stories if stories is not None else cluster_stories(items)
     cited_ids = written.cited_item_ids()
     cited_stories = [s for s in stories if any(item.id in cited_ids for item in s.items)]
     urls = [url for item in items for url in (item.url, item.canonical_url)]
@@ -177,6 +175,16 @@ def assemble(
         sources=sources,
         writer="",
     )
+
+
+def _fit_texts(stories: list[Story]) -> dict[int, str]:
+    """What a citation of each item must fit: its title and summary, and its story's lead
+    title (a report of the same event fits what the story's lead says)."""
+    return {
+        item.id: f"{item.title} {item.summary} {story.lead.title}"
+        for story in stories
+        for item in story.items
+    }
 
 
 def source_counts(
