@@ -6,7 +6,8 @@ overlap: the highlight (title and body) or key point and the item (title and sum
 must share at least one word that is not a function word or news boilerplate, compared
 case-folded and lightly stemmed (a word of five letters or more also matches a longer
 one it begins: "health", "healthcare"); CJK text, which has no spaces, is compared by
-character pairs.
+character pairs. A citation across scripts (a Chinese digest of English news) cannot
+be judged by shared words and is left unchecked.
 """
 
 from __future__ import annotations
@@ -59,6 +60,17 @@ def content_words(text: str) -> frozenset[str]:
     return frozenset(words - _CJK_STOP)
 
 
+def _mostly_cjk(text: str) -> bool:
+    cjk = sum(len(run) for run in _CJK.findall(text))
+    return cjk * 2 > sum(char.isalpha() for char in text)
+
+
+def _same_script(ours: str, theirs: str) -> bool:
+    """Whether word overlap can judge a citation: a Chinese highlight of an English item
+    says the same in other words, and is not checked (a known limit of the rule)."""
+    return _mostly_cjk(ours) == _mostly_cjk(theirs)
+
+
 def _shares(ours: frozenset[str], theirs: frozenset[str]) -> bool:
     """A word in common, or one that begins the other ("health" and "healthcare")."""
     if ours & theirs:
@@ -90,7 +102,13 @@ def unfit_citations(written: WrittenDigest, texts: Mapping[int, str]) -> list[st
     ]
     for where, text, ids in cites:
         words = content_words(text) - common
-        unfit = [i for i in ids if i in texts and not _shares(words, content_words(texts[i]))]
+        unfit = [
+            i
+            for i in ids
+            if i in texts
+            and _same_script(text, texts[i])
+            and not _shares(words, content_words(texts[i]))
+        ]
         if unfit:
             problems.append(
                 f"{where} cites item ids {unfit}, which share no name or term with it: "

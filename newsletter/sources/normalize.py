@@ -12,7 +12,7 @@ import re
 import warnings
 from datetime import UTC, datetime
 from functools import cache
-from urllib.parse import parse_qsl, unquote, urljoin, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, quote, unquote, urljoin, urlsplit, urlunsplit
 
 from bs4 import BeautifulSoup, MarkupResemblesLocatorWarning
 from publicsuffixlist import PublicSuffixList
@@ -94,6 +94,12 @@ MAX_UNESCAPE_PASSES = 3
 _AMP_CACHE = re.compile(r"^[a-z0-9-]+\.cdn\.ampproject\.org$")
 
 
+# What may stay as it is in a stored link's path, query and fragment: the reserved
+# characters and "%" (already-escaped links stay as they are). Quotes, angle brackets,
+# backticks, spaces and non-ASCII characters are percent-encoded.
+_URL_SAFE = "/?:@!$&()*+,;=%~-._[]"
+
+
 class BadLink(ValueError):
     """An item's link that cannot be stored; the message is the short reason."""
 
@@ -120,7 +126,8 @@ def item_url(link: str, base: str = "") -> str:
         raise BadLink("link without a host")
     if parts.username is not None or parts.password is not None:
         raise BadLink("link with a user name")  # https://anthropic.com@evil.example/
-    return urlunsplit((scheme, parts.netloc.lower(), parts.path, parts.query, parts.fragment))
+    path, query, fragment = (quote(part, safe=_URL_SAFE) for part in parts[2:])
+    return urlunsplit((scheme, parts.netloc.lower(), path, query, fragment))
 
 
 def canonical_url(url: str) -> str:
