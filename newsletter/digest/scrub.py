@@ -89,28 +89,28 @@ _NUMBER_WORDS = {
         "fifteen sixteen seventeen eighteen nineteen twenty".split()
     )
 }
+# Nouns that count the digest's own sources (generic ones such as "reports" or "items"
+# are left alone: "Anthropic published 3 reports" is news, not a claim about us).
 _COUNT_NOUNS = {
-    "sources": "items",
     "source": "items",
+    "sources": "items",
+    "article": "items",
     "articles": "items",
-    "reports": "items",
-    "items": "items",
+    "publication": "outlets",
     "publications": "outlets",
-    "outlets": "outlets",
     "outlet": "outlets",
-    "stories": "stories",
+    "outlets": "outlets",
     "story": "stories",
+    "stories": "stories",
     "來源": "items",
-    "篇": "items",
     "媒體": "outlets",
-    "家媒體": "outlets",
-    "則": "stories",
     "新聞": "stories",
 }
+_CJK_COUNTERS = {"家": "outlets", "篇": "items", "則": "stories"}
 _COUNT_CLAIM = re.compile(
     r"\b(\d{1,4}|" + "|".join(_NUMBER_WORDS) + r")\s+(?:[a-z-]+\s+){0,2}?"
-    r"(sources?|articles|reports|items|publications|outlets?|stories|story)\b"
-    r"|(\d{1,4})\s*(?:個|家|則|篇)?\s*(來源|媒體|新聞|報導)",
+    r"(sources?|articles?|publications?|outlets?|stories|story)\b"
+    r"|(\d{1,4})\s*(個|家|則|篇)[^。.!?\n]{0,12}?(來源|媒體|新聞)",
     re.IGNORECASE,
 )
 
@@ -206,9 +206,11 @@ class ReaderFilter:
         if not self.counts:
             return False
         for match in _COUNT_CLAIM.finditer(sentence):
-            number, noun = (match[1], match[2]) if match[1] else (match[3], match[4])
+            if match[1]:
+                number, kind = match[1], _COUNT_NOUNS.get(match[2].lower())
+            else:  # the measure word says what is counted: 家 outlets, 篇 articles, 則 stories
+                number, kind = match[3], _CJK_COUNTERS.get(match[4]) or _COUNT_NOUNS[match[5]]
             value = _NUMBER_WORDS.get(number.lower()) if not number.isdigit() else int(number)
-            kind = _COUNT_NOUNS.get(noun.lower())
             if kind and value is not None and value not in self.counts.get(kind, frozenset()):
                 return True
         return False

@@ -121,3 +121,21 @@ def test_citation_problems_name_the_highlight_and_the_ids() -> None:
         "highlight 3 ('Allianz partners with Anthropic') cites item ids that do not exist: [9005]",
         "key point 4 cites item ids that do not exist: [9005]",
     ]
+
+
+@pytest.mark.parametrize(
+    ("sentence", "kept"),
+    [
+        ("本日彙整 42 則 Claude 相關新聞。", False),
+        ("共 4 家媒體報導。", True),
+        ("共 9 家媒體報導。", False),
+        ("彙整自 5 篇新聞來源。", True),
+        ("Anthropic published 12 reports on safety.", True),  # news, not a claim about us
+        ("Claude reads 200 stories at once.", False),
+    ],
+)
+def test_source_counts_are_checked_in_both_languages(sentence: str, kept: bool) -> None:
+    counts = {"items": frozenset({5}), "outlets": frozenset({4}), "stories": frozenset({3})}
+    digest = written().model_copy(update={"summary": [sentence, "Claude ships."]})
+    cleaned, _ = remove_foreign_urls(digest, ITEM_URLS, counts)
+    assert (sentence in cleaned.summary) is kept
