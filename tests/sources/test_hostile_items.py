@@ -8,14 +8,18 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
+import httpx
 import pytest
 from fakeweb import FakeSite, Reply, fixture_bytes
 from sqlalchemy import select
 
+from newsletter.catalog import add_source, add_topic
 from newsletter.db import Database
 from newsletter.models import Item, Source
+from newsletter.sources import googlenews, hackernews
+from newsletter.sources import reddit as reddit_kind
 from newsletter.sources.feed import FeedError, parse_feed
-from newsletter.sources.ingest import validate_entries
+from newsletter.sources.ingest import fetch_topic, validate_entries
 from newsletter.sources.normalize import canonical_url
 from tests.sources.test_ingest import RSS, fetch, make_topic
 
@@ -201,3 +205,58 @@ def test_json_kinds_clean_their_items_too(kind: str) -> None:
     [entry], dropped = validate_entries(entries)
     assert entry.title == "Claude txt.exe" and not dropped
     assert canonical_url(entry.url).startswith("https://")
+
+
+def test_every_kind_drops_its_bad_items_and_keeps_the_rest(db: Database) -> None:
+    """One topic with a source of each kind, each sending one bad item among good ones
+    (the news sites are an httpx transport)."""
+    hn = {
+        "hits": [
+            {"objectID": "1", "title": "Claude on HN", "created_at_i": 1768190400},
+            {"objectID": "2 3", "title": "Claude bad id", "created_at_i": 1768190400},
+        ]
+    }
+    posts = [
+        {"title": "Claude on Reddit", "permalink": "/r/x/comments/1/", "created_utc": 1768190400},
+        {"title": "Claude bad", "permalink": "/r/x/comments/a b/", "created_utc": 1768190400},
+    ]
+    reddit = {"data": {"children": [{"data": post} for post in posts]}}
+    google = rss(
+        ("Claude via Google - Wire", "https://wire.example.com/g"),
+        ("Claude bad port - Wire", "http://wire.example:99999/g"),
+        source="<source>Wire</source>",
+    )
+    page = (
+        b'<html><body><a href="http://news.example.org:abc/p">Claude news from a bad port</a>'
+        b'<a href="/news/claude-ok">Claude news that is fine to keep</a></body></html>'
+    )
+    bodies = {
+        "news.google.com": (google, "application/rss+xml"),
+        "hn.algolia.com": (json.dumps(hn).encode(), "application/json"),
+        "www.reddit.com": (json.dumps(reddit).encode(), "application/json"),
+        "news.example.org": (page, "text/html"),
+    }
+
+    def news_sites(request: httpx.Request) -> httpx.Response:
+        body, content_type = bodies[request.url.host]
+        return httpx.Response(200, content=body, headers={"Content-Type": content_type})
+
+    with db.session() as session:
+        topic = add_topic(session, "claude", "Claude", keywords=["Claude"], languages=["en"])
+        add_source(session, topic, "gnews", "google", googlenews.search_url("Claude"), "Claude")
+        add_source(session, topic, "hn", "hn", hackernews.search_url("Claude"), "Claude")
+        add_source(session, topic, "reddit", "reddit", reddit_kind.listing_url("ClaudeAI"))
+        add_source(session, topic, "web", "web", "https://news.example.org/")
+        results = {
+            result.source: result
+            for result in fetch_topic(session, topic, transport=httpx.MockTransport(news_sites))
+        }
+    assert {name: (r.status, r.new_items) for name, r in results.items()} == {
+        "google": ("new", 1),
+        "hn": ("new", 1),
+        "reddit": ("new", 1),
+        "web": ("new", 1),
+    }
+    assert results["google"].dropped_text() == "1 dropped: malformed link (bad port or host)"
+    assert results["hn"].dropped_text() == "1 dropped: spaces in the link"
+    assert results["reddit"].dropped_text() == "1 dropped: spaces in the link"
