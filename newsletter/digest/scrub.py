@@ -7,7 +7,8 @@
   remnant ("sign in at or to claim.") is left. A link is a URL with a scheme, a
   ``www.`` name, a markdown link, or any host-like token (``free-credits-claude.com``,
   ``anthropic.com.evil.example``): a dotted name whose last label is a known top-level
-  domain, or whose labels mix scripts (Cyrillic ``а`` in ``аnthropic.com``). Tokens are
+  domain, or whose labels mix scripts (Cyrillic ``а`` in ``аnthropic.com``), also as
+  the domain of an e-mail address (mail clients link those too). Tokens are
   compared after NFKC, so full-width ``ｅｖｉｌ．ｃｏｍ`` is ``evil.com``;
 - a sentence that gives the model instructions ("Ignore previous instructions ...") goes;
 - a sentence that counts sources, outlets or stories with a number the code did not
@@ -64,7 +65,7 @@ _L = (
 )
 _DOT = r".\uff0e\uff61"
 _HOST = re.compile(
-    rf"(?<![{_L}@/])(?:[{_L}]+[{_DOT}])+[{_L}]{{2,63}}(?::\d+)?(?:/[^\s<>\"'`()\[\]{{}}]*)?(?![{_L}])"
+    rf"(?<![{_L}/])(?:[{_L}]+[{_DOT}])+[{_L}]{{2,63}}(?::\d+)?(?:/[^\s<>\"'`()\[\]{{}}]*)?(?![{_L}])"
 )
 _TRAILING = ".,;:!?'\"。，"
 _SENTENCE = re.compile(r".*?(?:[.!?…]+(?=[\s\"'”’)]|$)[\"'”’)]*|[。！？]+|$)\s*", re.DOTALL)

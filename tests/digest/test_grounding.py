@@ -44,6 +44,8 @@ def with_trends(text: str) -> WrittenDigest:
         ("Log in at \u0430nthropic.com today. Claude ships.", "Claude ships."),
         ("Log in at anthropic.\u0441om today. Claude ships.", "Claude ships."),
         ("Go to ｅｖｉｌ．ｃｏｍ now. Claude ships.", "Claude ships."),
+        ("Mail claims@evil-credits.com today. Claude ships.", "Claude ships."),
+        ("Go to evil\u200b.com now. Claude ships.", "Claude ships."),
         ("Read more on anthropic.com. Claude ships.", "Read more on anthropic.com. Claude ships."),
         # malformed links never raise
         ("Bad http://h.example:99999/x port. Claude ships.", "Claude ships."),
