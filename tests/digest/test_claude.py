@@ -53,7 +53,7 @@ def test_good_response_is_stored_ready_with_usage_and_cost(
     content = DigestContent.model_validate(digest.content)
     assert content.highlights[0].title == "Claude moves into healthcare and the life sciences"
     assert [source.item_id for source in content.sources] == ALL_IDS
-    assert content.tagline == "5 CLAUDE news stories in one read"
+    assert content.tagline == "3 CLAUDE news stories in one read"
     assert content.usage.cost_usd == digest.cost_usd
 
 

@@ -12,14 +12,14 @@ from sqlalchemy import select
 from newsletter.catalog import topic_by_slug
 from newsletter.config import Settings
 from newsletter.db import Database
-from newsletter.delivery.send import render_email
 from newsletter.digest.build import build_digest
 from newsletter.digest.claude import ClaudeWriter
-from newsletter.digest.jekyll import export_jekyll
 from newsletter.digest.offline import OfflineWriter
 from newsletter.digest.schema import DigestContent
 from newsletter.digest.writer import Writer, WriteRequest, WriteResult
 from newsletter.models import Digest, DigestStatus
+from newsletter.render.email import render_email
+from newsletter.render.jekyll import export_jekyll
 from newsletter.render.markdown import markdown_to_html, render_digest_markdown
 from tests.digest.anthropic_fake import FakeAnthropic
 from tests.digest.news_items import DAY, add_items

@@ -26,13 +26,13 @@ from sqlalchemy import select
 from newsletter.catalog import add_source, add_topic
 from newsletter.config import Settings
 from newsletter.db import Database
-from newsletter.delivery.send import render_email
 from newsletter.digest.build import build_digest
 from newsletter.digest.claude import ClaudeWriter
-from newsletter.digest.jekyll import jekyll_post
 from newsletter.digest.offline import OfflineWriter
 from newsletter.digest.schema import DigestContent
 from newsletter.models import Digest, DigestStatus, Item, Topic
+from newsletter.render.email import render_email
+from newsletter.render.jekyll import jekyll_post
 from newsletter.render.links import public_url
 from newsletter.render.markdown import markdown_to_html, render_digest_markdown
 from newsletter.sources.ingest import fetch_topic

@@ -10,7 +10,6 @@ from pathlib import Path
 
 import httpx
 import pytest
-from fakeweb import FakeSite, Reply, fixture_bytes
 from sqlalchemy import select
 
 from newsletter.catalog import add_source, add_topic
@@ -21,6 +20,7 @@ from newsletter.sources import reddit as reddit_kind
 from newsletter.sources.feed import FeedError, parse_feed
 from newsletter.sources.ingest import fetch_topic, validate_entries
 from newsletter.sources.normalize import canonical_url
+from tests.sources.fakeweb import FakeSite, Reply, fixture_bytes
 from tests.sources.test_ingest import RSS, fetch, make_topic
 
 NOW = datetime.now(UTC).strftime("%a, %d %b %Y %H:%M:%S GMT")
@@ -72,7 +72,7 @@ def test_a_bad_item_link_costs_only_that_item(db: Database, site: FakeSite) -> N
 def test_fetch_command_shows_what_was_dropped(db: Database, site: FakeSite) -> None:
     from rich.console import Console
 
-    from newsletter.cli import _results_table
+    from newsletter.cli.daily import _results_table
 
     site.route(
         "/bad", Reply(body=rss(("Claude", "http://h.example:99999/"), ("Claude", "")), headers=RSS)

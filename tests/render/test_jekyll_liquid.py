@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from newsletter.digest.jekyll import jekyll_post, liquid_safe
 from newsletter.digest.schema import SourceRef
-from tests.digest.test_jekyll import fixed_digest
+from newsletter.render.jekyll import jekyll_post, liquid_safe
+from tests.render.test_jekyll import fixed_digest
 
 JEKYLL = shutil.which("jekyll")
 ATTACKS = [
