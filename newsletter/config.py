@@ -19,6 +19,8 @@ from typing import get_args, get_origin, get_type_hints
 from limits import parse_many
 
 DEV_SECRET_KEY = "dev-only-insecure-secret-key"
+# The footer's postal line until an operator sets theirs: never sent from production.
+PLACEHOLDER_POSTAL_ADDRESS = "AI Daily Digest, 1 Example Street, Taipei"
 TRANSPORTS = ("outbox", "smtp", "postmark")
 # Postmark's batch endpoint takes at most this many messages per call.
 POSTMARK_MAX_BATCH = 500
@@ -52,7 +54,7 @@ class Settings:
     smtp_ca_file: Path | None = None
     from_address: str = "digest@localhost"
     from_name: str = "AI Daily Digest"
-    postal_address: str = "AI Daily Digest, 1 Example Street, Taipei"
+    postal_address: str = PLACEHOLDER_POSTAL_ADDRESS
     anthropic_api_key: str = field(default="", repr=False)
     anthropic_base_url: str = ""
     anthropic_model: str = ""  # empty: the newest Sonnet alias, chosen when a key is set
@@ -90,6 +92,11 @@ class Settings:
     webhook_secret: str = ""
     # Show the digest's infographic at the top of the email (a remote image from the archive)
     email_infographic: bool = False
+    # who hears of a failed or empty day (a topic's chain that sent nothing)
+    operator_emails: tuple[str, ...] = ()
+    operator_alerts: bool = True
+    # how late the cron may still start a send time it missed (a restart, an outage)
+    cron_grace_minutes: int = 60
 
     def __post_init__(self) -> None:
         if not self.database_url:
@@ -131,6 +138,8 @@ class Settings:
                 "NEWSLETTER_SECRET_KEY must be set to a random value of 32+ characters "
                 "in production"
             )
+        if self.production:
+            self._validate_production()
         if self.transport not in TRANSPORTS:
             raise ConfigError(f"NEWSLETTER_TRANSPORT must be one of {', '.join(TRANSPORTS)}")
         if self.smtp_security not in ("none", "starttls", "ssl"):
@@ -151,6 +160,10 @@ class Settings:
             raise ConfigError(
                 "NEWSLETTER_BASE_URL must be an absolute http(s) URL, like https://news.example.org"
             )
+        if self.cron_grace_minutes < 0:
+            raise ConfigError("NEWSLETTER_CRON_GRACE_MINUTES must not be negative")
+        if any("@" not in address for address in self.operator_emails):
+            raise ConfigError("NEWSLETTER_OPERATOR_EMAILS must be email addresses, comma separated")
         if self.confirm_max_age_days < 1:
             raise ConfigError("NEWSLETTER_CONFIRM_MAX_AGE_DAYS must be at least 1")
         if not 0 <= self.proxy_hops <= 5:
@@ -194,6 +207,19 @@ class Settings:
         if self.dkim_private_key is not None and self.transport == "postmark":
             raise ConfigError(
                 "NEWSLETTER_DKIM_* is for SMTP: Postmark signs with your domain's key itself"
+            )
+
+    def _validate_production(self) -> None:
+        """What a real sender must have set: every email carries these to its readers."""
+        if self.postal_address.strip() == PLACEHOLDER_POSTAL_ADDRESS:
+            raise ConfigError(
+                "NEWSLETTER_POSTAL_ADDRESS must be your real postal address in production "
+                "(it is in every email's footer)"
+            )
+        if not self.base_url.startswith("https://"):
+            raise ConfigError(
+                "NEWSLETTER_BASE_URL must be an https:// URL in production "
+                "(the links in every email carry the readers' tokens)"
             )
 
     @classmethod

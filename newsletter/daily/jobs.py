@@ -13,7 +13,8 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from newsletter.catalog import topic_by_slug
-from newsletter.daily import steps
+from newsletter.daily import runs, steps
+from newsletter.daily.alerts import alert_day
 from newsletter.daily.dispatch import Dispatcher, dispatcher_for, redis_connection
 from newsletter.delivery import notices
 from newsletter.delivery.ratelimit import make_rate_limiter
@@ -24,8 +25,9 @@ from newsletter.delivery.transports import TransportError
 from newsletter.delivery.transports.smtp import close_pools
 from newsletter.digest.build import NothingToWrite
 from newsletter.errors import InputError
+from newsletter.models import DigestStatus, RunOutcome
 from newsletter.render.notices import Kind
-from newsletter.services import current
+from newsletter.services import Services, current
 from newsletter.subscriptions import SignupRequest
 
 log = logging.getLogger(__name__)
@@ -42,16 +44,40 @@ def run_topic(slug: str, day: str | None = None) -> None:
 
 
 def fetch(slug: str, day: str) -> None:
-    steps.fetch(current(), slug)
+    app = current()
+    try:
+        results = steps.fetch(app, slug)
+    except Exception as error:
+        _failed(app, slug, day, "fetch", error)
+        raise
+    outcome, detail = runs.fetch_outcome(results)
+    runs.record(app.db, slug, date.fromisoformat(day), "fetch", outcome, detail)
     _dispatcher().enqueue(build, slug, day, job_id=f"build-{slug}-{day}")
 
 
 def build(slug: str, day: str) -> list[int]:
     """Build each language's digest; deliver the ready ones. Returns their ids."""
+    app = current()
+    when = date.fromisoformat(day)
     try:
-        outcomes = steps.build(current(), slug, date.fromisoformat(day))
-    except NothingToWrite:
-        return []  # no news today: nothing to send, and not an error to retry
+        outcomes = steps.build(app, slug, when)
+    except NothingToWrite as error:  # no news today: nothing to send, not an error to retry
+        alert_day(app, runs.record(app.db, slug, when, "build", RunOutcome.EMPTY, str(error)))
+        return []
+    except Exception as error:
+        _failed(app, slug, day, "build", error)
+        raise
+    for outcome in outcomes:
+        digest = outcome.digest
+        if digest.status == DigestStatus.FAILED:
+            run = runs.record(
+                app.db, slug, when, "build", RunOutcome.FAILED, digest.error or "", digest.id
+            )
+            alert_day(app, run)
+        else:
+            state = "built" if outcome.created else "already built"
+            detail = f"{digest.language} {state} by {digest.writer}"
+            runs.record(app.db, slug, when, "build", RunOutcome.OK, detail, digest.id)
     ready = steps.ready(outcomes)
     deliver(ready)
     return ready
@@ -66,13 +92,22 @@ def deliver(digest_ids: list[int]) -> None:
 
 def fan_out(digest_id: int) -> int:
     """Create the digest's delivery rows; one send job per block of them."""
+    app = current()
     dispatcher = _dispatcher()
 
     def enqueue_sends(blocks: list[SendRange]) -> None:
         for block in blocks:
             enqueue_send(dispatcher, block)
 
-    return steps.fan_out(current(), digest_id, on_blocks=enqueue_sends)
+    created = steps.fan_out(app, digest_id, on_blocks=enqueue_sends)
+    slug, when, language, counts = steps.digest_summary(app, digest_id)
+    if created:
+        detail = f"{language}: {created} delivery(ies) to send"
+        runs.record(app.db, slug, when, "fan-out", RunOutcome.OK, detail, digest_id)
+    elif not counts.total:
+        detail = f"{language}: no eligible reader (confirmed, subscribed, not suppressed)"
+        runs.record(app.db, slug, when, "fan-out", RunOutcome.SKIPPED, detail, digest_id)
+    return created
 
 
 def send(digest_id: int, first_id: int, last_id: int) -> int:
@@ -82,7 +117,32 @@ def send(digest_id: int, first_id: int, last_id: int) -> int:
     redis = None if settings.inline_jobs else redis_connection(settings.redis_url)
     limiter = make_rate_limiter(settings.rate_limit, redis, settings.transport)
     report = steps.send_block(app, SendRange(digest_id, first_id, last_id), limiter=limiter)
+    log.info(
+        "digest #%s ids %s-%s: %s sent, %s failed, %s skipped, %s to retry",
+        digest_id,
+        first_id,
+        last_id,
+        report.sent,
+        report.failed,
+        report.skipped,
+        report.deferred,
+    )
+    if report.failed:
+        slug, when, language, _ = steps.digest_summary(app, digest_id)
+        reasons = "; ".join(report.errors[:5])
+        detail = f"{language}: {report.failed} failed ({reasons})"
+        runs.record(app.db, slug, when, "send", RunOutcome.FAILED, detail, digest_id)
     return report.sent
+
+
+def _failed(app: Services, slug: str, day: str, step: str, error: Exception) -> None:
+    """Record and report a step that raised (rq retries it; the operators hear once)."""
+    detail = f"{type(error).__name__}: {error}"
+    try:
+        when = date.fromisoformat(day)
+    except ValueError:
+        return
+    alert_day(app, runs.record(app.db, slug, when, step, RunOutcome.FAILED, detail))
 
 
 def enqueue_fan_out(dispatcher: Dispatcher, digest_id: int) -> None:

@@ -103,6 +103,14 @@ def fan_out(
         return rows.fan_out(session, session.get_one(Digest, digest_id), on_batch=blocks)
 
 
+def digest_summary(app: Services, digest_id: int) -> tuple[str, date, str, rows.DeliveryCounts]:
+    """The digest's topic slug, date, language and delivery counts."""
+    with app.db.session() as session:
+        digest = session.get_one(Digest, digest_id)
+        counts = rows.delivery_counts(session, digest_id)
+        return digest.topic.slug, digest.date, digest.language, counts
+
+
 def _first_id(block: rows.SendRange) -> int:
     return block.first_id
 

@@ -172,7 +172,7 @@ def _send_rows(
             try:
                 message = mailing.template.render(address, mid, links.recipient(subscriber_id))
             except UnsafeHeader as error:
-                outcomes.add(delivery_id, DeliveryState.FAILED, error=str(error))
+                outcomes.add(delivery_id, DeliveryState.FAILED, error=str(error), permanent=True)
                 report.failed += 1
                 report.errors.append(f"{address}: {error}")
             else:
@@ -245,7 +245,7 @@ def _failed(
         outcomes.suppressions.append((address, f"bounced: {error}"))
         report.failed += 1
     elif error.permanent or attempts >= settings.max_attempts:
-        outcomes.add(delivery_id, DeliveryState.FAILED, error=str(error))
+        outcomes.add(delivery_id, DeliveryState.FAILED, error=str(error), permanent=error.permanent)
         report.failed += 1
     else:
         when = utcnow() + retry_delay(settings, attempts)
