@@ -14,7 +14,7 @@ from newsletter import migrate
 from newsletter.catalog import topic_by_slug
 from newsletter.cli.catalog import STATUS_COLOURS
 from newsletter.cli.common import console, parse_day, reports_errors
-from newsletter.daily import jobs, steps
+from newsletter.daily import jobs, runs, steps
 from newsletter.delivery import rows
 from newsletter.demo import SAMPLE_DATE, seed_demo
 from newsletter.digest.build import recent_digests
@@ -98,6 +98,13 @@ def run_build(slug: str, day: date, languages: list[str] | None = None) -> list[
     console.print(f"Building the {slug} digest for {day}…")
     console.print(f"  {writer_reason(app.settings)}", soft_wrap=True)
     outcomes = steps.build(app, slug, day, languages)
+    if (closes := steps.window_still_open(app, slug, day)) is not None:
+        console.print(
+            f"  [yellow]Built before its news window closes ({closes:%Y-%m-%d %H:%M %Z}): "
+            "a preview. The daily run writes it again then, with the whole day's news, "
+            "unless it has been sent.[/]",
+            soft_wrap=True,
+        )
     for outcome in outcomes:
         digest = outcome.digest
         state = "built" if outcome.created else "already built"
@@ -279,3 +286,20 @@ def demo_command(day: str | None) -> None:
         if app.settings.transport == "outbox"
         else f"\nDone: {sent} email(s) delivered over SMTP."
     )
+
+
+RUN_COLOURS = {"ok": "green", "empty": "yellow", "skipped": "yellow", "failed": "red"}
+
+
+@click.command("runs", help="What each step of the daily chains did, newest first.")
+@click.option("--topic", "slug", help="Only this topic.")
+@click.option("--limit", default=30, show_default=True, type=click.IntRange(min=1))
+@reports_errors
+def runs_command(slug: str | None, limit: int) -> None:
+    with current().db.session() as session:
+        found = runs.recent_runs(session, slug, limit)
+        if not found:
+            console.print("No runs yet." if slug is None else f"No runs of {slug} yet.")
+        for run in found:
+            colour = RUN_COLOURS[run.outcome.value]
+            console.print(f"[{colour}]{escape(runs.line(run))}[/]", soft_wrap=True)

@@ -155,6 +155,13 @@ def enqueue_send(dispatcher: Dispatcher, block: SendRange) -> None:
     dispatcher.enqueue(send, block.digest_id, block.first_id, block.last_id, job_id=job_id)
 
 
+def retry_sends(blocks: list[SendRange]) -> None:
+    """Send jobs for blocks an operator put back to pending (``deliveries retry``)."""
+    dispatcher = _dispatcher()
+    for block in blocks:
+        enqueue_send(dispatcher, block)
+
+
 def recover() -> SweepReport:
     """Record this host's dead journals and take back expired leases (no enqueueing)."""
     return steps.recover_crashes(current())

@@ -4,7 +4,7 @@ what the next step needs (ready digest ids, send blocks, reports)."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date
+from datetime import date, datetime
 
 from sqlalchemy import func, select
 
@@ -15,9 +15,9 @@ from newsletter.delivery.ratelimit import RateLimiter
 from newsletter.delivery.send import SendReport, send_range
 from newsletter.delivery.sweeper import SweepReport, recover, sweep
 from newsletter.delivery.transports import Transport, make_transport
-from newsletter.digest.build import BuildOutcome, build_digest, find_digest
+from newsletter.digest.build import BuildOutcome, build_digest, find_digest, news_window
 from newsletter.digest.choose import choose_writer
-from newsletter.models import Digest, DigestStatus, Subscriber
+from newsletter.models import Digest, DigestStatus, Subscriber, utcnow
 from newsletter.render.infographic_store import ensure_infographic
 from newsletter.services import Services
 from newsletter.sources.fetch import FetchPolicy
@@ -69,6 +69,13 @@ def build(
             ensure_infographic(session, outcome.digest)  # once, for every ready digest
             outcomes.append(outcome)
     return outcomes
+
+
+def window_still_open(app: Services, slug: str, day: date) -> datetime | None:
+    """When the day's news window closes, if it is still open now."""
+    with app.db.session() as session:
+        _, end = news_window(topic_by_slug(session, slug), day)
+    return end if utcnow() < end else None
 
 
 def ready(outcomes: list[BuildOutcome]) -> list[int]:

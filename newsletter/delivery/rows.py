@@ -469,27 +469,35 @@ def digest_deliveries(
     return [DeliveryLine(*row) for row in session.execute(query)]
 
 
-def retry_temporary_failures(session: Session, digest_id: int, size: int) -> list[SendRange]:
+class Retried(NamedTuple):
+    count: int
+    blocks: list[SendRange]
+
+
+def retry_temporary_failures(session: Session, digest_id: int, size: int) -> Retried:
     """Failed deliveries of the digest that gave up on temporary errors go back to
     pending with a fresh count of attempts; the send blocks that hold them.
 
     Permanent failures (the relay refused for good) and suppressed rows stay as they are;
     eligibility is checked again when each one is sent.
     """
-    retried = session.scalars(
-        update(Delivery)
-        .where(
-            Delivery.digest_id == digest_id,
-            Delivery.state == DeliveryState.FAILED,
-            Delivery.permanent == false(),
+    retried = list(
+        session.scalars(
+            update(Delivery)
+            .where(
+                Delivery.digest_id == digest_id,
+                Delivery.state == DeliveryState.FAILED,
+                Delivery.permanent == false(),
+            )
+            .values(
+                state=DeliveryState.PENDING,
+                attempts=0,
+                next_attempt_at=None,
+                lease_expires_at=None,
+                last_error="retried by an operator",
+            )
+            .returning(Delivery.id)
         )
-        .values(
-            state=DeliveryState.PENDING,
-            attempts=0,
-            next_attempt_at=None,
-            lease_expires_at=None,
-            last_error="retried by an operator",
-        )
-        .returning(Delivery.id)
     )
-    return sorted({block_of(digest_id, i, size) for i in retried}, key=lambda b: b.first_id)
+    blocks = {block_of(digest_id, i, size) for i in retried}
+    return Retried(len(retried), sorted(blocks, key=lambda b: b.first_id))

@@ -21,7 +21,7 @@ from newsletter.digest.schema import DigestContent, SourceRef, Usage, WrittenDig
 from newsletter.digest.scrub import ReaderFilter
 from newsletter.digest.writer import Writer, WriteRequest, WriterError
 from newsletter.i18n import labels
-from newsletter.models import Digest, DigestStatus, Item, Topic
+from newsletter.models import Digest, DigestStatus, Item, Topic, utcnow
 from newsletter.sources.dedupe import Story, cluster_stories
 from newsletter.sources.normalize import site_names
 
@@ -44,6 +44,18 @@ def news_window(topic: Topic, day: date) -> tuple[datetime, datetime]:
     """The 24 hours that end at the topic's send time on ``day``, in its time zone."""
     end = datetime.combine(day, topic.send_time, tzinfo=ZoneInfo(topic.timezone))
     return end - WINDOW, end
+
+
+def built_early(digest: Digest, topic: Topic) -> bool:
+    """A ready digest written before its news window closed (to preview it) and not yet
+    sent: once the window has closed, it is written again with the whole day's news,
+    so a preview never freezes the day's digest."""
+    _, end = news_window(topic, digest.date)
+    return (
+        digest.status == DigestStatus.READY
+        and digest.fan_out_requested_at is None
+        and digest.created_at < end <= utcnow()
+    )
 
 
 def items_in_window(session: Session, topic: Topic, day: date) -> list[Item]:
@@ -77,7 +89,8 @@ def build_digest(
     session: Session, topic: Topic, day: date, language: str, writer: Writer
 ) -> BuildOutcome:
     existing = find_digest(session, topic, day, language)
-    if existing is not None and existing.status == DigestStatus.READY:
+    early = existing is not None and built_early(existing, topic)
+    if existing is not None and existing.status == DigestStatus.READY and not early:
         return BuildOutcome(existing, created=False)
     items = items_in_window(session, topic, day)
     if not items:
@@ -98,6 +111,9 @@ def build_digest(
         else:
             log.exception("building the %s digest of %s failed", topic.slug, day)
             reason = f"unexpected {type(error).__name__}: {error}"[:1000]
+        if early:  # the early digest stays better than none
+            log.warning("kept the early %s digest of %s: %s", topic.slug, day, reason)
+            return BuildOutcome(digest, created=False)
         digest.status, digest.writer, digest.error = DigestStatus.FAILED, writer.name, reason
         digest.model, digest.content = writer.model, None
         _record_usage(digest, usage)
@@ -107,6 +123,7 @@ def build_digest(
         update={"writer": result.writer, "model": result.model, "usage": result.usage}
     ).model_dump(mode="json")
     digest.writer, digest.model, digest.error = result.writer, result.model, None
+    digest.created_at = utcnow()
     _record_usage(digest, usage)
     return _save(session, digest, topic, day, language)
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -100,3 +100,29 @@ def test_offline_writer_is_deterministic(fetched: Database, settings: Settings) 
     (second,) = steps.build(Services(settings, fetched), "claude", SAMPLE_DATE, ["en"])
     assert first.digest.content == second.digest.content
     assert second.digest.status == DigestStatus.READY
+
+
+def test_a_digest_built_before_its_window_closed_is_written_again_after(
+    fetched: Database, settings: Settings
+) -> None:
+    """A preview built early does not freeze the day: the run after the window closes
+    writes it again, unless it was sent already."""
+    app = Services(settings, fetched)
+    (early,) = steps.build(app, "claude", SAMPLE_DATE, ["en"])
+    with fetched.session() as session:
+        topic = session.scalar(select(Topic))
+        _, end = news_window(topic, SAMPLE_DATE)
+        digest = session.get_one(Digest, early.digest.id)
+        digest.created_at = end - timedelta(hours=2)  # as if built at dawn
+    (later,) = steps.build(app, "claude", SAMPLE_DATE, ["en"])
+    assert later.created and later.digest.id == early.digest.id
+    assert later.digest.created_at > end
+    (kept,) = steps.build(app, "claude", SAMPLE_DATE, ["en"])
+    assert not kept.created  # written once after the window: kept from then on
+
+    with fetched.session() as session:
+        digest = session.get_one(Digest, early.digest.id)
+        digest.created_at = end - timedelta(hours=2)
+        digest.fan_out_requested_at = end  # it went out as it was
+    (sent,) = steps.build(app, "claude", SAMPLE_DATE, ["en"])
+    assert not sent.created
