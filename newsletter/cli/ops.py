@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import logging
+import signal
+import sys
+
 import click
 from rq import SimpleWorker
 
 from newsletter.cli.common import console, reports_errors
 from newsletter.config import Settings
-from newsletter.daily import jobs
-from newsletter.daily.cron import build_scheduler
+from newsletter.daily import cron, jobs
 from newsletter.daily.dispatch import redis_connection
 from newsletter.errors import InputError
 from newsletter.services import current
@@ -34,13 +37,16 @@ def worker_command(burst: bool) -> None:
         jobs.shutdown()
 
 
-@click.command("cron", help="Enqueue each topic's daily run at its send time, and the sweeper.")
+@click.command("cron", help="Start each topic's daily chain at its send time, and the sweeper.")
 @reports_errors
 def cron_command() -> None:
     settings = _redis_settings()
-    with current().db.session() as session:
-        scheduler = build_scheduler(session, settings, redis_connection(settings.redis_url))
-    scheduler.start()
+    if not logging.getLogger().handlers:
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    # SIGTERM (a supervisor stopping it) leaves through the loop's cleanup: the lock is
+    # released, so a standby takes over at once
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    cron.run(current(), redis_connection(settings.redis_url))
 
 
 @click.command("sweep", help="Recover deliveries left by crashed workers or a lost queue.")

@@ -40,7 +40,12 @@ def run_topic(slug: str, day: str | None = None) -> None:
         with app.db.session() as session:
             zone = ZoneInfo(topic_by_slug(session, slug).timezone)
         day = datetime.now(zone).date().isoformat()
-    _dispatcher().enqueue(fetch, slug, day, job_id=f"fetch-{slug}-{day}")
+    start_day(_dispatcher(), slug, day)
+
+
+def start_day(dispatcher: Dispatcher, slug: str, day: str) -> None:
+    """Enqueue the first step of the topic's day (not while it waits to run already)."""
+    dispatcher.enqueue(fetch, slug, day, job_id=f"fetch-{slug}-{day}")
 
 
 def fetch(slug: str, day: str) -> None:
