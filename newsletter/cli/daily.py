@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import click
@@ -12,11 +12,11 @@ from rich.table import Table
 
 from newsletter import migrate
 from newsletter.catalog import topic_by_slug
-from newsletter.cli.catalog import STATUS_COLOURS
+from newsletter.cli.catalog import STATUS_COLOURS, STATUS_MEANINGS
 from newsletter.cli.common import console, parse_day, reports_errors
 from newsletter.daily import jobs, runs, steps
 from newsletter.delivery import rows
-from newsletter.demo import SAMPLE_DATE, seed_demo
+from newsletter.demo import SAMPLE_DATE, demo_refusal, seed_demo, shift_sample_news
 from newsletter.digest.build import recent_digests
 from newsletter.digest.choose import writer_reason
 from newsletter.errors import InputError
@@ -73,6 +73,7 @@ def run_fetch(slug: str) -> None:
 
         results = steps.fetch(app, slug, on_fetched=fetched)
     console.print(_results_table(results))
+    console.print(STATUS_MEANINGS, soft_wrap=True)
     new = sum(result.new_items for result in results)
     failed = sum(result.status == "failed" for result in results)
     console.print(f"  {new} new item(s), {failed} failed source(s).")
@@ -267,16 +268,26 @@ def export_jekyll_command(digest_id: int, directory: Path) -> None:
 
 @click.command("demo", help="Run the whole pipeline on bundled sample news, offline.")
 @click.option("--date", "day", help="YYYY-MM-DD (default: the date of the sample news)")
+@click.option("--today", is_flag=True, help="Move the sample news to today and send today's.")
+@click.option("--force", is_flag=True, help="Run outside the embedded default (never production).")
 @reports_errors
-def demo_command(day: str | None) -> None:
+def demo_command(day: str | None, today: bool, force: bool) -> None:
     app = current()
-    target = parse_day(day) if day else SAMPLE_DATE
+    if (refusal := demo_refusal(app.settings, force=force)) is not None:
+        raise InputError(refusal)
+    if today and day:
+        raise InputError("give --date or --today, not both")
+    target = datetime.now(UTC).date() if today else parse_day(day) if day else SAMPLE_DATE
     console.print(f"Database: {app.db.url}")
     migrate.upgrade(app.db.url)
     with app.db.session() as session:
         seed_demo(session)
     console.print("Seeded the 'claude' topic (4 bundled sample feeds) and 5 sample readers.")
     run_fetch("claude")
+    if today:
+        with app.db.session() as session:
+            shift = shift_sample_news(session, topic_by_slug(session, "claude"), target)
+        console.print(f"Moved the sample news {shift} day(s) forward, to {target}.")
     run_build("claude", target)
     run_send("claude", target)
     with app.db.session() as session:

@@ -217,6 +217,35 @@ def send_notice(kind: str, subscriber_id: int) -> bool:
         return _dropped_if_permanent(error, kind)
 
 
+CONFIRMATIONS_PER_JOB = 500
+
+
+def confirm_imported(subscriber_ids: list[int]) -> None:
+    """Queue the confirmation emails of imported readers, a job per block of them."""
+    dispatcher = _dispatcher()
+    for start in range(0, len(subscriber_ids), CONFIRMATIONS_PER_JOB):
+        dispatcher.enqueue(
+            send_confirmations, subscriber_ids[start : start + CONFIRMATIONS_PER_JOB]
+        )
+
+
+def send_confirmations(subscriber_ids: list[int]) -> int:
+    """Send each reader their confirmation email; how many went. A reader whose email
+    met a transient failure gets a ``send_notice`` job of their own (retried by rq) when
+    there are workers, or is logged (and may ask again) when there are none."""
+    app = current()
+    sent = 0
+    for subscriber_id in subscriber_ids:
+        try:
+            sent += notices.notify_subscriber(app.db, app.settings, Kind.CONFIRM, subscriber_id)
+        except TransportError as error:
+            if error.permanent or app.settings.inline_jobs:
+                log.warning("the confirmation to reader #%s was not sent: %s", subscriber_id, error)
+            else:
+                _dispatcher().enqueue(send_notice, Kind.CONFIRM.value, subscriber_id)
+    return sent
+
+
 def _dropped_if_permanent(error: TransportError, kind: str) -> bool:
     if not error.permanent:
         raise error

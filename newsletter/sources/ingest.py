@@ -37,10 +37,17 @@ TITLE_MAX_CHARS = 300
 OUTLET_MAX_CHARS = Item.outlet.type.length
 
 
+# What a fetch of a source came to: new items; nothing new among the items that match the
+# topic's keywords; items, but none matching the keywords; HTTP 304 (the server says
+# nothing changed since the last fetch); or a failure (with its error).
+STATUSES = ("new", "unchanged", "no-match", "not-modified", "failed")
+SUCCESSES = frozenset(STATUSES) - {"failed"}
+
+
 @dataclass(frozen=True)
 class SourceResult:
     source: str
-    status: str  # "new" | "unchanged" | "failed"
+    status: str  # one of STATUSES
     new_items: int
     seen_items: int
     seconds: float
@@ -149,7 +156,7 @@ def fetch_topic(
 
 def _record(session: Session, topic: Topic, source: Source, outcome: _Outcome) -> SourceResult:
     now = datetime.now(UTC)
-    first_success = source.last_status not in ("new", "unchanged") and not session.scalar(
+    first_success = source.last_status not in SUCCESSES and not session.scalar(
         select(exists().where(Item.source_id == source.id))
     )  # a source that failed after storing items is not new
     source.last_fetched_at = now
@@ -158,9 +165,13 @@ def _record(session: Session, topic: Topic, source: Source, outcome: _Outcome) -
         return _finish(source, "failed", outcome, 0, 0, outcome.error)
     _keep_validators(source, fetched)
     if entries is None:
-        return _finish(source, "unchanged", outcome, 0, 0)
+        return _finish(source, "not-modified", outcome, 0, 0)
     usable, dropped = validate_entries(entries)
     relevant = [entry for entry in usable if _mentions(entry, topic.keywords)]
+    if entries and not relevant:
+        return _finish(
+            source, "no-match", outcome, 0, len(entries), dropped=tuple(dropped.items())
+        )
     undated_at = now - BASELINE_AGE if first_success else now
     new_ids = _store(session, topic, source, relevant, now, undated_at)
     status = "new" if new_ids else "unchanged"

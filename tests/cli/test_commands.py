@@ -64,7 +64,7 @@ def test_bad_input_is_one_line_and_changes_nothing(
     app: Flask, args: list[str], message: str
 ) -> None:
     runner = cli_runner(app)
-    assert runner.invoke(args=["demo"]).exit_code == 0
+    assert runner.invoke(args=["demo", "--force"]).exit_code == 0
     before = row_counts(app)
     result = runner.invoke(args=args)
     assert result.exit_code == 1

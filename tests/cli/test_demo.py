@@ -42,7 +42,7 @@ def _parts(message: Message) -> dict[str, str]:
 
 
 def test_demo_delivers_one_email_per_confirmed_reader(app: Flask, settings) -> None:
-    result = cli_runner(app).invoke(args=["demo"])
+    result = cli_runner(app).invoke(args=["demo", "--force"])
     assert result.exit_code == 0, result.output
     assert "Done: 3 email(s) delivered" in result.output
 
@@ -77,8 +77,8 @@ def test_demo_delivers_one_email_per_confirmed_reader(app: Flask, settings) -> N
 
 def test_demo_twice_sends_nothing_new(app: Flask, settings) -> None:
     runner = cli_runner(app)
-    assert runner.invoke(args=["demo"]).exit_code == 0
-    second = runner.invoke(args=["demo"])
+    assert runner.invoke(args=["demo", "--force"]).exit_code == 0
+    second = runner.invoke(args=["demo", "--force"])
     assert second.exit_code == 0, second.output
     assert len(list(Path(settings.outbox_dir).glob("*.eml"))) == 3
     with app.app_context(), current().db.session() as session:
