@@ -132,7 +132,7 @@ def import_readers(
         raise InputError("--consent-note must say how these readers agreed")
     if language not in SUPPORTED_LANGUAGES:
         raise InputError(f"language must be one of {', '.join(SUPPORTED_LANGUAGES)}")
-    topic_ids = dict(session.execute(select(Topic.slug, Topic.id)).tuples())
+    topic_ids = dict(session.execute(select(Topic.slug, Topic.id)).all())
     unknown = [slug for slug in topics if slug not in topic_ids]
     if unknown:
         raise InputError(f"unknown topic(s): {', '.join(unknown)}")
@@ -161,7 +161,7 @@ def import_readers(
         known = dict(
             session.execute(
                 select(Subscriber.email, Subscriber.id).where(Subscriber.email.in_(chunk))
-            ).tuples()
+            ).all()
         )
         new = [address for address in chunk if address not in known]
         if new:
@@ -183,7 +183,7 @@ def import_readers(
         ids = dict(
             session.execute(
                 select(Subscriber.email, Subscriber.id).where(Subscriber.email.in_(new))
-            ).tuples()
+            ).all()
         )
         ids.update(known)
         _insert_ignoring(
