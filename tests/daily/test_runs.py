@@ -17,7 +17,10 @@ from newsletter.config import Settings
 from newsletter.db import Database
 from newsletter.demo import SAMPLE_DATE, seed_demo
 from newsletter.services import Services
+from tests.delivery.conftest import SmtpServer, smtp_server, smtp_settings
 from tests.support import cli_runner
+
+__all__ = ["smtp_server", "smtp_settings"]  # the SMTP sink fixtures, used below
 
 OPERATORS = ("ops@example.org", "oncall@example.org")
 
@@ -111,3 +114,15 @@ def test_runs_without_any_yet(app: Flask) -> None:
     result = cli_runner(app).invoke(args=["runs", "--topic", "claude"])
     assert result.exit_code == 0
     assert "No runs of claude yet." in result.output
+
+
+def test_the_operators_hear_over_smtp_too(
+    smtp_settings: Settings, smtp_server: SmtpServer, db: Database
+) -> None:
+    app = make_app(smtp_settings, db, operator_emails=OPERATORS)
+    with db.session() as session:
+        seed_demo(session)
+    assert cli_runner(app).invoke(args=["daily", "claude", "--date", "2026-03-01"]).exit_code == 0
+    received = smtp_server.sink.messages()
+    assert sorted(message["To"] for message in received) == sorted(OPERATORS)
+    assert all("the day sent nothing" in message["Subject"] for message in received)
