@@ -4,6 +4,7 @@ reason, `newsletter runs` shows them, and the operators get one email about the 
 from __future__ import annotations
 
 import email
+import threading
 from dataclasses import replace
 from email import policy
 from pathlib import Path
@@ -18,6 +19,7 @@ from newsletter.db import Database
 from newsletter.demo import SAMPLE_DATE, seed_demo
 from newsletter.services import Services
 from tests.delivery.conftest import SmtpServer, smtp_server, smtp_settings
+from tests.digest.anthropic_fake import FakeAnthropic
 from tests.support import cli_runner
 
 __all__ = ["smtp_server", "smtp_settings"]  # the SMTP sink fixtures, used below
@@ -126,3 +128,31 @@ def test_the_operators_hear_over_smtp_too(
     received = smtp_server.sink.messages()
     assert sorted(message["To"] for message in received) == sorted(OPERATORS)
     assert all("the day sent nothing" in message["Subject"] for message in received)
+
+
+def test_a_writer_failure_is_recorded_and_the_operators_hear_once(
+    settings: Settings, db: Database
+) -> None:
+    fake = FakeAnthropic()  # answers 401: the key is refused
+    thread = threading.Thread(target=fake.server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        app = make_app(
+            settings,
+            db,
+            operator_emails=OPERATORS[:1],
+            anthropic_api_key="sk-ant-test-key",
+            anthropic_base_url=fake.url,
+            anthropic_max_retries=0,
+        )
+        with db.session() as session:
+            seed_demo(session)
+        result = cli_runner(app).invoke(args=["daily", "claude", "--date", "2026-01-12"])
+        assert result.exit_code == 0, result.output
+    finally:
+        fake.server.shutdown()
+        fake.server.server_close()
+    shown = cli_runner(app).invoke(args=["runs"]).output
+    assert shown.count("claude 2026-01-12 build #") == 2 and shown.count(" failed: ") == 2
+    [alert] = operator_emails(app.extensions["newsletter"].settings)
+    assert "claude 2026-01-12: the day failed" in alert["Subject"]
