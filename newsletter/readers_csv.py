@@ -37,6 +37,10 @@ from newsletter.models import (
 )
 
 CHUNK = 1000
+# A spreadsheet runs a cell that starts with one of these as a formula; an address may
+# start with "=" or "+" ("=cmd|' /C calc'!A0@example.org" is valid), so the export
+# writes such a cell after an apostrophe (OWASP's advice) and the import takes it off.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 EXPORT_COLUMNS = ("email", "language", "state", "topics", "consent_note")
 _TOPIC_SEPARATORS = re.compile(r"[\s;,]+")
 
@@ -85,7 +89,7 @@ def parse(
 
         def cell(name: str, row: list[str] = row) -> str:
             index = columns.get(name)
-            return row[index].strip() if index is not None and index < len(row) else ""
+            return _unquoted(row[index].strip()) if index is not None and index < len(row) else ""
 
         try:
             address = normalize_email(cell("email"))
@@ -107,6 +111,14 @@ def parse(
         else:
             wanted[address] = Wanted(line, row_language, row_topics)
     return wanted
+
+
+def _quoted(value: str) -> str:
+    return f"'{value}" if value.startswith(FORMULA_STARTS) else value
+
+
+def _unquoted(value: str) -> str:
+    return value[1:] if value.startswith("'") and value[1:].startswith(FORMULA_STARTS) else value
 
 
 def _insert_ignoring(session: Session, model: type, rows: list[dict[str, object]]) -> None:
@@ -209,7 +221,6 @@ def export_readers(session: Session, file: IO[str]) -> int:
     writer.writerow(EXPORT_COLUMNS)
     rows = reader_rows(session)
     for row in rows:
-        writer.writerow(
-            [row.email, row.language, row.state, " ".join(row.topics), row.consent_note or ""]
-        )
+        cells = [row.email, row.language, row.state, " ".join(row.topics), row.consent_note or ""]
+        writer.writerow([_quoted(value) for value in cells])
     return len(rows)

@@ -166,3 +166,19 @@ def test_ten_thousand_rows_import_in_under_ten_seconds(
         pending = select(func.count()).where(Subscriber.status == SubscriberStatus.PENDING)
         assert session.scalar(pending.select_from(Subscriber)) == 10_001
     queue.empty()
+
+
+def test_export_never_hands_a_spreadsheet_a_formula(app: Flask, tmp_path: Path) -> None:
+    prepared(app)
+    hostile = "=cmd|'/c~calc'!a0@example.org"  # a valid address, and a formula
+    assert invoke(app, "subscribers", "add", hostile, "--topic", "claude")[0] == 0
+    invoke(app, "subscribers", "add", "+1@example.org", "--topic", "claude")
+    out = tmp_path / "all.csv"
+    assert invoke(app, "subscribers", "export", "-o", str(out))[0] == 0
+    cells = [row[0] for row in csv.reader(out.open())]
+    assert f"'{hostile}" in cells and "'+1@example.org" in cells
+    assert not any(
+        cell.startswith(("=", "+", "-", "@")) for row in csv.reader(out.open()) for cell in row
+    )
+    output = invoke(app, "subscribers", "import", str(out))[1]
+    assert "0 reader(s) added, 7 already known" in output  # the same readers, read back
