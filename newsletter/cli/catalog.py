@@ -77,7 +77,7 @@ def topics_list() -> None:
             pending = counts.by_state.get("pending", 0)
             table.add_row(
                 topic.slug,
-                topic.name,
+                escape(topic.name),
                 ", ".join(topic.languages),
                 f"{topic.send_time:%H:%M} {topic.timezone}",
                 str(len(topic.sources)),
@@ -327,7 +327,7 @@ def subscribers_list() -> None:
         per_topic = audience.topic_readers(session)
     for row in rows:
         state = row.state + (f" ({escape(row.suppression)})" if row.suppression else "")
-        table.add_row(row.email, row.language, state, ", ".join(row.topics))
+        table.add_row(escape(row.email), row.language, state, ", ".join(row.topics))
     console.print(table)
     for slug, counts in sorted(per_topic.items()):
         states = ", ".join(f"{count} {state}" for state, count in sorted(counts.by_state.items()))

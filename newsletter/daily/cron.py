@@ -23,7 +23,7 @@ from contextlib import suppress
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from uuid import uuid4
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from redis import Redis
 from redis.exceptions import ConnectionError as RedisConnectionError
@@ -87,10 +87,18 @@ class Schedule:
 
 
 def read_schedules(app: Services) -> dict[str, Schedule]:
-    """Every topic's schedule, read from the database now."""
+    """Every topic's schedule, read from the database now; a topic whose time zone this
+    host does not know is logged and left out (the others run)."""
+    schedules = {}
     with app.db.session() as session:
-        rows = session.execute(select(Topic.slug, Topic.send_time, Topic.timezone))
-        return {slug: Schedule(slug, at, zone) for slug, at, zone in rows}
+        for slug, at, zone in session.execute(select(Topic.slug, Topic.send_time, Topic.timezone)):
+            try:
+                ZoneInfo(zone)
+            except (ZoneInfoNotFoundError, ValueError):
+                log.error("%s: unknown time zone %r, not scheduled", slug, zone)
+                continue
+            schedules[slug] = Schedule(slug, at, zone)
+    return schedules
 
 
 class Cron:

@@ -166,3 +166,13 @@ def test_the_loop_survives_an_unreachable_redis(
     steps = iter(range(3))
     run(cron_app, down, sleep=lambda seconds: None, should_stop=lambda: next(steps, 9) >= 2)
     assert caplog.text.count("Redis is unreachable") == 2
+
+
+def test_a_topic_with_an_unknown_zone_is_logged_and_the_others_run(
+    cron_app: Services, redis: Redis, caplog: pytest.LogCaptureFixture
+) -> None:
+    with cron_app.db.session() as session:
+        add_topic(session, "moon", "Moon", keywords=["Moon"], languages=["en"])
+        topic_by_slug(session, "moon").timezone = "Moon/Tranquility"  # e.g. a host without it
+    assert Cron(cron_app, redis).step(TAIPEI_0730) == [("claude", date(2026, 11, 30))]
+    assert "moon: unknown time zone 'Moon/Tranquility', not scheduled" in caplog.text
