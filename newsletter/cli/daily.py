@@ -181,11 +181,15 @@ def send_command(topic: str, day: str | None) -> None:
 @click.command("daily", help="The daily chain for TOPIC: fetch, build, fan-out, send.")
 @click.argument("topic")
 @click.option("--date", "day", help="YYYY-MM-DD (default: today in the topic's time zone)")
+@click.option("--status", is_flag=True, help="Show the topic's recent runs instead (= runs).")
 @reports_errors
-def daily_command(topic: str, day: str | None) -> None:
+def daily_command(topic: str, day: str | None, status: bool) -> None:
     app = current()
     with app.db.session() as session:
         topic_by_slug(session, topic)
+    if status:
+        show_runs(topic, 30)
+        return
     jobs.run_topic(topic, parse_day(day).isoformat() if day else None)
     if app.settings.inline_jobs:
         with app.db.session() as session:
@@ -307,6 +311,10 @@ RUN_COLOURS = {"ok": "green", "empty": "yellow", "skipped": "yellow", "failed": 
 @click.option("--limit", default=30, show_default=True, type=click.IntRange(min=1))
 @reports_errors
 def runs_command(slug: str | None, limit: int) -> None:
+    show_runs(slug, limit)
+
+
+def show_runs(slug: str | None, limit: int) -> None:
     with current().db.session() as session:
         found = runs.recent_runs(session, slug, limit)
         if not found:

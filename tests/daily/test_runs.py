@@ -6,6 +6,7 @@ from __future__ import annotations
 import email
 import threading
 from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from email import policy
 from pathlib import Path
 
@@ -17,6 +18,7 @@ from newsletter.catalog import add_source, add_topic
 from newsletter.config import Settings
 from newsletter.db import Database
 from newsletter.demo import SAMPLE_DATE, seed_demo
+from newsletter.models import Item
 from newsletter.services import Services
 from tests.delivery.conftest import SmtpServer, smtp_server, smtp_settings
 from tests.digest.anthropic_fake import FakeAnthropic
@@ -156,3 +158,48 @@ def test_a_writer_failure_is_recorded_and_the_operators_hear_once(
     assert shown.count("claude 2026-01-12 build #") == 2 and shown.count(" failed: ") == 2
     [alert] = operator_emails(app.extensions["newsletter"].settings)
     assert "claude 2026-01-12: the day failed" in alert["Subject"]
+
+
+def test_daily_status_shows_the_topic_runs(settings: Settings, db: Database) -> None:
+    app = make_app(settings, db)
+    with db.session() as session:
+        seed_demo(session)
+    runner = cli_runner(app)
+    runner.invoke(args=["daily", "claude", "--date", "2026-03-01"])
+    shown = runner.invoke(args=["daily", "claude", "--status"])
+    assert shown.exit_code == 0, shown.output
+    assert "claude 2026-03-01 build empty" in shown.output
+    assert "Ran claude" not in shown.output  # it only shows
+
+
+def test_a_build_before_the_window_closes_says_so(settings: Settings, db: Database) -> None:
+    now = datetime.now(UTC)
+    closes = now + timedelta(hours=1)  # the window of that day ends in an hour
+    with db.session() as session:
+        topic = add_topic(
+            session,
+            "early",
+            "Claude",
+            keywords=["Claude"],
+            languages=["en"],
+            send_time=f"{closes:%H:%M}",
+        )
+        source = add_source(session, topic, "rss", "Feed", "https://example.org/feed.xml")
+        for n in range(3):
+            session.add(
+                Item(
+                    topic_id=topic.id,
+                    source_id=source.id,
+                    canonical_url=f"https://example.org/{n}",
+                    url=f"https://example.org/{n}",
+                    title=f"Claude news number {n}",
+                    outlet="Example",
+                    published_at=now - timedelta(minutes=10 + n),
+                    summary="Claude did something new today.",
+                )
+            )
+    app = make_app(settings, db)
+    result = cli_runner(app).invoke(args=["build", "early", "--date", f"{closes:%Y-%m-%d}"])
+    assert result.exit_code == 0, result.output
+    assert "Built before its news window closes" in result.output
+    assert "The daily run writes it again then" in result.output
