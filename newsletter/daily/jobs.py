@@ -25,7 +25,7 @@ from newsletter.delivery.transports import TransportError
 from newsletter.delivery.transports.smtp import close_pools
 from newsletter.digest.build import NothingToWrite
 from newsletter.errors import InputError
-from newsletter.models import DigestStatus, RunOutcome
+from newsletter.models import RunOutcome
 from newsletter.render.notices import Kind
 from newsletter.services import Services, current
 from newsletter.subscriptions import SignupRequest
@@ -72,17 +72,9 @@ def build(slug: str, day: str) -> list[int]:
     except Exception as error:
         _failed(app, slug, day, "build", error)
         raise
-    for outcome in outcomes:
-        digest = outcome.digest
-        if digest.status == DigestStatus.FAILED:
-            run = runs.record(
-                app.db, slug, when, "build", RunOutcome.FAILED, digest.error or "", digest.id
-            )
+    for run in runs.record_build(app.db, slug, when, outcomes):
+        if run.outcome == RunOutcome.FAILED:
             alert_day(app, run)
-        else:
-            state = "built" if outcome.created else "already built"
-            detail = f"{digest.language} {state} by {digest.writer}"
-            runs.record(app.db, slug, when, "build", RunOutcome.OK, detail, digest.id)
     ready = steps.ready(outcomes)
     deliver(ready)
     return ready

@@ -14,7 +14,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from newsletter.db import Database
-from newsletter.models import Run, RunOutcome
+from newsletter.digest.build import BuildOutcome
+from newsletter.models import DigestStatus, Run, RunOutcome
 from newsletter.sources.ingest import SourceResult
 
 log = logging.getLogger(__name__)
@@ -118,3 +119,19 @@ def fetch_outcome(results: list[SourceResult]) -> tuple[RunOutcome, str]:
     if failed:
         detail += f"; {len(failed)} failed: {reasons}"
     return RunOutcome.OK, detail
+
+
+def record_build(db: Database, slug: str, day: date, outcomes: list[BuildOutcome]) -> list[Run]:
+    """One step per digest built: ok with its writer, or failed with the writer's error."""
+    recorded = []
+    for outcome in outcomes:
+        digest = outcome.digest
+        if digest.status == DigestStatus.FAILED:
+            recorded.append(
+                record(db, slug, day, "build", RunOutcome.FAILED, digest.error or "", digest.id)
+            )
+        else:
+            state = "built" if outcome.created else "already built"
+            detail = f"{digest.language} {state} by {digest.writer}"
+            recorded.append(record(db, slug, day, "build", RunOutcome.OK, detail, digest.id))
+    return recorded
