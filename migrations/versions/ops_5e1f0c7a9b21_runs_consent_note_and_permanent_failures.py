@@ -1,7 +1,7 @@
 """runs of the daily chain, consent notes of imported readers, permanent delivery failures
 
 Revision ID: 5e1f0c7a9b21
-Revises: b97e47265642
+Revises: 5e1f0c2a9d43
 Create Date: 2026-11-30 07:40:00.000000
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "5e1f0c7a9b21"
-down_revision: str | None = "b97e47265642"
+down_revision: str | None = "5e1f0c2a9d43"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -169,9 +169,7 @@ def _record(session: Session, topic: Topic, source: Source, outcome: _Outcome) -
     usable, dropped = validate_entries(entries)
     relevant = [entry for entry in usable if _mentions(entry, topic.keywords)]
     if entries and not relevant:
-        return _finish(
-            source, "no-match", outcome, 0, len(entries), dropped=tuple(dropped.items())
-        )
+        return _finish(source, "no-match", outcome, 0, len(entries), dropped=tuple(dropped.items()))
     undated_at = now - BASELINE_AGE if first_success else now
     new_ids = _store(session, topic, source, relevant, now, undated_at)
     status = "new" if new_ids else "unchanged"

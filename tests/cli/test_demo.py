@@ -109,7 +109,7 @@ REFERENCE_STORIES = {
 def test_the_demo_highlights_are_the_reference_digests_three_stories(app: Flask, settings) -> None:
     """../shared/reference/digest-example.md has three highlights for this day; each of its
     stories is one highlight here, whatever the outlets called it."""
-    assert cli_runner(app).invoke(args=["demo"]).exit_code == 0
+    assert cli_runner(app).invoke(args=["demo", "--force"]).exit_code == 0
     with app.app_context(), current().db.session() as session:
         for digest in session.scalars(select(Digest)):
             content = DigestContent.model_validate(digest.content)
