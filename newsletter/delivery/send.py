@@ -3,7 +3,8 @@
 A batch is claimed in one statement (pending -> sending with a lease: an ``UPDATE ...
 RETURNING`` over the rows a CTE locked with ``FOR UPDATE SKIP LOCKED`` on Postgres, so
 two claimers never share a row) before anything is transmitted, and its outcomes are
-recorded together in one transaction after.
+recorded together in one transaction after (retried on a fresh connection while the
+lease lasts, should the database drop it).
 Between the two, messages go to the transport up to its ``batch_size`` a call (one for
 SMTP), and the ids each call got accepted are written to the process's ``AckJournal``
 as soon as it returns, so a SIGKILL leaves either a journal entry (replayed as sent) or
@@ -133,8 +134,14 @@ def send_batch(
             outcomes,
         )
     finally:
-        with db.session() as session:
-            rows.record(session, mailing.template.domain, outcomes)
+        # The rows stay ``sending`` until this commits, and nobody else hands them out
+        # before the lease ends: keep trying on fresh connections until then. Should it
+        # still fail, the journal keeps the accepted ids, and the sweeper records them
+        # before it takes back any lease (see ``journal.replay``).
+        until = time.monotonic() + (lease_end - utcnow()).total_seconds()
+        db.retrying(
+            lambda session: rows.record(session, mailing.template.domain, outcomes), until=until
+        )
         journal.clear()
 
 
@@ -265,6 +272,18 @@ def process_journal(settings: Settings) -> AckJournal:
     return _journals[folder]
 
 
+def flush_journal(db: Database, settings: Settings, journal: AckJournal) -> None:
+    """Record what an earlier batch of this process sent and then failed to record,
+    before this process claims anything again."""
+    if leftover := journal.entries():
+        until = time.monotonic() + settings.lease_seconds
+        db.retrying(
+            lambda session: rows.record_sent(session, settings.sender_domain, leftover),
+            until=until,
+        )
+        journal.clear()
+
+
 def close_journals() -> None:
     """On a clean exit: every entry is recorded, so the journals can go."""
     while _journals:
@@ -284,10 +303,7 @@ def send_range(
 ) -> SendReport:
     """Claim and send batch after batch of the digest's due deliveries in an id range."""
     journal = process_journal(settings)
-    if leftover := journal.entries():  # an earlier batch sent these, then failed to record
-        with db.session() as session:
-            rows.record_sent(session, settings.sender_domain, leftover)
-        journal.clear()
+    flush_journal(db, settings, journal)
     report = SendReport()
     with transport:
         while True:
