@@ -22,6 +22,7 @@ DEV_SECRET_KEY = "dev-only-insecure-secret-key"
 # The footer's postal line until an operator sets theirs: never sent from production.
 PLACEHOLDER_POSTAL_ADDRESS = "AI Daily Digest, 1 Example Street, Taipei"
 TRANSPORTS = ("outbox", "smtp", "postmark")
+AMBIGUOUS_POLICIES = ("retry", "drop")
 # Postmark's batch endpoint takes at most this many messages per call.
 POSTMARK_MAX_BATCH = 500
 # Above this, the SDK insists on streaming (a non-streaming call could outlast 10 minutes).
@@ -97,6 +98,8 @@ class Settings:
     operator_alerts: bool = True
     # how late the cron may still start a send time it missed (a restart, an outage)
     cron_grace_minutes: int = 60
+    # a message whose reply was lost after its final dot: "retry" later, or "drop" it
+    ambiguous: str = "retry"
 
     def __post_init__(self) -> None:
         if not self.database_url:
@@ -142,6 +145,8 @@ class Settings:
             self._validate_production()
         if self.transport not in TRANSPORTS:
             raise ConfigError(f"NEWSLETTER_TRANSPORT must be one of {', '.join(TRANSPORTS)}")
+        if self.ambiguous not in AMBIGUOUS_POLICIES:
+            raise ConfigError("NEWSLETTER_AMBIGUOUS must be 'retry' or 'drop'")
         if self.smtp_security not in ("none", "starttls", "ssl"):
             raise ConfigError("NEWSLETTER_SMTP_SECURITY must be 'none', 'starttls' or 'ssl'")
         if not 1 <= self.anthropic_max_tokens <= MAX_NONSTREAMING_TOKENS:

@@ -239,7 +239,10 @@ def send_confirmations(subscriber_ids: list[int]) -> int:
 
 
 def _dropped_if_permanent(error: TransportError, kind: str) -> bool:
-    if not error.permanent:
+    """Raise a transient error, so rq tries again; log and drop a permanent one, and
+    an ambiguous one (it may have arrived) under NEWSLETTER_AMBIGUOUS=drop."""
+    at_most_once = error.ambiguous and current().settings.ambiguous == "drop"
+    if not (error.permanent or at_most_once):
         raise error
     log.warning("the %s email was refused: %s", kind, error)
     return False

@@ -247,7 +247,10 @@ def _failed(
     error: TransportError,
 ) -> None:
     report.errors.append(f"{address}: {error}")
-    if error.suppress:
+    if error.ambiguous and settings.ambiguous == "drop":  # at most once: never again
+        outcomes.add(delivery_id, DeliveryState.FAILED, error=f"not sent again: {error}")
+        report.failed += 1
+    elif error.suppress:
         outcomes.add(delivery_id, DeliveryState.SUPPRESSED, error=str(error))
         outcomes.suppressions.append((address, f"bounced: {error}"))
         report.failed += 1
