@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import logging
-import signal
-import sys
 
 import click
-from rq import SimpleWorker
 
 from newsletter.cli.common import console, reports_errors
 from newsletter.config import Settings
 from newsletter.daily import cron, jobs
 from newsletter.daily.dispatch import redis_connection
+from newsletter.daily.fleet import Shutdown, run_worker
 from newsletter.errors import InputError
 from newsletter.services import current
 
@@ -28,11 +26,15 @@ def _redis_settings() -> Settings:
 @click.option("--burst", is_flag=True, help="Stop when the queue is empty.")
 @reports_errors
 def worker_command(burst: bool) -> None:
+    shutdown = Shutdown().install()  # first: a SIGTERM while starting stops it gracefully
+    _log_to_stderr()
     settings = _redis_settings()
     jobs.recover()  # journals left on this host by killed workers, before any new send
-    worker = SimpleWorker([settings.queue_name], connection=redis_connection(settings.redis_url))
     try:
-        worker.work(burst=burst, with_scheduler=False)
+        if not shutdown.requested:
+            run_worker(
+                redis_connection(settings.redis_url), [settings.queue_name], shutdown, burst=burst
+            )
     finally:
         jobs.shutdown()
 
@@ -40,13 +42,20 @@ def worker_command(burst: bool) -> None:
 @click.command("cron", help="Start each topic's daily chain at its send time, and the sweeper.")
 @reports_errors
 def cron_command() -> None:
+    shutdown = Shutdown().install()
+    _log_to_stderr()
     settings = _redis_settings()
-    if not logging.getLogger().handlers:
-        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
-    # SIGTERM (a supervisor stopping it) leaves through the loop's cleanup: the lock is
-    # released, so a standby takes over at once
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-    cron.run(current(), redis_connection(settings.redis_url))
+    cron.run(
+        current(),
+        redis_connection(settings.redis_url),
+        sleep=shutdown.sleep,
+        should_stop=lambda: shutdown.requested,
+    )
+
+
+def _log_to_stderr() -> None:
+    """Our warnings (a lost Redis, a retried database write) with a time, as rq logs."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
 
 
 @click.command("sweep", help="Recover deliveries left by crashed workers or a lost queue.")

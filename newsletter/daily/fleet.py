@@ -1,0 +1,103 @@
+"""The long-running processes, ``newsletter worker`` and ``newsletter cron``: they ride out
+a Redis outage and stop gracefully on SIGTERM or SIGINT from their first moment.
+
+rq retries a lost connection only while it waits for a job; a fault anywhere else (its
+start, a heartbeat, recording a job's result, the cron's bookkeeping) ends its loop or
+raises. Losing Redis loses no email (the database is the truth), so these loops wait for
+Redis with a doubling, capped backoff, log each failed try, and start rq again. A stop
+signal that arrives before rq has installed its own handlers, while the process is still
+starting or waiting for Redis, is noted by ``Shutdown`` and honoured at the next step.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import time
+from types import FrameType
+from typing import Any
+
+from redis import Redis
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+from rq import SimpleWorker
+
+log = logging.getLogger(__name__)
+REDIS_FAULTS = (RedisConnectionError, RedisTimeoutError)
+FIRST_WAIT = 0.5
+MAX_WAIT = 30.0
+
+
+class Shutdown:
+    """A stop request noted by a SIGTERM/SIGINT handler instead of dying on the spot."""
+
+    def __init__(self) -> None:
+        self.requested = False
+
+    def install(self) -> Shutdown:
+        """(Re)install the handlers: rq replaces them with its own while it runs."""
+        signal.signal(signal.SIGTERM, self._handle)
+        signal.signal(signal.SIGINT, self._handle)
+        return self
+
+    def _handle(self, signum: int, frame: FrameType | None) -> None:
+        log.info("%s received: stopping", signal.Signals(signum).name)
+        self.requested = True
+
+    def sleep(self, seconds: float) -> None:
+        """Sleep, but wake within a fifth of a second of a stop request."""
+        end = time.monotonic() + seconds
+        while not self.requested and (left := end - time.monotonic()) > 0:
+            time.sleep(min(left, 0.2))
+
+
+def wait_for_redis(redis: Redis, shutdown: Shutdown) -> bool:
+    """Ping Redis until it answers, waiting longer each time; False if told to stop first."""
+    wait = FIRST_WAIT
+    while not shutdown.requested:
+        try:
+            redis.ping()
+            return True
+        except REDIS_FAULTS as error:
+            log.warning("Redis unreachable (%s); trying again in %.1f s", error, wait)
+        shutdown.sleep(wait)
+        wait = min(2 * wait, MAX_WAIT)
+    return False
+
+
+class GracefulWorker(SimpleWorker):
+    """rq's in-process worker, told of a stop request that came before its handlers."""
+
+    shutdown: Shutdown
+
+    def _install_signal_handlers(self) -> None:
+        super()._install_signal_handlers()
+        if self.shutdown.requested:
+            self._stop_requested = True  # the loop checks this before taking a job
+
+    def request_stop(self, signum: Any, frame: Any) -> None:
+        self.shutdown.requested = True
+        super().request_stop(signum, frame)
+
+
+def run_worker(redis: Redis, queues: list[str], shutdown: Shutdown, *, burst: bool = False) -> None:
+    """Work the queues until stopped (or, with ``burst``, until they are empty)."""
+    while wait_for_redis(redis, shutdown):
+        try:
+            worker = GracefulWorker(queues, connection=redis)
+            worker.shutdown = shutdown
+            worker.work(burst=burst, with_scheduler=False)
+        except REDIS_FAULTS as error:
+            log.warning("worker lost Redis: %s", error)
+        finally:
+            shutdown.install()
+        if shutdown.requested or (burst and _answers(redis)):
+            return
+        log.warning("worker loop ended; reconnecting to Redis")
+
+
+def _answers(redis: Redis) -> bool:
+    try:
+        return bool(redis.ping())
+    except REDIS_FAULTS:
+        return False
