@@ -100,6 +100,10 @@ class Settings:
     cron_grace_minutes: int = 60
     # a message whose reply was lost after its final dot: "retry" later, or "drop" it
     ambiguous: str = "retry"
+    bounce_address: str = ""  # VERP base: bounces+<token>@domain per message; empty: off
+    bounce_mailbox: str = field(default="", repr=False)  # pop3(s)://user:password@host:port
+    soft_bounce_limit: int = 3  # soft bounces within SOFT_BOUNCE_DAYS that suppress
+    ses_topic_arns: tuple[str, ...] = ()  # SNS topics whose SES notifications are taken
 
     def __post_init__(self) -> None:
         if not self.database_url:
@@ -145,6 +149,16 @@ class Settings:
             self._validate_production()
         if self.transport not in TRANSPORTS:
             raise ConfigError(f"NEWSLETTER_TRANSPORT must be one of {', '.join(TRANSPORTS)}")
+        if self.bounce_address and not re.fullmatch(r"[^@\s+]+@[^@\s]+", self.bounce_address):
+            raise ConfigError(
+                "NEWSLETTER_BOUNCE_ADDRESS must be an address without '+', like bounces@example.org"
+            )
+        if self.bounce_mailbox and not re.match(r"pop3s?://[^@/]+@[^/:]+", self.bounce_mailbox):
+            raise ConfigError(
+                "NEWSLETTER_BOUNCE_MAILBOX must look like pop3s://user:password@host[:port]"
+            )
+        if self.soft_bounce_limit < 1:
+            raise ConfigError("NEWSLETTER_SOFT_BOUNCE_LIMIT must be at least 1")
         if self.ambiguous not in AMBIGUOUS_POLICIES:
             raise ConfigError("NEWSLETTER_AMBIGUOUS must be 'retry' or 'drop'")
         if self.smtp_security not in ("none", "starttls", "ssl"):

@@ -263,3 +263,26 @@ class Run(Base):
     detail: Mapped[str] = mapped_column(Text, default="")
     digest_id: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+
+
+class BounceKind(enum.StrEnum):
+    HARD = "hard"
+    SOFT = "soft"
+    COMPLAINT = "complaint"
+
+
+class BounceEvent(Timestamped, Base):
+    """A bounce or complaint taken in, once per notice (``source`` is unique): soft bounces
+    are counted from these, and a notice read twice counts once.
+
+    Keyed by the address's hash, like a suppression, so it holds no personal data.
+    """
+
+    __tablename__ = "bounce_events"
+    __table_args__ = (Index("ix_bounce_events_email_hash_kind", "email_hash", "kind"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source: Mapped[str] = mapped_column(String(250), unique=True)
+    email_hash: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[BounceKind] = mapped_column(_enum(BounceKind))
+    detail: Mapped[str] = mapped_column(String(200))

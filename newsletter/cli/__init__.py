@@ -29,6 +29,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "sources": ("catalog", "sources_group", "The sources a topic's news is fetched from."),
     "subscribers": ("catalog", "subscribers_group", "Readers."),
     "suppressions": ("catalog", "suppressions_group", "Addresses that are never mailed."),
+    "bounces": ("bounces", "bounces_group", "Read the bounce mailbox (DSNs, complaints)."),
     "db": ("catalog", "db_group", "Database schema."),
     "worker": ("ops", "worker_command", "Run an rq worker for the pipeline's jobs (needs Redis)."),
     "cron": ("ops", "cron_command", "Enqueue each topic's daily run at its send time."),

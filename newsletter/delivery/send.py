@@ -35,6 +35,7 @@ from newsletter.delivery.template import (
     message_id,
 )
 from newsletter.delivery.transports import Outgoing, Transport, TransportError
+from newsletter.delivery.verp import ReturnPath
 from newsletter.models import DeliveryState, Digest, utcnow
 from newsletter.render.email import render_email
 from newsletter.render.links import PublicLinks
@@ -69,6 +70,12 @@ class Mailing:
     language: str
     template: MessageTemplate
     signer: DkimSigner | None
+    return_path: ReturnPath | None  # per-message envelope sender (VERP), when configured
+
+    def sender(self, settings: Settings, delivery_id: int) -> str:
+        if self.return_path is None:
+            return settings.from_address
+        return self.return_path.for_delivery(delivery_id)
 
 
 @lru_cache(maxsize=16)
@@ -92,7 +99,16 @@ def _mailing(db: Database, settings: Settings, digest_id: int) -> Mailing:
             digest.language,
             compile_template(rendered, envelope),
             signer_for(settings),
+            return_path_for(settings),
         )
+
+
+def return_path_for(settings: Settings) -> ReturnPath | None:
+    """VERP over SMTP (and into the outbox) when a bounce address is set; an email API
+    reports bounces itself (Postmark's webhook, SES's notifications)."""
+    if not settings.bounce_address or settings.transport == "postmark":
+        return None
+    return ReturnPath(settings.bounce_address, settings.secret_key)
 
 
 def retry_delay(settings: Settings, attempts: int) -> timedelta:
@@ -186,7 +202,8 @@ def _send_rows(
                 if mailing.signer is not None:
                     message = mailing.signer.sign(message)
                 name = f"{mailing.topic_slug}-{mailing.day}-{mailing.language}-{delivery_id}"
-                batch.append(Outgoing(message, settings.from_address, address, name))
+                sender = mailing.sender(settings, delivery_id)
+                batch.append(Outgoing(message, sender, address, name))
                 waiting.append((delivery_id, attempts, address))
         if batch and (len(batch) == transport.batch_size or index == last):
             unreachable = _transmit(

@@ -51,6 +51,7 @@ class SmtpSink:
     drop: Callable[[str, str], bool] | None = None
     pipelining: bool = True
     received: list[tuple[str, bytes]] = field(default_factory=list)
+    senders: dict[str, list[str]] = field(default_factory=dict)  # recipient -> MAIL FROMs
     refused: Counter[str] = field(default_factory=Counter)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -93,6 +94,7 @@ class SmtpSink:
         with self.lock:
             for address in envelope.rcpt_tos:
                 self.received.append((address, envelope.original_content))
+                self.senders.setdefault(address, []).append(envelope.mail_from)
         if self._dropped(server, "data", envelope.rcpt_tos[0]):
             return "250 2.0.0 accepted, never heard"
         return "250 2.0.0 accepted"
