@@ -73,3 +73,12 @@ def test_the_readme_points_at_the_units() -> None:
     readme = (ROOT / "README.md").read_text()
     for name in [*SERVICES, "newsletter-workers.target", "Procfile"]:
         assert name in readme
+
+
+def test_the_bounce_timer_runs_the_mailbox_reader() -> None:
+    service = unit("newsletter-bounces.service")["Service"]
+    assert service["Type"] == "oneshot"
+    assert command_of(service["ExecStart"]) == ["newsletter", "bounces", "fetch"]
+    assert "bounces" in COMMANDS
+    assert unit("newsletter-bounces.timer")["Timer"]["OnUnitActiveSec"] == "10min"
+    assert "newsletter-bounces.timer" in (ROOT / "README.md").read_text()
