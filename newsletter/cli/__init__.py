@@ -79,7 +79,15 @@ def cli(ctx: click.Context) -> None:
         ctx.obj = _script_info()
 
 
+# Commands that run until stopped: a SIGTERM stops them gracefully from their first moment
+LONG_RUNNING = frozenset({"worker", "cron"})
+
+
 def main() -> None:
+    if LONG_RUNNING.intersection(sys.argv[1:2]):
+        from newsletter.daily.shutdown import STOP
+
+        STOP.install()  # before importing anything heavy
     from newsletter.config import ConfigError
 
     try:

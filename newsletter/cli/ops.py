@@ -10,7 +10,7 @@ from newsletter.cli.common import console, reports_errors
 from newsletter.config import Settings
 from newsletter.daily import cron, jobs
 from newsletter.daily.dispatch import redis_connection
-from newsletter.daily.fleet import Shutdown, run_worker
+from newsletter.daily.shutdown import STOP
 from newsletter.errors import InputError
 from newsletter.services import current
 
@@ -26,15 +26,25 @@ def _redis_settings() -> Settings:
 @click.option("--burst", is_flag=True, help="Stop when the queue is empty.")
 @reports_errors
 def worker_command(burst: bool) -> None:
-    shutdown = Shutdown().install()  # first: a SIGTERM while starting stops it gracefully
+    STOP.install()  # (main did already) a SIGTERM while starting stops it gracefully
+    try:
+        _work(burst)
+    finally:
+        STOP.restore()
+
+
+def _work(burst: bool) -> None:
     _log_to_stderr()
     settings = _redis_settings()
+    from newsletter.daily.fleet import run_worker
+
     jobs.recover()  # journals left on this host by killed workers, before any new send
     try:
-        if not shutdown.requested:
-            run_worker(
-                redis_connection(settings.redis_url), [settings.queue_name], shutdown, burst=burst
-            )
+        if STOP.requested:
+            console.print("Stopped before taking any job.")
+            return
+        redis = redis_connection(settings.redis_url)
+        run_worker(redis, [settings.queue_name], STOP, burst=burst)
     finally:
         jobs.shutdown()
 
@@ -42,14 +52,21 @@ def worker_command(burst: bool) -> None:
 @click.command("cron", help="Start each topic's daily chain at its send time, and the sweeper.")
 @reports_errors
 def cron_command() -> None:
-    shutdown = Shutdown().install()
+    STOP.install()
+    try:
+        _schedule()
+    finally:
+        STOP.restore()
+
+
+def _schedule() -> None:
     _log_to_stderr()
     settings = _redis_settings()
     cron.run(
         current(),
         redis_connection(settings.redis_url),
-        sleep=shutdown.sleep,
-        should_stop=lambda: shutdown.requested,
+        sleep=STOP.sleep,
+        should_stop=lambda: STOP.requested,
     )
 
 

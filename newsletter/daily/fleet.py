@@ -6,15 +6,13 @@ start, a heartbeat, recording a job's result, the cron's bookkeeping) ends its l
 raises. Losing Redis loses no email (the database is the truth), so these loops wait for
 Redis with a doubling, capped backoff, log each failed try, and start rq again. A stop
 signal that arrives before rq has installed its own handlers, while the process is still
-starting or waiting for Redis, is noted by ``Shutdown`` and honoured at the next step.
+starting or waiting for Redis, is noted by ``shutdown.STOP`` and honoured at the next
+step.
 """
 
 from __future__ import annotations
 
 import logging
-import signal
-import time
-from types import FrameType
 from typing import Any
 
 from redis import Redis
@@ -22,33 +20,12 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 from rq import SimpleWorker
 
+from newsletter.daily.shutdown import Shutdown
+
 log = logging.getLogger(__name__)
 REDIS_FAULTS = (RedisConnectionError, RedisTimeoutError)
 FIRST_WAIT = 0.5
 MAX_WAIT = 30.0
-
-
-class Shutdown:
-    """A stop request noted by a SIGTERM/SIGINT handler instead of dying on the spot."""
-
-    def __init__(self) -> None:
-        self.requested = False
-
-    def install(self) -> Shutdown:
-        """(Re)install the handlers: rq replaces them with its own while it runs."""
-        signal.signal(signal.SIGTERM, self._handle)
-        signal.signal(signal.SIGINT, self._handle)
-        return self
-
-    def _handle(self, signum: int, frame: FrameType | None) -> None:
-        log.info("%s received: stopping", signal.Signals(signum).name)
-        self.requested = True
-
-    def sleep(self, seconds: float) -> None:
-        """Sleep, but wake within a fifth of a second of a stop request."""
-        end = time.monotonic() + seconds
-        while not self.requested and (left := end - time.monotonic()) > 0:
-            time.sleep(min(left, 0.2))
 
 
 def wait_for_redis(redis: Redis, shutdown: Shutdown) -> bool:

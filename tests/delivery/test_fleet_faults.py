@@ -271,3 +271,44 @@ def test_a_sigterm_while_the_worker_starts_stops_it_gracefully(
     with db.session() as session:
         assert session.get_one(Delivery, ids[0]).state.value == "sent"  # it finished recording
     assert not journal.exists()
+
+
+def catches_sigterm(pid: int) -> bool:
+    """Whether the process has a handler for SIGTERM (Linux: the SigCgt mask)."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except FileNotFoundError:
+        return False
+    mask = next(line.split()[1] for line in status.splitlines() if line.startswith("SigCgt:"))
+    return bool(int(mask, 16) >> (signal.SIGTERM - 1) & 1)
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads /proc")
+@pytest.mark.parametrize("command", ["worker", "cron"])
+def test_the_stop_handler_is_the_first_thing_installed(
+    smtp_settings: Settings, tmp_path: Path, redis: Redis, command: str
+) -> None:
+    """From the moment the process can take SIGTERM at all it stops gracefully: the
+    signal sent then ends it with status 0 before rq's worker or cron ever starts."""
+    from tests.delivery.conftest import REDIS_URL
+
+    settings = replace(smtp_settings, redis_url=REDIS_URL, queue_name="early-stop-test")
+    log = tmp_path / f"{command}.log"
+    with open(log, "wb") as output:
+        process = subprocess.Popen(
+            [NEWSLETTER, command], env=environment(settings), stdout=output, stderr=output
+        )
+    try:
+        deadline = time.monotonic() + 30
+        while not catches_sigterm(process.pid):
+            assert process.poll() is None, log.read_text()[-2000:]
+            assert time.monotonic() < deadline
+            time.sleep(0.001)
+        process.send_signal(signal.SIGTERM)
+        returncode = process.wait(timeout=60)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    output_text = log.read_text()
+    assert returncode == 0, output_text[-2000:]
+    assert "registering birth" not in output_text and "Worker" not in output_text
