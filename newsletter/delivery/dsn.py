@@ -71,7 +71,8 @@ def _fields(part: Message) -> list[Message]:
         return [block for block in payload if isinstance(block, Message)]
     text = payload if isinstance(payload, str) else ""
     return [
-        message_from_bytes(block.encode(), policy=policy.compat32) for block in text.split("\n\n")
+        message_from_bytes(block.encode("utf-8", "surrogateescape"), policy=policy.compat32)
+        for block in text.split("\n\n")
     ]
 
 

@@ -87,7 +87,12 @@ def take_message(
 ) -> None:
     """Take one bounce email in, counting what it was in ``report``."""
     report.read += 1
-    notice = read_notice(raw)
+    try:
+        notice = read_notice(raw)
+    except (ValueError, TypeError, LookupError, AttributeError) as error:
+        # Mail is untrusted input: one the parser chokes on is dropped, not retried forever
+        log.warning("an unreadable message in the bounce mailbox: %r", error)
+        notice = None
     if notice is None or notice.kind is None:
         report.ignored += 1
         return

@@ -138,6 +138,8 @@ def test_the_mailbox_reader_suppresses_hard_bounces_complaints_and_repeated_soft
         sample("exchange-delayed.eml", sent[delayed], delayed),
         sample("postfix-user-unknown.eml", wrong_mac, forged),  # forged: not our token
         sample("out-of-office.eml", sent[delayed], delayed),
+        b'Content-Type: multipart/report; report-type=delivery-status; boundary="x"\r\n'
+        b"\r\n--x\r\nContent-Type: message/delivery-status\r\n\r\n\xff\xfe\x00 garbage",
     ]
     with pop3_server(box) as port:
         settings = replace(
@@ -146,8 +148,8 @@ def test_the_mailbox_reader_suppresses_hard_bounces_complaints_and_repeated_soft
         app = create_app(services=Services(settings, db))
 
         output = fetch(app)
-        assert "8 message(s) read: 2 hard bounce(s), 2 soft, 1 complaint(s); " in output
-        assert "2 address(es) suppressed; 2 asked for nothing, 1 named none" in output
+        assert "9 message(s) read: 2 hard bounce(s), 2 soft, 1 complaint(s); " in output
+        assert "2 address(es) suppressed; 3 asked for nothing, 1 named none" in output
         assert box.messages == []  # all taken in, all deleted
         got = suppressed(db)
         assert set(got) == {hard, complaint}
