@@ -324,6 +324,7 @@ def send_range(
     """Claim and send batch after batch of the digest's due deliveries in an id range."""
     journal = process_journal(settings)
     flush_journal(db, settings, journal)
+    _mailing(db, settings, digest_id)  # render once before any claim: it takes no lease time
     report = SendReport()
     with transport:
         while True:
