@@ -28,6 +28,7 @@ from newsletter.models import BounceKind, Delivery, Subscriber
 
 log = logging.getLogger(__name__)
 MAX_MESSAGES = 2000  # per run; the rest wait for the next
+MAX_MESSAGE_BYTES = 2_000_000  # a bounce quoting a whole digest is ~100 KB; more is not one
 TIMEOUT = 30.0
 
 
@@ -72,10 +73,15 @@ def fetch_bounces(
     report = MailboxReport()
     pop = opener(settings)
     try:
-        count, _ = pop.stat()
-        for number in range(1, min(count, MAX_MESSAGES) + 1):
-            _, lines, _ = pop.retr(number)
-            take_message(db, settings, return_path, b"\r\n".join(lines), report)
+        _, listing, _ = pop.list()
+        for entry in listing[:MAX_MESSAGES]:
+            number, size = (int(field) for field in entry.split()[:2])
+            if size > MAX_MESSAGE_BYTES:  # never read into memory; not a bounce anyway
+                report.read += 1
+                report.ignored += 1
+            else:
+                _, lines, _ = pop.retr(number)
+                take_message(db, settings, return_path, b"\r\n".join(lines), report)
             pop.dele(number)
     finally:
         pop.quit()  # commits the deletions

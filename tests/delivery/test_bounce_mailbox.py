@@ -16,6 +16,7 @@ from newsletter.app import create_app
 from newsletter.config import ConfigError, Settings
 from newsletter.db import Database
 from newsletter.delivery.dsn import read_notice
+from newsletter.delivery.mailbox import MAX_MESSAGE_BYTES
 from newsletter.delivery.transports.smtp import close_pools
 from newsletter.delivery.verp import ReturnPath
 from newsletter.demo import SAMPLE_DATE
@@ -140,6 +141,7 @@ def test_the_mailbox_reader_suppresses_hard_bounces_complaints_and_repeated_soft
         sample("out-of-office.eml", sent[delayed], delayed),
         b'Content-Type: multipart/report; report-type=delivery-status; boundary="x"\r\n'
         b"\r\n--x\r\nContent-Type: message/delivery-status\r\n\r\n\xff\xfe\x00 garbage",
+        b"Subject: huge\r\n\r\n" + (b"x" * 98 + b"\r\n") * (MAX_MESSAGE_BYTES // 100 + 1),
     ]
     with pop3_server(box) as port:
         settings = replace(
@@ -148,8 +150,8 @@ def test_the_mailbox_reader_suppresses_hard_bounces_complaints_and_repeated_soft
         app = create_app(services=Services(settings, db))
 
         output = fetch(app)
-        assert "9 message(s) read: 2 hard bounce(s), 2 soft, 1 complaint(s); " in output
-        assert "2 address(es) suppressed; 3 asked for nothing, 1 named none" in output
+        assert "10 message(s) read: 2 hard bounce(s), 2 soft, 1 complaint(s); " in output
+        assert "2 address(es) suppressed; 4 asked for nothing, 1 named none" in output
         assert box.messages == []  # all taken in, all deleted
         got = suppressed(db)
         assert set(got) == {hard, complaint}
