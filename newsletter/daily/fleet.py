@@ -13,6 +13,7 @@ step.
 from __future__ import annotations
 
 import logging
+import time
 from typing import Any
 
 from redis import Redis
@@ -26,6 +27,7 @@ log = logging.getLogger(__name__)
 REDIS_FAULTS = (RedisConnectionError, RedisTimeoutError)
 FIRST_WAIT = 0.5
 MAX_WAIT = 30.0
+STEADY = 60.0  # a worker that ran this long before its loop ended starts again soon
 
 
 def wait_for_redis(redis: Redis, shutdown: Shutdown) -> bool:
@@ -58,8 +60,15 @@ class GracefulWorker(SimpleWorker):
 
 
 def run_worker(redis: Redis, queues: list[str], shutdown: Shutdown, *, burst: bool = False) -> None:
-    """Work the queues until stopped (or, with ``burst``, until they are empty)."""
+    """Work the queues until stopped (or, with ``burst``, until they are empty).
+
+    rq ends its loop on any fault it does not handle; the worker starts again, after a
+    wait that doubles while it keeps ending soon after its start (no busy loop on a
+    fault that is not Redis's).
+    """
+    wait = FIRST_WAIT
     while wait_for_redis(redis, shutdown):
+        started = time.monotonic()
         try:
             worker = GracefulWorker(queues, connection=redis)
             worker.shutdown = shutdown
@@ -70,7 +79,9 @@ def run_worker(redis: Redis, queues: list[str], shutdown: Shutdown, *, burst: bo
             shutdown.install()
         if shutdown.requested or (burst and _answers(redis)):
             return
-        log.warning("worker loop ended; reconnecting to Redis")
+        wait = FIRST_WAIT if time.monotonic() - started > STEADY else min(2 * wait, MAX_WAIT)
+        log.warning("worker loop ended; starting again in %.1f s", wait)
+        shutdown.sleep(wait)
 
 
 def _answers(redis: Redis) -> bool:
