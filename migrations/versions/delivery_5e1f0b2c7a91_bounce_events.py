@@ -1,7 +1,7 @@
 """bounce events (mailbox DSN/ARF and SES notifications)
 
 Revision ID: 5e1f0b2c7a91
-Revises: b97e47265642
+Revises: 5e1f0c7a9b21
 Create Date: 2026-11-30 07:40:00.000000
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "5e1f0b2c7a91"
-down_revision: str | None = "b97e47265642"
+down_revision: str | None = "5e1f0c7a9b21"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
