@@ -19,7 +19,10 @@ from typing import get_args, get_origin, get_type_hints
 from limits import parse_many
 
 DEV_SECRET_KEY = "dev-only-insecure-secret-key"
+# The footer's postal line until an operator sets theirs: never sent from production.
+PLACEHOLDER_POSTAL_ADDRESS = "AI Daily Digest, 1 Example Street, Taipei"
 TRANSPORTS = ("outbox", "smtp", "postmark")
+AMBIGUOUS_POLICIES = ("retry", "drop")
 # Postmark's batch endpoint takes at most this many messages per call.
 POSTMARK_MAX_BATCH = 500
 # Above this, the SDK insists on streaming (a non-streaming call could outlast 10 minutes).
@@ -52,7 +55,7 @@ class Settings:
     smtp_ca_file: Path | None = None
     from_address: str = "digest@localhost"
     from_name: str = "AI Daily Digest"
-    postal_address: str = "AI Daily Digest, 1 Example Street, Taipei"
+    postal_address: str = PLACEHOLDER_POSTAL_ADDRESS
     anthropic_api_key: str = field(default="", repr=False)
     anthropic_base_url: str = ""
     anthropic_model: str = ""  # empty: the newest Sonnet alias, chosen when a key is set
@@ -95,6 +98,17 @@ class Settings:
     webhook_secret: str = ""
     # Show the digest's infographic at the top of the email (a remote image from the archive)
     email_infographic: bool = False
+    # who hears of a failed or empty day (a topic's chain that sent nothing)
+    operator_emails: tuple[str, ...] = ()
+    operator_alerts: bool = True
+    # how late the cron may still start a send time it missed (a restart, an outage)
+    cron_grace_minutes: int = 60
+    # a message whose reply was lost after its final dot: "retry" later, or "drop" it
+    ambiguous: str = "retry"
+    bounce_address: str = ""  # VERP base: bounces+<token>@domain per message; empty: off
+    bounce_mailbox: str = field(default="", repr=False)  # pop3(s)://user:password@host:port
+    soft_bounce_limit: int = 3  # soft bounces within SOFT_BOUNCE_DAYS that suppress
+    ses_topic_arns: tuple[str, ...] = ()  # SNS topics whose SES notifications are taken
 
     def __post_init__(self) -> None:
         if not self.database_url:
@@ -138,8 +152,22 @@ class Settings:
                 "NEWSLETTER_SECRET_KEY must be set to a random value of 32+ characters "
                 "in production"
             )
+        if self.production:
+            self._validate_production()
         if self.transport not in TRANSPORTS:
             raise ConfigError(f"NEWSLETTER_TRANSPORT must be one of {', '.join(TRANSPORTS)}")
+        if self.bounce_address and not re.fullmatch(r"[^@\s+]+@[^@\s]+", self.bounce_address):
+            raise ConfigError(
+                "NEWSLETTER_BOUNCE_ADDRESS must be an address without '+', like bounces@example.org"
+            )
+        if self.bounce_mailbox and not re.match(r"pop3s?://[^@/]+@[^/:]+", self.bounce_mailbox):
+            raise ConfigError(
+                "NEWSLETTER_BOUNCE_MAILBOX must look like pop3s://user:password@host[:port]"
+            )
+        if self.soft_bounce_limit < 1:
+            raise ConfigError("NEWSLETTER_SOFT_BOUNCE_LIMIT must be at least 1")
+        if self.ambiguous not in AMBIGUOUS_POLICIES:
+            raise ConfigError("NEWSLETTER_AMBIGUOUS must be 'retry' or 'drop'")
         if self.smtp_security not in ("none", "starttls", "ssl"):
             raise ConfigError("NEWSLETTER_SMTP_SECURITY must be 'none', 'starttls' or 'ssl'")
         if not 1 <= self.anthropic_max_tokens <= MAX_NONSTREAMING_TOKENS:
@@ -160,6 +188,10 @@ class Settings:
             raise ConfigError(
                 "NEWSLETTER_BASE_URL must be an absolute http(s) URL, like https://news.example.org"
             )
+        if self.cron_grace_minutes < 0:
+            raise ConfigError("NEWSLETTER_CRON_GRACE_MINUTES must not be negative")
+        if any("@" not in address for address in self.operator_emails):
+            raise ConfigError("NEWSLETTER_OPERATOR_EMAILS must be email addresses, comma separated")
         if self.confirm_max_age_days < 1:
             raise ConfigError("NEWSLETTER_CONFIRM_MAX_AGE_DAYS must be at least 1")
         if not 0 <= self.proxy_hops <= 5:
@@ -203,6 +235,19 @@ class Settings:
         if self.dkim_private_key is not None and self.transport == "postmark":
             raise ConfigError(
                 "NEWSLETTER_DKIM_* is for SMTP: Postmark signs with your domain's key itself"
+            )
+
+    def _validate_production(self) -> None:
+        """What a real sender must have set: every email carries these to its readers."""
+        if self.postal_address.strip() == PLACEHOLDER_POSTAL_ADDRESS:
+            raise ConfigError(
+                "NEWSLETTER_POSTAL_ADDRESS must be your real postal address in production "
+                "(it is in every email's footer)"
+            )
+        if not self.base_url.startswith("https://"):
+            raise ConfigError(
+                "NEWSLETTER_BASE_URL must be an https:// URL in production "
+                "(the links in every email carry the readers' tokens)"
             )
 
     @classmethod

@@ -16,9 +16,9 @@ from newsletter.delivery.ratelimit import RateLimiter
 from newsletter.delivery.send import SendReport, send_range
 from newsletter.delivery.sweeper import SweepReport, recover, sweep
 from newsletter.delivery.transports import Transport, make_transport
-from newsletter.digest.build import BuildOutcome, build_digest, find_digest
+from newsletter.digest.build import BuildOutcome, build_digest, find_digest, news_window
 from newsletter.digest.choose import choose_writer
-from newsletter.models import Digest, DigestStatus, Subscriber
+from newsletter.models import Digest, DigestStatus, Subscriber, utcnow
 from newsletter.render.infographic_store import ensure_infographic
 from newsletter.services import Services
 from newsletter.sources.fetch import FetchPolicy
@@ -75,6 +75,13 @@ def build(
     return outcomes
 
 
+def window_still_open(app: Services, slug: str, day: date) -> datetime | None:
+    """When the day's news window closes, if it is still open now."""
+    with app.db.session() as session:
+        _, end = news_window(topic_by_slug(session, slug), day)
+    return end if utcnow() < end else None
+
+
 def ready(outcomes: list[BuildOutcome]) -> list[int]:
     return [o.digest.id for o in outcomes if o.digest.status == DigestStatus.READY]
 
@@ -105,6 +112,14 @@ def fan_out(
 
     with app.db.session() as session:
         return rows.fan_out(session, session.get_one(Digest, digest_id), on_batch=blocks)
+
+
+def digest_summary(app: Services, digest_id: int) -> tuple[str, date, str, rows.DeliveryCounts]:
+    """The digest's topic slug, date, language and delivery counts."""
+    with app.db.session() as session:
+        digest = session.get_one(Digest, digest_id)
+        counts = rows.delivery_counts(session, digest_id)
+        return digest.topic.slug, digest.date, digest.language, counts
 
 
 def _first_id(block: rows.SendRange) -> int:

@@ -28,6 +28,7 @@ from pydantic import ValidationError
 
 from newsletter.config import Settings
 from newsletter.digest.batch import BatchPolicy
+from newsletter.digest.fit import unfit_citations
 from newsletter.digest.grounding import citation_problems
 from newsletter.digest.pricing import with_cost
 from newsletter.digest.prompt import (
@@ -101,10 +102,10 @@ def _usage(message: Message) -> Usage:
 
 
 def _problems(
-    call: ToolUseBlock, known_ids: set[int], context: GateContext
+    call: ToolUseBlock, known_ids: Mapping[int, str], context: GateContext
 ) -> tuple[WrittenDigest | None, str]:
     """The digest in the tool call and what is wrong with it ("" if nothing): its shape,
-    its citations, then the quality gate."""
+    its citations (each must exist and fit what cites it), then the quality gate."""
     try:
         written = WrittenDigest.model_validate(call.input)
     except ValidationError as error:
@@ -112,7 +113,7 @@ def _problems(
             f"{'.'.join(map(str, e['loc'])) or 'input'}: {e['msg']}" for e in error.errors()[:10]
         )
         return None, f"the tool input does not match the schema: {details}"
-    problems = citation_problems(written, known_ids)
+    problems = citation_problems(written, known_ids) or unfit_citations(written, known_ids)
     if problems:
         return written, "the digest is not grounded: " + "; ".join(problems)
     findings = check(written, context)
@@ -203,10 +204,15 @@ class ClaudeWriter:
         client = self.client.with_options(middleware=[_Deadline(self.budget_seconds, self.clock)])
         if request.primary is None:
             shown = records(request)
-            known_ids = {record["id"] for record in shown}  # only what the model was shown
+            # only what the model was shown: id -> the text a citation must fit
+            known_ids = {record["id"]: f"{record['title']} {record['summary']}" for record in shown}
             system, content, model = SYSTEM_PROMPT, user_prompt(request, shown), self.model
         else:
-            known_ids = {item.id for story in request.stories for item in story.items}
+            known_ids = {
+                item.id: f"{item.title} {item.summary}"
+                for story in request.stories
+                for item in story.items
+            }
             system, content = TRANSLATE_PROMPT, translation_prompt(request)
             model = self.translate_model
         context = context_for(request)
@@ -226,7 +232,7 @@ class ClaudeWriter:
         return WriteResult(written, self.name, message.model, usage)
 
     def _answer(
-        self, message: Message, known_ids: set[int], context: GateContext, usage: Usage
+        self, message: Message, known_ids: Mapping[int, str], context: GateContext, usage: Usage
     ) -> tuple[ToolUseBlock, WrittenDigest | None, str]:
         if message.stop_reason == "max_tokens":
             raise WriterError(

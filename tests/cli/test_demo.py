@@ -36,7 +36,7 @@ def _parts(message: Message) -> dict[str, str]:
 
 
 def test_demo_delivers_one_email_per_confirmed_reader(app: Flask, settings) -> None:
-    result = cli_runner(app).invoke(args=["demo"])
+    result = cli_runner(app).invoke(args=["demo", "--force"])
     assert result.exit_code == 0, result.output
     assert "Done: 3 email(s) delivered" in result.output
 
@@ -72,8 +72,8 @@ def test_demo_delivers_one_email_per_confirmed_reader(app: Flask, settings) -> N
 
 def test_demo_twice_sends_nothing_new(app: Flask, settings) -> None:
     runner = cli_runner(app)
-    assert runner.invoke(args=["demo"]).exit_code == 0
-    second = runner.invoke(args=["demo"])
+    assert runner.invoke(args=["demo", "--force"]).exit_code == 0
+    second = runner.invoke(args=["demo", "--force"])
     assert second.exit_code == 0, second.output
     assert len(list(Path(settings.outbox_dir).glob("*.eml"))) == 3
     with app.app_context(), current().db.session() as session:
@@ -104,7 +104,7 @@ REFERENCE_STORIES = {
 def test_the_demo_highlights_are_the_reference_digests_three_stories(app: Flask, settings) -> None:
     """../shared/reference/digest-example.md has three highlights for this day; each of its
     stories is one highlight here, whatever the outlets called it."""
-    assert cli_runner(app).invoke(args=["demo"]).exit_code == 0
+    assert cli_runner(app).invoke(args=["demo", "--force"]).exit_code == 0
     with app.app_context(), current().db.session() as session:
         for digest in session.scalars(select(Digest)):
             content = DigestContent.model_validate(digest.content)
@@ -136,7 +136,7 @@ def _prose_of_email(html: str, outlets: set[str]) -> list[str]:
 def test_the_chinese_email_reads_as_chinese_once_with_three_highlights(
     app: Flask, settings
 ) -> None:
-    assert cli_runner(app).invoke(args=["demo"]).exit_code == 0
+    assert cli_runner(app).invoke(args=["demo", "--force"]).exit_code == 0
     (path,) = [
         path
         for path in Path(settings.outbox_dir).glob("*.eml")

@@ -59,7 +59,9 @@ def test_stylesheet_is_served(client: FlaskClient) -> None:
 def test_production_cookies_are_secure_and_hsts_is_sent(
     settings: Settings, db: Database, topics: list[str]
 ) -> None:
-    app = make_app(settings, db, env="production", secret_key="p" * 40)
+    app = make_app(
+        settings, db, env="production", secret_key="p" * 40, postal_address="5 Harbour Road"
+    )
     client = app.test_client()
     response = client.get("/", base_url="https://news.example.org")
     assert "max-age=" in response.headers["Strict-Transport-Security"]
