@@ -155,6 +155,9 @@ class Subscriber(Timestamped, Base):
     unsubscribed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     paused: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     confirmation_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # how an operator who imported the address confirmed without double opt-in knows
+    # the reader agreed (e.g. "signed up on paper at the 2026 meetup")
+    consent_note: Mapped[str | None] = mapped_column(String(500))
 
     topics: Mapped[list[Topic]] = relationship(secondary="subscriptions", order_by="Topic.slug")
 
@@ -234,6 +237,9 @@ class Delivery(Timestamped, Base):
     lease_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # a failed row the relay refused for good (5xx); the others gave up on temporary
+    # errors and may be retried (`newsletter deliveries retry`)
+    permanent: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class Suppression(Timestamped, Base):
@@ -249,3 +255,52 @@ class Suppression(Timestamped, Base):
     email_hash: Mapped[str] = mapped_column(String(64), unique=True)
     email: Mapped[str | None] = mapped_column(String(320))
     reason: Mapped[str] = mapped_column(String(200))
+
+
+class RunOutcome(enum.StrEnum):
+    OK = "ok"
+    EMPTY = "empty"  # nothing to write or nobody to send to: the day sends nothing
+    SKIPPED = "skipped"
+    FAILED = "failed"
+
+
+class Run(Base):
+    """One step of a topic's daily chain and how it ended, for operators to read.
+
+    Keyed by the topic's slug rather than its id, so the history outlives the topic.
+    """
+
+    __tablename__ = "runs"
+    __table_args__ = (Index("ix_runs_topic_slug_created_at", "topic_slug", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    topic_slug: Mapped[str] = mapped_column(String(40))
+    day: Mapped[date] = mapped_column(Date)
+    step: Mapped[str] = mapped_column(String(16))
+    outcome: Mapped[RunOutcome] = mapped_column(_enum(RunOutcome))
+    detail: Mapped[str] = mapped_column(Text, default="")
+    digest_id: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+
+
+class BounceKind(enum.StrEnum):
+    HARD = "hard"
+    SOFT = "soft"
+    COMPLAINT = "complaint"
+
+
+class BounceEvent(Timestamped, Base):
+    """A bounce or complaint taken in, once per notice (``source`` is unique): soft bounces
+    are counted from these, and a notice read twice counts once.
+
+    Keyed by the address's hash, like a suppression, so it holds no personal data.
+    """
+
+    __tablename__ = "bounce_events"
+    __table_args__ = (Index("ix_bounce_events_email_hash_kind", "email_hash", "kind"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source: Mapped[str] = mapped_column(String(250), unique=True)
+    email_hash: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[BounceKind] = mapped_column(_enum(BounceKind))
+    detail: Mapped[str] = mapped_column(String(200))

@@ -31,7 +31,7 @@ PRODUCTION = {
 
 def test_production_refuses_a_plain_http_base_url() -> None:
     """One-click unsubscribe (RFC 8058) and the readers' private links need https."""
-    with pytest.raises(ConfigError, match="NEWSLETTER_BASE_URL must be https"):
+    with pytest.raises(ConfigError, match="NEWSLETTER_BASE_URL must be an https:// URL"):
         Settings.from_env({**PRODUCTION, "NEWSLETTER_BASE_URL": "http://news.example.org"})
     https = Settings.from_env({**PRODUCTION, "NEWSLETTER_BASE_URL": "https://news.example.org"})
     assert https.production

@@ -20,7 +20,7 @@ from newsletter.models import email_hash
 from tests.conftest import POSTGRES_URL
 from tests.loopback import recreate_database
 
-BEFORE = "5e1f0c2a9d43"
+BEFORE = "5e1f0b2c7a91"
 SECRET = "s" * 40
 NOW = "2026-11-29 07:00:00"
 

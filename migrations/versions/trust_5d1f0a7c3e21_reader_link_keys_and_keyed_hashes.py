@@ -14,7 +14,7 @@ re-key rows whose address was deleted; it needs the secret, which
 ``newsletter db upgrade`` passes in.
 
 Revision ID: 5d1f0a7c3e21
-Revises: 5e1f0c2a9d43
+Revises: 5e1f0b2c7a91
 Create Date: 2026-11-30 07:40:00.000000
 """
 
@@ -29,7 +29,7 @@ from alembic import context, op
 from newsletter.keys import derive_key
 
 revision: str = "5d1f0a7c3e21"
-down_revision: str | None = "5e1f0c2a9d43"
+down_revision: str | None = "5e1f0b2c7a91"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
@@ -37,6 +37,8 @@ subscribers = sa.table(
     "subscribers", sa.column("id", sa.Integer), sa.column("link_key"), sa.column("legacy_links")
 )
 suppressions = sa.table("suppressions", sa.column("id", sa.Integer), sa.column("email_hash"))
+# bounce events count soft bounces by the same hash
+bounce_events = sa.table("bounce_events", sa.column("id", sa.Integer), sa.column("email_hash"))
 
 
 def _sqlite() -> bool:
@@ -69,11 +71,12 @@ def upgrade() -> None:
     if _sqlite():
         with op.batch_alter_table("digests", **_autoincrement()):
             pass
-    _wrap_suppression_hashes(bind)
+    for table in (suppressions, bounce_events):
+        _wrap_hashes(bind, table)
 
 
-def _wrap_suppression_hashes(bind: sa.Connection) -> None:
-    rows = bind.execute(sa.select(suppressions.c.id, suppressions.c.email_hash)).all()
+def _wrap_hashes(bind: sa.Connection, table: sa.TableClause) -> None:
+    rows = bind.execute(sa.select(table.c.id, table.c.email_hash)).all()
     if not rows:
         return
     secret = context.config.attributes.get("secret_key")
@@ -85,7 +88,7 @@ def _wrap_suppression_hashes(bind: sa.Connection) -> None:
     key = derive_key(secret, "suppression")
     for row_id, old in rows:
         new = hmac.new(key, old.encode("ascii"), hashlib.sha256).hexdigest()
-        wrapped = suppressions.update().where(suppressions.c.id == row_id)
+        wrapped = table.update().where(table.c.id == row_id)
         bind.execute(wrapped.values(email_hash=new))
 
 

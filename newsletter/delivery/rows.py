@@ -218,8 +218,10 @@ class Outcomes:
         error: str | None = None,
         next_attempt_at: datetime | None = None,
         tried: bool = True,
+        permanent: bool = False,
     ) -> None:
-        """``tried=False``: handed back unsent, so the claim's attempt is given back."""
+        """``tried=False``: handed back unsent, so the claim's attempt is given back.
+        ``permanent``: a failure that retrying will not mend (a 5xx)."""
         self.rows.append(
             {
                 "b_id": delivery_id,
@@ -227,6 +229,7 @@ class Outcomes:
                 "b_error": error,
                 "b_next": next_attempt_at,
                 "b_untried": 0 if tried else 1,
+                "b_permanent": permanent,
             }
         )
 
@@ -243,6 +246,7 @@ _RECORD = (
         next_attempt_at=bindparam("b_next"),
         lease_expires_at=None,
         attempts=Delivery.__table__.c.attempts - bindparam("b_untried"),
+        permanent=bindparam("b_permanent"),
     )
 )
 
@@ -372,6 +376,10 @@ class DeliveryCounts:
     failed: int = 0
     suppressed: int = 0
 
+    @property
+    def total(self) -> int:
+        return self.pending + self.sending + self.sent + self.failed + self.suppressed
+
 
 def delivery_counts(session: Session, digest_id: int) -> DeliveryCounts:
     by_state = session.execute(
@@ -474,3 +482,75 @@ def unfinished_fan_outs(db: Database, settings: Settings) -> list[int]:
                 )
             )
         )
+
+
+class DeliveryLine(NamedTuple):
+    """One delivery as an operator reads it."""
+
+    delivery_id: int
+    address: str | None
+    state: DeliveryState
+    attempts: int
+    last_error: str | None
+    permanent: bool
+    sent_at: datetime | None
+    next_attempt_at: datetime | None
+
+
+def digest_deliveries(
+    session: Session, digest_id: int, *, failed_only: bool = False, limit: int | None = None
+) -> list[DeliveryLine]:
+    """The digest's deliveries in id order; ``failed_only``: the failed ones."""
+    query = (
+        select(
+            Delivery.id,
+            Subscriber.email,
+            Delivery.state,
+            Delivery.attempts,
+            Delivery.last_error,
+            Delivery.permanent,
+            Delivery.sent_at,
+            Delivery.next_attempt_at,
+        )
+        .join(Subscriber, Subscriber.id == Delivery.subscriber_id)
+        .where(Delivery.digest_id == digest_id)
+        .order_by(Delivery.id)
+        .limit(limit)
+    )
+    if failed_only:
+        query = query.where(Delivery.state == DeliveryState.FAILED)
+    return [DeliveryLine(*row) for row in session.execute(query)]
+
+
+class Retried(NamedTuple):
+    count: int
+    blocks: list[SendRange]
+
+
+def retry_temporary_failures(session: Session, digest_id: int, size: int) -> Retried:
+    """Failed deliveries of the digest that gave up on temporary errors go back to
+    pending with a fresh count of attempts; the send blocks that hold them.
+
+    Permanent failures (the relay refused for good) and suppressed rows stay as they are;
+    eligibility is checked again when each one is sent.
+    """
+    retried = list(
+        session.scalars(
+            update(Delivery)
+            .where(
+                Delivery.digest_id == digest_id,
+                Delivery.state == DeliveryState.FAILED,
+                Delivery.permanent == false(),
+            )
+            .values(
+                state=DeliveryState.PENDING,
+                attempts=0,
+                next_attempt_at=None,
+                lease_expires_at=None,
+                last_error="retried by an operator",
+            )
+            .returning(Delivery.id)
+        )
+    )
+    blocks = {block_of(digest_id, i, size) for i in retried}
+    return Retried(len(retried), sorted(blocks, key=lambda b: b.first_id))

@@ -29,7 +29,7 @@ def render_email(settings: Settings, digest: Digest) -> RenderedEmail:
     view_online = archive_url(settings.base_url, digest.topic.slug, digest.date, digest.language)
     frame = email_frame(settings, view_online)
     return RenderedEmail(
-        subject=content.title,
+        subject=content.subject or content.title,
         html=render_digest_html(content, frame, email_infographic(settings, digest)),
         text=render_digest_text(content, frame),
     )

@@ -24,6 +24,7 @@ from newsletter.render.cache import RenderCache
 from newsletter.render.frame import EmailFrame
 from newsletter.render.links import public_url
 from newsletter.render.placeholders import PREFERENCES, UNSUBSCRIBE
+from newsletter.render.quotes import mark_quotations
 
 EMAILS_DIR = Path(__file__).resolve().parents[2] / "emails"
 DIGEST_TEMPLATE = "digest.mjml"
@@ -50,6 +51,7 @@ def email_templates() -> Environment:
         lstrip_blocks=True,
     )
     environment.filters["public_url"] = public_url
+    environment.filters["quotations"] = mark_quotations
     return environment
 
 

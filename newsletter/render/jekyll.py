@@ -9,6 +9,7 @@ written as JSON strings, which are valid YAML double-quoted scalars.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,6 +27,21 @@ class JekyllPost:
     filename: str
     text: str
     image: str  # where its infographic goes, from the site's root
+
+
+# Jekyll runs Liquid over a post before Markdown: "{{ ... }}" and "{% ... %}" from model
+# text or feed titles would execute (include files, print site variables).
+_LIQUID = re.compile(r"\{[{%]")
+
+
+def liquid_safe(markdown: str) -> str:
+    """The body shown literally by Jekyll: inside ``{% raw %}``, where the only thing Liquid
+    still reads is an ``endraw`` tag, so every ``{%`` in the text is closed off as its own
+    raw block's last characters ("{%" + endraw + raw) and cannot start one."""
+    if not _LIQUID.search(markdown):
+        return markdown
+    body = markdown.replace("{%", "{%{% endraw %}{% raw %}")
+    return f"{{% raw %}}{body}{{% endraw %}}\n"
 
 
 def _quoted(text: str) -> str:
@@ -64,7 +80,7 @@ def jekyll_post(content: DigestContent, primary_language: str | None = None) -> 
     suffix += content.language.lower() if suffix else ""
     stem = f"{content.date.isoformat()}-{content.topic}"
     image = f"assets/img/posts/{stem}-infographic{suffix}.png"
-    text = front_matter(content, image) + render_digest_markdown(content)
+    text = front_matter(content, image) + liquid_safe(render_digest_markdown(content))
     return JekyllPost(f"{stem}-daily{suffix}.md", text, image)
 
 

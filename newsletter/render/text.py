@@ -110,6 +110,10 @@ def _underline(text: str, char: str) -> str:
     return char * min(WIDTH, display_width(text))
 
 
+ANALYSIS_KEYS = ("industry", "competition", "market")
+THINKING_KEYS = ("developers", "everyday_users")
+
+
 def render_digest_text(content: DigestContent, frame: EmailFrame) -> str:
     w = labels(content.language)
     join = w["list_join"]
@@ -163,17 +167,22 @@ def render_digest_text(content: DigestContent, frame: EmailFrame) -> str:
                 w["cited"].format(outlets=refs), indent=" " * len(prefix), hanging=" " * len(prefix)
             )
         )
-    heading(w["analysis"])
-    for key in ("industry", "competition", "market"):
-        subheading(w[key])
-        paragraph(getattr(content.analysis, key))
+    analysis = [(key, getattr(content.analysis, key)) for key in ANALYSIS_KEYS]
+    if any(text for _, text in analysis):
+        heading(w["analysis"])
+        for key, text in analysis:
+            if text:
+                subheading(w[key])
+                paragraph(text)
     heading(w["key_points"])
     bullets([point.text for point in content.key_points])
-    heading(w["thinking"])
-    out.append(w["developers"])
-    bullets(content.further_thinking.developers)
-    subheading(w["everyday_users"])
-    bullets(content.further_thinking.everyday_users)
+    thinking = content.further_thinking
+    if thinking.developers or thinking.everyday_users:
+        heading(w["thinking"])
+        for key in THINKING_KEYS:
+            if getattr(thinking, key):
+                subheading(w[key])
+                bullets(getattr(thinking, key))
     heading(w["sources"])
     bullets([f"{cite(s.title, s.url)} ({s.outlet})" for s in content.sources])
     out.append("")

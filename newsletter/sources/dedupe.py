@@ -19,7 +19,9 @@ compared, and tokens found in a large share of the day's items (``BLOCK_SHARE``)
 make candidates nor count in the score. Stories are then formed by average-link
 clustering over the candidate graph (``linkage.average_link``), and a report left alone
 joins the story of the item it matches best if that match is strong
-(``ATTACH_THRESHOLD``, ``linkage.attach_loners``).
+(``ATTACH_THRESHOLD``, ``linkage.attach_loners``). Last, groups whose centroids are alike
+join (``CENTROID_THRESHOLD``, ``centroids.join_alike``): outlets that frame one event
+differently ("launches X" against "chases a rival into X") leave it in two groups.
 """
 
 from __future__ import annotations
@@ -31,11 +33,15 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
+from newsletter.sources.centroids import Centroid, join_alike
 from newsletter.sources.linkage import attach_loners, average_link
 from newsletter.sources.storyterms import ItemTerms, item_terms
 
 SIMILARITY_THRESHOLD = 0.19
 ATTACH_THRESHOLD = 0.3
+CENTROID_THRESHOLD = 0.2
+"""Similarity of two groups' centroids at which they are one story told in two framings
+(``centroids.join_alike``)."""
 RIVALS = 0.5
 """Similarity kept by two reports that name companies and none in common (the storyterms
 table maps products and people to their company): OpenAI's health launch and
@@ -127,6 +133,11 @@ def _rivals(left: frozenset[str], right: frozenset[str]) -> bool:
     return bool(left and right) and left.isdisjoint(right)
 
 
+def _group_factor(left: Centroid, right: Centroid) -> float:
+    factor = time_factor(left.hours, right.hours)
+    return factor * RIVALS if _rivals(left.companies, right.companies) else factor
+
+
 def _edges(vectors: list[_Vector]) -> list[tuple[int, int, float]]:
     """Pairs that share a token, with their similarity when it reaches ``EDGE_FLOOR``.
 
@@ -173,6 +184,8 @@ def cluster_stories(
     vectors = _vectors(items, item_terms((item.title, item.summary) for item in items))
     edges = _edges(vectors)
     groups = attach_loners(average_link(len(items), edges, threshold), edges, ATTACH_THRESHOLD)
+    outlets = [item.outlet for item in items]
+    groups = join_alike(groups, vectors, outlets, CENTROID_THRESHOLD, _group_factor)
     stories = [
         Story(sorted((items[i] for i in group), key=lambda item: (item.published_at, item.id)))
         for group in groups

@@ -19,6 +19,7 @@ from newsletter.render.text import (
     render_digest_text,
     wrap,
 )
+from tests.render.sections import shown_sections
 
 ENGLISH = (
     "Anthropic has started blocking third-party harnesses that reuse Claude Code "
@@ -109,7 +110,7 @@ def test_the_text_part_has_every_section_and_footnoted_link(demo_digests, langua
     words = labels(language)
     text = render_digest_text(content, frame("https://news.example.org/archive/claude/2026-01-12"))
     lines = text.splitlines()
-    for key in ("summary", "trends", "highlights", "analysis", "key_points", "thinking"):
+    for key in shown_sections(content):
         index = lines.index(words[key])
         assert set(lines[index + 1]) == {"-"}, key
     assert lines[0] == f"AI Daily Digest · {content.topic_name}"  # the masthead

@@ -32,7 +32,7 @@ ONE_CLICK_BODY = b"List-Unsubscribe=One-Click"
 def test_one_click_post_from_a_real_digest_email(
     app: Flask, db: Database, settings: Settings
 ) -> None:
-    assert cli_runner(app).invoke(args=["demo"]).exit_code == 0
+    assert cli_runner(app).invoke(args=["demo", "--force"]).exit_code == 0
     digest = next(m for m in outbox(settings) if m["To"] == "ada@example.com")
     assert digest["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     match = re.search(
