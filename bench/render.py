@@ -41,6 +41,7 @@ from newsletter.demo import SAMPLE_DATE, seed_demo
 from newsletter.digest.schema import DigestContent
 from newsletter.models import Digest
 from newsletter.render.email import RenderedEmail
+from newsletter.render.frame import EmailFrame
 from newsletter.render.html import (
     compile_mjml,
     digest_mjml,
@@ -57,6 +58,14 @@ ROOT = Path(__file__).resolve().parents[1]
 REPORT = ROOT / "docs" / "benchmarks" / "render.md"
 VIEW_ONLINE = "https://news.example.org/archive/claude/2026-01-12"
 POSTAL = "AI Daily Digest, 1 Example Street, Taipei"
+BENCH_LINK_KEY = "bench-link-key00"  # the length of a real one (keys.new_link_key)
+FRAME = EmailFrame(
+    "AI Daily Digest",
+    POSTAL,
+    VIEW_ONLINE,
+    "https://news.example.org/",
+    "https://news.example.org/privacy",
+)
 
 
 def per_call(function: Callable[[], object], repeats: int) -> float:
@@ -82,7 +91,7 @@ def build_digests(folder: Path) -> dict[str, DigestContent]:
     migrate.upgrade(settings.database_url)
     db = Database(settings.database_url)
     with db.session() as session:
-        seed_demo(session)
+        seed_demo(session, settings.suppression_key)
     steps.fetch(Services(settings, db), "claude")
     steps.build(Services(settings, db), "claude", SAMPLE_DATE, ["en", "zh-TW"])
     with db.session() as session:
@@ -95,31 +104,29 @@ def build_digests(folder: Path) -> dict[str, DigestContent]:
 
 
 def measure(content: DigestContent, folder: Path, recipients: int, renders: int) -> dict:
-    source = digest_mjml(content, view_online_url=VIEW_ONLINE, postal_address=POSTAL)
+    source = digest_mjml(content, FRAME)
     compiled = mjml.mjml2html(source, disable_comments=True)
 
     def inline() -> str:
         return inline_css(compiled)
 
     def uncached() -> str:
-        return compile_mjml(
-            digest_mjml(content, view_online_url=VIEW_ONLINE, postal_address=POSTAL)
-        )
+        return compile_mjml(digest_mjml(content, FRAME))
 
     def cached() -> str:
-        return render_digest_html(content, view_online_url=VIEW_ONLINE, postal_address=POSTAL)
+        return render_digest_html(content, FRAME)
 
     html_cache.clear()
     cached()
     html = cached()
-    text = render_digest_text(content, view_online_url=VIEW_ONLINE, postal_address=POSTAL)
+    text = render_digest_text(content, FRAME)
     settings = Settings(
         instance_dir=folder,
         base_url="https://news.example.org",
         secret_key="bench-secret-key-" + "x" * 32,
     )
     public_links = PublicLinks(settings)
-    links = [public_links.recipient(i + 1) for i in range(recipients)]
+    links = [public_links.recipient(i + 1, BENCH_LINK_KEY) for i in range(recipients)]
     rendered = RenderedEmail(subject=content.title, html=html, text=text)
     envelope = Envelope("digest@news.example.org", "AI Daily Digest", "claude <x>", "<m@x>")
     outbox = OutboxTransport(folder / f"outbox-{content.language}")
@@ -129,7 +136,7 @@ def measure(content: DigestContent, folder: Path, recipients: int, renders: int)
         personalize_text(text, links[i])
 
     def with_tokens(i: int) -> None:
-        fresh = public_links.recipient(i + 1)
+        fresh = public_links.recipient(i + 1, BENCH_LINK_KEY)
         personalize_html(html, fresh)
         personalize_text(text, fresh)
 
@@ -144,9 +151,7 @@ def measure(content: DigestContent, folder: Path, recipients: int, renders: int)
             "mjml": per_call(lambda: mjml.mjml2html(source, disable_comments=True), renders),
             "premailer": per_call(inline, renders),
             "text": per_call(
-                lambda: render_digest_text(
-                    content, view_online_url=VIEW_ONLINE, postal_address=POSTAL
-                ),
+                lambda: render_digest_text(content, FRAME),
                 renders,
             ),
             "cached": per_call(cached, renders * 10),

@@ -109,7 +109,7 @@ def prepare(env: dict[str, str]) -> None:
         "s = services.from_env()\n"
         "migrate.upgrade(s.db.url)\n"
         "with s.db.session() as session:\n"
-        "    seed_demo(session)\n"
+        "    seed_demo(session, s.settings.suppression_key)\n"
         "steps.fetch(s, 'claude')\n"
         "steps.build(s, 'claude', SAMPLE_DATE, ['en', 'zh-TW'])\n"
     )

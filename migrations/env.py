@@ -32,6 +32,13 @@ def run_migrations_online() -> None:
 
 
 def _run(connection) -> None:  # type: ignore[no-untyped-def]
+    sqlite = connection.dialect.name == "sqlite"
+    if sqlite:
+        # batch mode rebuilds a table by copy, drop and rename: with foreign keys on, the
+        # drop would cascade into the rows that refer to it (only possible outside a
+        # transaction, so before the migrations begin)
+        connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+        connection.commit()  # ends SQLAlchemy's implicit transaction; the pragma stays
     context.configure(
         connection=connection,
         target_metadata=target_metadata,
@@ -40,6 +47,11 @@ def _run(connection) -> None:  # type: ignore[no-untyped-def]
     )
     with context.begin_transaction():
         context.run_migrations()
+        if sqlite and connection.exec_driver_sql("PRAGMA foreign_key_check").first():
+            raise RuntimeError("the migrations left rows whose foreign keys point nowhere")
+    if sqlite:
+        connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+        connection.commit()
 
 
 if context.is_offline_mode():

@@ -17,8 +17,8 @@ def normalize_email(address: str, *, check_deliverability: bool = False) -> str:
     if len(address) > 320 or any(c in address for c in "\r\n"):
         raise InputError("that is not an email address")
     try:
-        result = validate_email(
-            address, check_deliverability=check_deliverability, allow_smtputf8=False
+        result = validate_email(  # strict: a local part over 64 octets is refused
+            address, check_deliverability=check_deliverability, allow_smtputf8=False, strict=True
         )
     except EmailNotValidError as error:
         raise InputError(str(error)) from None

@@ -18,8 +18,13 @@ from typing import get_args, get_origin, get_type_hints
 
 from limits import parse_many
 
+from newsletter.keys import derive_key
+
 DEV_SECRET_KEY = "dev-only-insecure-secret-key"
+# The footer's postal line until an operator sets theirs: never sent from production.
+PLACEHOLDER_POSTAL_ADDRESS = "AI Daily Digest, 1 Example Street, Taipei"
 TRANSPORTS = ("outbox", "smtp", "postmark")
+AMBIGUOUS_POLICIES = ("retry", "drop")
 # Postmark's batch endpoint takes at most this many messages per call.
 POSTMARK_MAX_BATCH = 500
 # Above this, the SDK insists on streaming (a non-streaming call could outlast 10 minutes).
@@ -27,7 +32,7 @@ MAX_NONSTREAMING_TOKENS = 21_333
 # The API version the SDK speaks (2026-10-21) has no sampling temperature; the model's
 # effort level is the knob it offers instead ("" leaves it to the API's default).
 EFFORTS = ("", "low", "medium", "high", "xhigh", "max")
-_SONNET_ALIAS = re.compile(r"^claude-sonnet-(?P<major>\d+)(?:-(?P<minor>\d{1,2}))?$")
+_ALIAS = r"^claude-{family}-(?P<major>\d+)(?:-(?P<minor>\d{{1,2}}))?$"
 
 
 class ConfigError(ValueError):
@@ -52,10 +57,15 @@ class Settings:
     smtp_ca_file: Path | None = None
     from_address: str = "digest@localhost"
     from_name: str = "AI Daily Digest"
-    postal_address: str = "AI Daily Digest, 1 Example Street, Taipei"
+    postal_address: str = PLACEHOLDER_POSTAL_ADDRESS
     anthropic_api_key: str = field(default="", repr=False)
     anthropic_base_url: str = ""
     anthropic_model: str = ""  # empty: the newest Sonnet alias, chosen when a key is set
+    # Writes the other languages from the primary digest; empty: the newest Haiku alias.
+    anthropic_translate_model: str = ""
+    # Use the Message Batches API (half price) when a build starts at least this many
+    # minutes before the topic's send time; 0: never.
+    anthropic_batch_lead_minutes: int = 0
     anthropic_max_tokens: int = 8000
     anthropic_effort: str = ""
     anthropic_max_retries: int = 4
@@ -88,6 +98,19 @@ class Settings:
     # messages per /email/batch call: a crash mid-call can resend at most this many
     postmark_batch_size: int = 50
     webhook_secret: str = ""
+    # Show the digest's infographic at the top of the email (a remote image from the archive)
+    email_infographic: bool = False
+    # who hears of a failed or empty day (a topic's chain that sent nothing)
+    operator_emails: tuple[str, ...] = ()
+    operator_alerts: bool = True
+    # how late the cron may still start a send time it missed (a restart, an outage)
+    cron_grace_minutes: int = 60
+    # a message whose reply was lost after its final dot: "retry" later, or "drop" it
+    ambiguous: str = "retry"
+    bounce_address: str = ""  # VERP base: bounces+<token>@domain per message; empty: off
+    bounce_mailbox: str = field(default="", repr=False)  # pop3(s)://user:password@host:port
+    soft_bounce_limit: int = 3  # soft bounces within SOFT_BOUNCE_DAYS that suppress
+    ses_topic_arns: tuple[str, ...] = ()  # SNS topics whose SES notifications are taken
     # the operator's console (/admin)
     admin_session_minutes: int = 60
     admin_login_rate_limit: str = "10/minute;50/hour"
@@ -103,6 +126,8 @@ class Settings:
             object.__setattr__(self, "outbox_dir", self.instance_dir / "outbox")
         if self.anthropic_api_key and not self.anthropic_model:
             object.__setattr__(self, "anthropic_model", newest_sonnet_alias())
+        if self.anthropic_api_key and not self.anthropic_translate_model:
+            object.__setattr__(self, "anthropic_translate_model", newest_alias("haiku"))
         if self.journal_dir is None:
             object.__setattr__(self, "journal_dir", self.instance_dir / "journal")
         object.__setattr__(self, "base_url", self.base_url.rstrip("/"))
@@ -117,6 +142,16 @@ class Settings:
     def sender_domain(self) -> str:
         """The domain of the From address: Message-IDs, List-Id and DKIM use it."""
         return self.from_address.rpartition("@")[2] or "localhost"
+
+    @property
+    def suppression_key(self) -> bytes:
+        """The HMAC key of the suppression list's address hashes (see ``email_hash``)."""
+        return derive_key(self.secret_key, "suppression")
+
+    @property
+    def message_id_key(self) -> bytes:
+        """The HMAC key that makes digest Message-IDs opaque and this installation's own."""
+        return derive_key(self.secret_key, "message-id")
 
     @property
     def production(self) -> bool:
@@ -135,8 +170,22 @@ class Settings:
                 "NEWSLETTER_SECRET_KEY must be set to a random value of 32+ characters "
                 "in production"
             )
+        if self.production:
+            self._validate_production()
         if self.transport not in TRANSPORTS:
             raise ConfigError(f"NEWSLETTER_TRANSPORT must be one of {', '.join(TRANSPORTS)}")
+        if self.bounce_address and not re.fullmatch(r"[^@\s+]+@[^@\s]+", self.bounce_address):
+            raise ConfigError(
+                "NEWSLETTER_BOUNCE_ADDRESS must be an address without '+', like bounces@example.org"
+            )
+        if self.bounce_mailbox and not re.match(r"pop3s?://[^@/]+@[^/:]+", self.bounce_mailbox):
+            raise ConfigError(
+                "NEWSLETTER_BOUNCE_MAILBOX must look like pop3s://user:password@host[:port]"
+            )
+        if self.soft_bounce_limit < 1:
+            raise ConfigError("NEWSLETTER_SOFT_BOUNCE_LIMIT must be at least 1")
+        if self.ambiguous not in AMBIGUOUS_POLICIES:
+            raise ConfigError("NEWSLETTER_AMBIGUOUS must be 'retry' or 'drop'")
         if self.smtp_security not in ("none", "starttls", "ssl"):
             raise ConfigError("NEWSLETTER_SMTP_SECURITY must be 'none', 'starttls' or 'ssl'")
         if not 1 <= self.anthropic_max_tokens <= MAX_NONSTREAMING_TOKENS:
@@ -147,6 +196,8 @@ class Settings:
             raise ConfigError(
                 f"NEWSLETTER_ANTHROPIC_EFFORT must be empty or one of {', '.join(EFFORTS[1:])}"
             )
+        if self.anthropic_batch_lead_minutes < 0:
+            raise ConfigError("NEWSLETTER_ANTHROPIC_BATCH_LEAD_MINUTES must be 0 or more")
         if self.anthropic_max_retries < 0:
             raise ConfigError("NEWSLETTER_ANTHROPIC_MAX_RETRIES must be 0 or more")
         if self.anthropic_budget_seconds <= 0:
@@ -155,6 +206,10 @@ class Settings:
             raise ConfigError(
                 "NEWSLETTER_BASE_URL must be an absolute http(s) URL, like https://news.example.org"
             )
+        if self.cron_grace_minutes < 0:
+            raise ConfigError("NEWSLETTER_CRON_GRACE_MINUTES must not be negative")
+        if any("@" not in address for address in self.operator_emails):
+            raise ConfigError("NEWSLETTER_OPERATOR_EMAILS must be email addresses, comma separated")
         if self.confirm_max_age_days < 1:
             raise ConfigError("NEWSLETTER_CONFIRM_MAX_AGE_DAYS must be at least 1")
         if not 0 <= self.proxy_hops <= 5:
@@ -205,6 +260,19 @@ class Settings:
                 "NEWSLETTER_DKIM_* is for SMTP: Postmark signs with your domain's key itself"
             )
 
+    def _validate_production(self) -> None:
+        """What a real sender must have set: every email carries these to its readers."""
+        if self.postal_address.strip() == PLACEHOLDER_POSTAL_ADDRESS:
+            raise ConfigError(
+                "NEWSLETTER_POSTAL_ADDRESS must be your real postal address in production "
+                "(it is in every email's footer)"
+            )
+        if not self.base_url.startswith("https://"):
+            raise ConfigError(
+                "NEWSLETTER_BASE_URL must be an https:// URL in production "
+                "(the links in every email carry the readers' tokens)"
+            )
+
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: object) -> Settings:
         env = os.environ if environ is None else environ
@@ -242,7 +310,12 @@ _TRUE, _FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
 
 
 def newest_sonnet_alias() -> str:
-    """The newest Sonnet alias (no date suffix) among the models the installed SDK lists.
+    return newest_alias("sonnet")
+
+
+def newest_alias(family: str) -> str:
+    """The newest alias (no date suffix) of a model family among the models the
+    installed SDK lists.
 
     Imported here, not at module level: the SDK's types take seconds to import, and
     only a process that will call Claude should pay for them.
@@ -250,8 +323,9 @@ def newest_sonnet_alias() -> str:
     from anthropic.types import ModelParam
 
     versions = []
+    alias = re.compile(_ALIAS.format(family=family))
     for name in get_args(get_args(ModelParam)[0]):
-        match = _SONNET_ALIAS.match(name)
+        match = alias.match(name)
         if match:
             versions.append((int(match["major"]), int(match["minor"] or 0), name))
     return max(versions)[2]

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import logging
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import (
     ColumnElement,
@@ -25,7 +27,14 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+# Waits between attempts of ``Database.retrying``: doubling from the first, capped
+RETRY_FIRST_DELAY = 0.05
+RETRY_MAX_DELAY = 2.0
 
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -103,6 +112,33 @@ class Database:
             raise
         finally:
             session.close()
+
+    def retrying(self, work: Callable[[Session], T], *, until: float, attempts: int = 3) -> T:
+        """Run ``work`` in a session of its own, again on a fresh connection after a
+        connection or server fault, with doubling waits until the monotonic time ``until``
+        (at least ``attempts`` tries in all). ``work`` must be safe to run twice: a
+        dropped COMMIT may have committed.
+
+        A terminated backend, a restarted server or a dropped network link invalidates
+        the connection (SQLAlchemy then drops the pool's other connections of that age
+        too), so the next attempt starts on a new one.
+        """
+        delay = RETRY_FIRST_DELAY
+        tried = 0
+        while True:
+            tried += 1
+            try:
+                with self.session() as session:
+                    return work(session)
+            except DBAPIError as error:
+                transient = error.connection_invalidated or isinstance(
+                    error, OperationalError | InterfaceError
+                )
+                if not transient or (tried >= attempts and time.monotonic() + delay > until):
+                    raise
+                log.warning("database error, attempt %d, retrying: %s", tried, error.orig)
+            time.sleep(delay)
+            delay = min(2 * delay, RETRY_MAX_DELAY)
 
     def dispose(self) -> None:
         self.engine.dispose()

@@ -17,8 +17,12 @@ def alembic_config(database_url: str) -> Config:
     return config
 
 
-def upgrade(database_url: str, revision: str = "head") -> None:
-    command.upgrade(alembic_config(database_url), revision)
+def upgrade(database_url: str, revision: str = "head", *, secret_key: str = "") -> None:
+    """Apply migrations; ``secret_key`` for those that re-key data with a derived key
+    (an empty database never needs it)."""
+    config = alembic_config(database_url)
+    config.attributes["secret_key"] = secret_key
+    command.upgrade(config, revision)
 
 
 def revision(database_url: str, message: str) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 import hashlib
+import hmac
 from datetime import UTC, date, datetime, time
 from typing import Any
 
@@ -16,6 +17,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Text,
     Time,
@@ -25,15 +27,23 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from newsletter.db import Base, UTCDateTime
+from newsletter.keys import new_link_key
 
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-def email_hash(address: str) -> str:
-    """The stable key of an address in the suppression list (survives data deletion)."""
-    return hashlib.sha256(address.strip().lower().encode()).hexdigest()
+def email_hash(address: str, key: bytes) -> str:
+    """The stable key of an address in the suppression list (survives data deletion).
+
+    HMAC-SHA256 under ``key`` (``Settings.suppression_key``, derived from the secret) of
+    the address's SHA-256: without the secret, a list of addresses cannot be matched
+    against the table. The inner SHA-256 is what rows written before the key existed
+    held; the migration wrapped each of them in the HMAC, so old and new rows agree.
+    """
+    inner = hashlib.sha256(address.strip().lower().encode()).hexdigest()
+    return hmac.new(key, inner.encode("ascii"), hashlib.sha256).hexdigest()
 
 
 def _enum(kind: type[enum.Enum]) -> Enum:
@@ -140,12 +150,19 @@ class Item(Base):
 
 class Subscriber(Timestamped, Base):
     __tablename__ = "subscribers"
-    __table_args__ = (  # the console's growth chart reads these by day
+    __table_args__ = (
+        # the console's growth chart reads these by day
         Index("ix_subscribers_confirmed_at", "confirmed_at"),
         Index("ix_subscribers_unsubscribed_at", "unsubscribed_at"),
+        # ids are never handed out twice (SQLite reuses the highest freed rowid otherwise)
+        {"sqlite_autoincrement": True},
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    # named by every token of this reader's links; dies with the row (see tokens.py)
+    link_key: Mapped[str] = mapped_column(String(32), default=new_link_key)
+    # stored before link keys: the emails it was sent may carry key-less unsubscribe links
+    legacy_links: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     email: Mapped[str] = mapped_column(String(320), unique=True)
     language: Mapped[str] = mapped_column(String(16), default="en")
     status: Mapped[SubscriberStatus] = mapped_column(
@@ -155,8 +172,9 @@ class Subscriber(Timestamped, Base):
     unsubscribed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     paused: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     confirmation_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    # how consent was given when not by the site's double opt-in (an operator's import)
-    consent: Mapped[str | None] = mapped_column(Text)
+    # how an operator who imported the address confirmed without double opt-in knows
+    # the reader agreed (e.g. "signed up on paper at the 2026 meetup")
+    consent_note: Mapped[str | None] = mapped_column(String(500))
 
     topics: Mapped[list[Topic]] = relationship(secondary="subscriptions", order_by="Topic.slug")
 
@@ -174,7 +192,10 @@ class Subscription(Timestamped, Base):
 
 class Digest(Timestamped, Base):
     __tablename__ = "digests"
-    __table_args__ = (UniqueConstraint("topic_id", "date", "language"),)
+    __table_args__ = (
+        UniqueConstraint("topic_id", "date", "language"),
+        {"sqlite_autoincrement": True},
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     topic_id: Mapped[int] = mapped_column(ForeignKey("topics.id", ondelete="CASCADE"))
@@ -202,6 +223,22 @@ class Digest(Timestamped, Base):
     topic: Mapped[Topic] = relationship()
 
 
+class DigestInfographic(Timestamped, Base):
+    """A ready digest's infographic (PNG), rendered once when the digest is built.
+
+    A table of its own, so that loading digests never loads their images.
+    """
+
+    __tablename__ = "digest_infographics"
+
+    digest_id: Mapped[int] = mapped_column(
+        ForeignKey("digests.id", ondelete="CASCADE"), primary_key=True
+    )
+    png: Mapped[bytes] = mapped_column(LargeBinary)
+    sha256: Mapped[str] = mapped_column(String(64))
+    alt: Mapped[str] = mapped_column(Text)
+
+
 class Delivery(Timestamped, Base):
     __tablename__ = "deliveries"
     __table_args__ = (
@@ -223,6 +260,9 @@ class Delivery(Timestamped, Base):
     lease_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # a failed row the relay refused for good (5xx); the others gave up on temporary
+    # errors and may be retried (`newsletter deliveries retry`)
+    permanent: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class Suppression(Timestamped, Base):
@@ -251,3 +291,52 @@ class Admin(Timestamped, Base):
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class RunOutcome(enum.StrEnum):
+    OK = "ok"
+    EMPTY = "empty"  # nothing to write or nobody to send to: the day sends nothing
+    SKIPPED = "skipped"
+    FAILED = "failed"
+
+
+class Run(Base):
+    """One step of a topic's daily chain and how it ended, for operators to read.
+
+    Keyed by the topic's slug rather than its id, so the history outlives the topic.
+    """
+
+    __tablename__ = "runs"
+    __table_args__ = (Index("ix_runs_topic_slug_created_at", "topic_slug", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    topic_slug: Mapped[str] = mapped_column(String(40))
+    day: Mapped[date] = mapped_column(Date)
+    step: Mapped[str] = mapped_column(String(16))
+    outcome: Mapped[RunOutcome] = mapped_column(_enum(RunOutcome))
+    detail: Mapped[str] = mapped_column(Text, default="")
+    digest_id: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+
+
+class BounceKind(enum.StrEnum):
+    HARD = "hard"
+    SOFT = "soft"
+    COMPLAINT = "complaint"
+
+
+class BounceEvent(Timestamped, Base):
+    """A bounce or complaint taken in, once per notice (``source`` is unique): soft bounces
+    are counted from these, and a notice read twice counts once.
+
+    Keyed by the address's hash, like a suppression, so it holds no personal data.
+    """
+
+    __tablename__ = "bounce_events"
+    __table_args__ = (Index("ix_bounce_events_email_hash_kind", "email_hash", "kind"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source: Mapped[str] = mapped_column(String(250), unique=True)
+    email_hash: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[BounceKind] = mapped_column(_enum(BounceKind))
+    detail: Mapped[str] = mapped_column(String(200))

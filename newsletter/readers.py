@@ -51,7 +51,7 @@ class ReaderHistory:
     suppression: str | None
 
 
-def history(session: Session, subscriber_id: int) -> ReaderHistory | None:
+def history(session: Session, subscriber_id: int, hash_key: bytes) -> ReaderHistory | None:
     reader = session.get(Subscriber, subscriber_id)
     if reader is None:
         return None
@@ -78,7 +78,7 @@ def history(session: Session, subscriber_id: int) -> ReaderHistory | None:
         for i, topic, day, language, state, attempts, error, sent_at in found
     ]
     reason = session.scalar(
-        select(Suppression.reason).where(Suppression.email_hash == hash_of(reader.email))
+        select(Suppression.reason).where(Suppression.email_hash == hash_of(reader.email, hash_key))
     )
     return ReaderHistory(reader, entries, reason)
 

@@ -7,13 +7,16 @@ inside a request or command (the app's) or from a worker (read from the environm
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
 from functools import lru_cache
-
-from flask import Flask, current_app, has_app_context
+from typing import TYPE_CHECKING
 
 from newsletter.config import Settings
 from newsletter.db import Database
+
+if TYPE_CHECKING:
+    from flask import Flask
 
 EXTENSION = "newsletter"
 
@@ -35,10 +38,18 @@ def from_env() -> Services:
 
 
 def current() -> Services:
-    """The current app's services in a request or command, else this process's own."""
-    if has_app_context():
-        return current_app.extensions[EXTENSION]
+    """The current app's services in a request or command, else this process's own.
+
+    Flask is only asked when something imported it: a worker never does.
+    """
+    flask = sys.modules.get("flask")
+    if flask is not None and flask.has_app_context():
+        return flask.current_app.extensions[EXTENSION]
     return from_env()
+
+
+def of(app: Flask) -> Services:
+    return app.extensions[EXTENSION]
 
 
 def init_app(app: Flask, services: Services) -> None:

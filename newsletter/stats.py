@@ -3,7 +3,7 @@
 A digest's delivery counts are final once nothing of it is left to send: they are kept
 on the digest (``delivery_tally``) the first time they are seen final, so the front page
 never counts a finished digest's rows again (a million rows took ~100 ms per look).
-Retrying a digest's failures clears its tally (``rows.retry_failed``).
+Retrying a digest's failures clears its tally (``rows.retry_temporary_failures``).
 """
 
 from __future__ import annotations

@@ -22,7 +22,7 @@ from newsletter.i18n import SUPPORTED_LANGUAGES
 from newsletter.models import Subscriber, SubscriberStatus, Suppression, Topic, email_hash, utcnow
 
 MAX_LINES = 20_000
-CONSENT_MAX = 500
+CONSENT_MAX = 300  # the rest of the 500 characters kept: who imported, and when
 EXPORT_COLUMNS = (
     "email",
     "language",
@@ -82,6 +82,7 @@ def import_readers(
     *,
     language: str,
     operator: str,
+    hash_key: bytes,
     consent: str | None = None,
 ) -> ImportReport:
     """Add the file's new readers to ``topics``. With ``consent`` (the operator's account
@@ -120,7 +121,7 @@ def import_readers(
         ):
             outcome = Outcome.DUPLICATE
         elif session.scalar(
-            select(Suppression.id).where(Suppression.email_hash == email_hash(address))
+            select(Suppression.id).where(Suppression.email_hash == email_hash(address, hash_key))
         ):
             outcome = Outcome.SUPPRESSED
         else:
@@ -129,7 +130,9 @@ def import_readers(
         report.lines.append(ImportLine(number, address, outcome))
         if outcome != Outcome.ADDED:
             continue
-        reader = Subscriber(email=address, language=chosen, topics=list(topics), consent=record)
+        reader = Subscriber(
+            email=address, language=chosen, topics=list(topics), consent_note=record
+        )
         if consent is not None:
             reader.status, reader.confirmed_at = SubscriberStatus.CONFIRMED, now
         else:
@@ -177,7 +180,7 @@ def export_readers(session: Session) -> Iterator[str]:
                     f"{reader.unsubscribed_at:%Y-%m-%dT%H:%M:%SZ}"
                     if reader.unsubscribed_at
                     else "",
-                    _cell(reader.consent or ""),
+                    _cell(reader.consent_note or ""),
                 )
             )
         last_id = batch[-1].id

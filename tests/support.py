@@ -12,6 +12,7 @@ from flask import Flask
 from flask.testing import FlaskCliRunner
 
 from newsletter.cli import cli
+from newsletter.config import Settings
 from newsletter.daily import steps
 from newsletter.delivery.send import SendReport, send_range
 from newsletter.delivery.transports import Transport, make_transport
@@ -54,3 +55,7 @@ def send_day(
         )
         results.append(LanguageSend(language, digest_id, queued, report))
     return results
+
+
+# The suppression key of the tests' default settings (the development secret).
+DEV_HASH_KEY = Settings().suppression_key

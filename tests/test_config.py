@@ -40,6 +40,7 @@ def test_values_are_converted() -> None:
         ({"NEWSLETTER_RATE_LIMIT": "-1"}, "NEWSLETTER_RATE_LIMIT"),
         ({"NEWSLETTER_RETRY_BASE_SECONDS": "-1"}, "NEWSLETTER_RETRY_BASE_SECONDS"),
         ({"NEWSLETTER_SMTP_TIMEOUT": "0"}, "NEWSLETTER_SMTP_TIMEOUT"),
+        ({"NEWSLETTER_ANTHROPIC_BATCH_LEAD_MINUTES": "-5"}, "BATCH_LEAD_MINUTES must be 0"),
     ],
 )
 def test_bad_settings_name_the_variable(environ: dict[str, str], message: str) -> None:
@@ -47,11 +48,51 @@ def test_bad_settings_name_the_variable(environ: dict[str, str], message: str) -
         Settings.from_env(environ)
 
 
-def test_production_accepts_a_real_secret() -> None:
+PRODUCTION = {
+    "NEWSLETTER_ENV": "production",
+    "NEWSLETTER_SECRET_KEY": "s" * 40,
+    "NEWSLETTER_BASE_URL": "https://news.example.org",
+    "NEWSLETTER_POSTAL_ADDRESS": "Example Media Ltd, 5 Harbour Road, Keelung 202, Taiwan",
+}
+
+
+def test_production_accepts_a_real_secret_address_and_https() -> None:
+    assert Settings.from_env(PRODUCTION).production
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"NEWSLETTER_POSTAL_ADDRESS": ""}, "NEWSLETTER_POSTAL_ADDRESS must be your real"),
+        (
+            {"NEWSLETTER_POSTAL_ADDRESS": "AI Daily Digest, 1 Example Street, Taipei"},
+            "NEWSLETTER_POSTAL_ADDRESS must be your real",
+        ),
+        ({"NEWSLETTER_BASE_URL": "http://news.example.org"}, "must be an https:// URL"),
+        ({"NEWSLETTER_BASE_URL": ""}, "must be an https:// URL"),
+    ],
+)
+def test_production_refuses_the_placeholder_address_and_plain_http(
+    change: dict[str, str], message: str
+) -> None:
+    environ = {k: v for k, v in {**PRODUCTION, **change}.items() if v}
+    with pytest.raises(ConfigError, match=message):
+        Settings.from_env(environ)
+    development = {k: v for k, v in environ.items() if k != "NEWSLETTER_ENV"}
+    assert not Settings.from_env(development).production  # fine outside production
+
+
+def test_operator_settings() -> None:
     settings = Settings.from_env(
-        {"NEWSLETTER_ENV": "production", "NEWSLETTER_SECRET_KEY": "s" * 40}
+        {"NEWSLETTER_OPERATOR_EMAILS": "ops@example.org, oncall@example.org"}
     )
-    assert settings.production
+    assert settings.operator_emails == ("ops@example.org", "oncall@example.org")
+    assert settings.operator_alerts
+    assert not Settings.from_env({"NEWSLETTER_OPERATOR_ALERTS": "off"}).operator_alerts
+    with pytest.raises(ConfigError, match="NEWSLETTER_OPERATOR_EMAILS"):
+        Settings.from_env({"NEWSLETTER_OPERATOR_EMAILS": "ops"})
+    with pytest.raises(ConfigError, match="NEWSLETTER_CRON_GRACE_MINUTES"):
+        Settings.from_env({"NEWSLETTER_CRON_GRACE_MINUTES": "-1"})
 
 
 def test_the_sender_domain_comes_from_the_from_address() -> None:

@@ -1,7 +1,7 @@
-"""operator console: admins, review before send, import consent, delivery tallies
+"""operator console: admins, review before send, delivery tallies
 
 Revision ID: 5e1c0a7d9b21
-Revises: b97e47265642
+Revises: 5d1f0a7c3e21
 Create Date: 2026-11-30 08:00:00.000000
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "5e1c0a7d9b21"
-down_revision: str | None = "b97e47265642"
+down_revision: str | None = "5d1f0a7c3e21"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
@@ -60,7 +60,6 @@ def upgrade() -> None:
         batch_op.drop_constraint(op.f("ck_digests_digeststatus"), type_="check")
         batch_op.create_check_constraint("digeststatus", _status_check(NEW_STATUSES))
     with op.batch_alter_table("subscribers", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("consent", sa.Text(), nullable=True))
         batch_op.create_index("ix_subscribers_confirmed_at", ["confirmed_at"], unique=False)
         batch_op.create_index("ix_subscribers_unsubscribed_at", ["unsubscribed_at"], unique=False)
 
@@ -69,7 +68,6 @@ def downgrade() -> None:
     with op.batch_alter_table("subscribers", schema=None) as batch_op:
         batch_op.drop_index("ix_subscribers_unsubscribed_at")
         batch_op.drop_index("ix_subscribers_confirmed_at")
-        batch_op.drop_column("consent")
     op.execute("UPDATE digests SET status = 'failed' WHERE status NOT IN ('ready', 'failed')")
     with op.batch_alter_table("digests", schema=None) as batch_op:
         batch_op.drop_constraint(op.f("ck_digests_digeststatus"), type_="check")

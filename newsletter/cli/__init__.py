@@ -20,12 +20,16 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "build": ("daily", "build_command", "Write the digest of TOPIC for a date (default today)."),
     "send": ("daily", "send_command", "Send the built digests of TOPIC for a date."),
     "digests": ("daily", "digests_group", "Built digests."),
+    "runs": ("daily", "runs_command", "What each step of the daily chains did, and why."),
+    "deliveries": ("deliveries", "deliveries_group", "A digest's deliveries; retry failures."),
+    "test-send": ("deliveries", "test_send_command", "Send a digest to one address, as a test."),
     "preview": ("daily", "preview_command", "Write a digest's email to files, or serve it."),
     "export-jekyll": ("daily", "export_jekyll_command", "Write a digest as a Jekyll post."),
     "topics": ("catalog", "topics_group", "Topics and their sources."),
     "sources": ("catalog", "sources_group", "The sources a topic's news is fetched from."),
     "subscribers": ("catalog", "subscribers_group", "Readers."),
     "suppressions": ("catalog", "suppressions_group", "Addresses that are never mailed."),
+    "bounces": ("bounces", "bounces_group", "Read the bounce mailbox (DSNs, complaints)."),
     "db": ("catalog", "db_group", "Database schema."),
     "admins": ("admins", "admins_group", "Operators of the console at /admin."),
     "worker": ("ops", "worker_command", "Run an rq worker for the pipeline's jobs (needs Redis)."),
@@ -76,7 +80,15 @@ def cli(ctx: click.Context) -> None:
         ctx.obj = _script_info()
 
 
+# Commands that run until stopped: a SIGTERM stops them gracefully from their first moment
+LONG_RUNNING = frozenset({"worker", "cron"})
+
+
 def main() -> None:
+    if LONG_RUNNING.intersection(sys.argv[1:2]):
+        from newsletter.daily.shutdown import STOP
+
+        STOP.install()  # before importing anything heavy
     from newsletter.config import ConfigError
 
     try:

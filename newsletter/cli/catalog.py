@@ -8,7 +8,7 @@ import click
 from rich.markup import escape
 from rich.table import Table
 
-from newsletter import catalog, migrate
+from newsletter import audience, catalog, migrate
 from newsletter.catalog import topic_by_slug
 from newsletter.cli.common import console, reports_errors
 from newsletter.delivery.suppression import list_suppressions, parse_import, suppress, unsuppress
@@ -22,9 +22,22 @@ from newsletter.sources.manage import (
     list_sources,
     remove_source,
     set_enabled,
+    source_by_id,
 )
 
-STATUS_COLOURS = {"new": "green", "unchanged": "yellow", "failed": "red"}
+STATUS_COLOURS = {
+    "new": "green",
+    "unchanged": "yellow",
+    "no-match": "yellow",
+    "not-modified": "yellow",
+    "failed": "red",
+}
+# what each status means, under the table
+STATUS_MEANINGS = (
+    "unchanged: nothing new among the items that match the keywords; "
+    "no-match: items, but none mentions the topic's keywords; "
+    "not-modified: HTTP 304, the server says nothing changed"
+)
 
 
 @click.group("db", help="Database schema.")
@@ -35,7 +48,7 @@ def db_group() -> None:
 @db_group.command("upgrade", help="Apply all migrations.")
 @reports_errors
 def db_upgrade() -> None:
-    migrate.upgrade(current().db.url)
+    migrate.upgrade(current().db.url, secret_key=current().settings.secret_key)
     console.print("Database is up to date.")
 
 
@@ -51,18 +64,25 @@ def topics_group() -> None:
     pass
 
 
-@topics_group.command("list")
+@topics_group.command("list", help="Topics: languages, send time, sources, readers.")
 @reports_errors
 def topics_list() -> None:
-    table = Table("slug", "name", "languages", "send time", "sources")
+    table = Table("slug", "name", "languages", "send time", "sources", "readers by language")
     with current().db.session() as session:
+        readers = audience.topic_readers(session)
         for topic in catalog.list_topics(session):
+            counts = readers[topic.slug]
+            by_language = ", ".join(
+                f"{language} {count}" for language, count in sorted(counts.by_language.items())
+            )
+            pending = counts.by_state.get("pending", 0)
             table.add_row(
                 topic.slug,
-                topic.name,
+                escape(topic.name),
                 ", ".join(topic.languages),
                 f"{topic.send_time:%H:%M} {topic.timezone}",
                 str(len(topic.sources)),
+                (by_language or "none") + (f" (+{pending} pending)" if pending else ""),
             )
     console.print(table)
 
@@ -110,6 +130,65 @@ def topics_review(slug: str, mode: str) -> None:
     console.print(f"Review before send for {slug}: {mode}.")
 
 
+@topics_group.command("edit", help="Change a topic; only what is given changes.")
+@click.argument("slug")
+@click.option("--name")
+@click.option("--keyword", "keywords", multiple=True, help="Replaces the keywords (repeat).")
+@click.option("--language", "languages", multiple=True, help="Replaces the languages (repeat).")
+@click.option("--timezone")
+@click.option("--send-time", help="HH:MM in the topic's time zone.")
+@click.option("--add-feed", "feeds", multiple=True, help="Add an RSS or Atom feed URL.")
+@click.option(
+    "--remove-source", "removed", multiple=True, type=int, help="Remove a source by its id."
+)
+@reports_errors
+def topics_edit(
+    slug: str,
+    name: str | None,
+    keywords: tuple[str, ...],
+    languages: tuple[str, ...],
+    timezone: str | None,
+    send_time: str | None,
+    feeds: tuple[str, ...],
+    removed: tuple[int, ...],
+) -> None:
+    with current().db.session() as session:
+        topic = catalog.edit_topic(
+            session,
+            slug,
+            name=name,
+            keywords=list(keywords) or None,
+            languages=list(languages) or None,
+            timezone=timezone,
+            send_time=send_time,
+        )
+        for source_id in removed:
+            source = source_by_id(session, source_id)
+            if source.topic_id != topic.id:
+                raise InputError(f"source #{source_id} belongs to {source.topic.slug}, not {slug}")
+            remove_source(session, source_id)
+        for url in feeds:
+            catalog.add_source(session, topic, "rss", url, url)
+        session.refresh(topic)
+        console.print(
+            f"{slug}: {escape(topic.name)}; keywords {escape(', '.join(topic.keywords))}; "
+            f"languages {', '.join(topic.languages)}; sends at {topic.send_time:%H:%M} "
+            f"{topic.timezone}; {len(topic.sources)} source(s).",
+            soft_wrap=True,
+        )
+
+
+@topics_group.command("remove", help="Delete a topic with its sources, news and digests.")
+@click.argument("slug")
+@click.option("--force", is_flag=True, help="Even though readers follow it.")
+@reports_errors
+def topics_remove(slug: str, force: bool) -> None:
+    with current().db.session() as session:
+        readers = catalog.remove_topic(session, slug, force=force)
+    suffix = f" ({readers} reader(s) no longer follow it)" if readers else ""
+    console.print(f"Removed topic {slug}{suffix}.")
+
+
 @click.group("sources", help="The sources a topic's news is fetched from.")
 def sources_group() -> None:
     pass
@@ -120,13 +199,17 @@ def sources_group() -> None:
 @reports_errors
 def sources_list(topic: str | None) -> None:
     table = Table("id", "topic", "kind", "name", "on", "last result", "last fetched", "url")
+    table.columns[-1].overflow = "fold"  # a URL wraps on a narrow terminal, never cut
     with current().db.session() as session:
         for source in list_sources(session, topic):
             status = source.last_status or "-"
             if source.last_status:
                 status = f"[{STATUS_COLOURS.get(source.last_status, 'white')}]{status}[/]"
             if source.last_error:
-                status += f" {escape(source.last_error[:60])}"
+                error = source.last_error
+                if console.is_terminal and len(error) > 60:
+                    error = error[:59] + "…"
+                status += f" {escape(error)}"
             fetched = source.last_fetched_at
             table.add_row(
                 str(source.id),
@@ -139,6 +222,7 @@ def sources_list(topic: str | None) -> None:
                 escape(source.url + (f" [{source.query}]" if source.kind == "web" else "")),
             )
     console.print(table)
+    console.print(STATUS_MEANINGS)
 
 
 @sources_group.command(
@@ -222,7 +306,7 @@ def subscribers_group() -> None:
     pass
 
 
-@subscribers_group.command("add")
+@subscribers_group.command("add", help="Add a reader, or topics to an existing reader.")
 @click.argument("email")
 @click.option("--topic", "topics", multiple=True, required=True)
 @click.option("--language", default="en")
@@ -231,21 +315,94 @@ def subscribers_group() -> None:
 def subscribers_add(email: str, topics: tuple[str, ...], language: str, confirmed: bool) -> None:
     with current().db.session() as session:
         chosen = [topic_by_slug(session, slug) for slug in topics]
-        subscriber = catalog.add_subscriber(
-            session, email, language=language, topics=chosen, confirmed=confirmed
+        done = catalog.subscribe(
+            session,
+            email,
+            language=language,
+            topics=chosen,
+            hash_key=current().settings.suppression_key,
+            confirmed=confirmed,
         )
-        console.print(f"Added {subscriber.email} ({subscriber.status.value}).")
+        subscriber = done.subscriber
+        if done.created:
+            console.print(f"Added {subscriber.email} ({subscriber.status.value}).")
+        else:
+            slugs = ", ".join(topic.slug for topic in done.added) or "no topic"
+            console.print(
+                f"{subscriber.email} already reads {subscriber.language}: added {slugs} "
+                f"({subscriber.status.value})."
+            )
 
 
-@subscribers_group.command("list")
+@subscribers_group.command("list", help="Readers with their real state, and counts per topic.")
 @reports_errors
 def subscribers_list() -> None:
-    table = Table("email", "language", "status", "topics")
+    table = Table("email", "language", "state", "topics")
     with current().db.session() as session:
-        for subscriber in catalog.list_subscribers(session):
-            topics = ", ".join(topic.slug for topic in subscriber.topics)
-            table.add_row(subscriber.email, subscriber.language, subscriber.status.value, topics)
+        rows = audience.reader_rows(session)
+        per_topic = audience.topic_readers(session)
+    for row in rows:
+        state = row.state + (f" ({escape(row.suppression)})" if row.suppression else "")
+        table.add_row(escape(row.email), row.language, state, ", ".join(row.topics))
     console.print(table)
+    for slug, counts in sorted(per_topic.items()):
+        states = ", ".join(f"{count} {state}" for state, count in sorted(counts.by_state.items()))
+        console.print(f"{slug}: {states or 'no readers'}")
+
+
+@subscribers_group.command(
+    "import",
+    help="Add readers from a CSV file (columns email, language, topics; or a header naming "
+    "them). Without --consent-note each new reader gets a confirmation email (double "
+    "opt-in); with it they are confirmed and the note is kept as the record of consent.",
+)
+@click.argument("file", type=click.File("r", encoding="utf-8-sig"))
+@click.option("--topic", "topics", multiple=True, help="Topic for every row (repeat).")
+@click.option("--language", default="en", show_default=True, help="For rows without one.")
+@click.option("--consent-note", help="How these readers agreed, e.g. 'paper form, 2026 meetup'.")
+@reports_errors
+def subscribers_import(
+    file: Any, topics: tuple[str, ...], language: str, consent_note: str | None
+) -> None:
+    from newsletter.daily import jobs
+    from newsletter.readers_csv import import_readers
+
+    app = current()
+    with app.db.session() as session:
+        report = import_readers(
+            session,
+            file,
+            topics=list(topics),
+            language=language,
+            consent_note=consent_note,
+            hash_key=app.settings.suppression_key,
+        )
+    for line, why in report.skipped:
+        console.print(f"  line {line}: skipped, {escape(why)}", soft_wrap=True)
+    console.print(
+        f"{report.added} reader(s) added, {report.merged} already known (topics merged), "
+        f"{report.duplicates} duplicate row(s) merged, {len(report.skipped)} row(s) skipped."
+    )
+    if consent_note:
+        console.print(f"New readers are confirmed; consent recorded: {escape(consent_note)!r}.")
+    elif report.to_confirm:
+        jobs.confirm_imported(report.to_confirm)
+        where = "sent" if app.settings.inline_jobs else f"queued on {app.settings.queue_name!r}"
+        console.print(f"{len(report.to_confirm)} confirmation email(s) {where}.")
+
+
+@subscribers_group.command("export", help="Every reader as CSV: email, language, state, topics.")
+@click.option(
+    "-o", "--output", type=click.File("w", encoding="utf-8"), default="-", show_default=True
+)
+@reports_errors
+def subscribers_export(output: Any) -> None:
+    from newsletter.readers_csv import export_readers
+
+    with current().db.session() as session:
+        count = export_readers(session, output)
+    if output.name != "<stdout>":
+        console.print(f"Exported {count} reader(s) to {output.name}.")
 
 
 @click.group("suppressions", help="Addresses that are never mailed.")
@@ -270,7 +427,7 @@ def suppressions_list() -> None:
 def suppressions_import(file: Any, reason: str) -> None:
     entries = parse_import(file, reason)
     with current().db.session() as session:
-        added = suppress(session, entries)
+        added = suppress(session, entries, hash_key=current().settings.suppression_key)
     console.print(f"Imported {added} new suppression(s) from {len(entries)} line(s).")
 
 
@@ -279,6 +436,6 @@ def suppressions_import(file: Any, reason: str) -> None:
 @reports_errors
 def suppressions_remove(email: str) -> None:
     with current().db.session() as session:
-        if not unsuppress(session, email):
+        if not unsuppress(session, email, hash_key=current().settings.suppression_key):
             raise InputError(f"{email} is not on the suppression list")
     console.print(f"Removed {email} from the suppression list.")

@@ -9,14 +9,32 @@ from typing import Any
 
 import click
 from flask.cli import with_appcontext
-from rich.console import Console
+from rich.console import Console, ConsoleDimensions
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from newsletter.config import ConfigError
 from newsletter.digest.build import NothingToWrite
 from newsletter.errors import InputError
 
-console = Console(highlight=False)
+# Piped or redirected output is for scripts and logs: lines as long as their content.
+UNWRAPPED_WIDTH = 100_000
+
+
+class CommandConsole(Console):
+    """Rich's console, but output that is not a terminal is never wrapped or cut to
+    80 columns (a URL or an error stays whole when piped to a file or ``grep``)."""
+
+    @property
+    def size(self) -> ConsoleDimensions:
+        size = Console.size.fget(self)  # type: ignore[attr-defined]
+        return size if self.is_terminal else ConsoleDimensions(UNWRAPPED_WIDTH, size.height)
+
+    @size.setter
+    def size(self, new_size: tuple[int, int]) -> None:
+        Console.size.fset(self, new_size)  # type: ignore[attr-defined]
+
+
+console = CommandConsole(highlight=False)
 
 
 def _fail(message: str) -> click.ClickException:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import click
@@ -12,13 +12,14 @@ from rich.table import Table
 
 from newsletter import migrate
 from newsletter.catalog import topic_by_slug
-from newsletter.cli.catalog import STATUS_COLOURS
+from newsletter.cli.catalog import STATUS_COLOURS, STATUS_MEANINGS
 from newsletter.cli.common import console, parse_day, reports_errors
-from newsletter.daily import jobs, steps
+from newsletter.daily import jobs, runs, steps
 from newsletter.delivery import rows
-from newsletter.demo import SAMPLE_DATE, seed_demo
+from newsletter.demo import SAMPLE_DATE, demo_refusal, seed_demo, shift_sample_news
 from newsletter.digest.build import recent_digests
 from newsletter.digest.choose import writer_reason
+from newsletter.digest.pricing import day_costs
 from newsletter.errors import InputError
 from newsletter.models import Digest, DigestStatus
 from newsletter.render.jekyll import export_jekyll
@@ -37,7 +38,7 @@ def _results_table(results: list[SourceResult]) -> Table:
             str(result.new_items),
             str(result.seen_items),
             f"{result.seconds * 1000:.0f} ms",
-            escape(result.error or ""),
+            escape(result.error or result.dropped_text()),
         )
     return table
 
@@ -73,6 +74,7 @@ def run_fetch(slug: str) -> None:
 
         results = steps.fetch(app, slug, on_fetched=fetched)
     console.print(_results_table(results))
+    console.print(STATUS_MEANINGS, soft_wrap=True)
     new = sum(result.new_items for result in results)
     failed = sum(result.status == "failed" for result in results)
     console.print(f"  {new} new item(s), {failed} failed source(s).")
@@ -98,6 +100,13 @@ def run_build(slug: str, day: date, languages: list[str] | None = None) -> list[
     console.print(f"Building the {slug} digest for {day}…")
     console.print(f"  {writer_reason(app.settings)}", soft_wrap=True)
     outcomes = steps.build(app, slug, day, languages)
+    if (closes := steps.window_still_open(app, slug, day)) is not None:
+        console.print(
+            f"  [yellow]Built before its news window closes ({closes:%Y-%m-%d %H:%M %Z}): "
+            "a preview. The daily run writes it again then, with the whole day's news, "
+            "unless it has been sent.[/]",
+            soft_wrap=True,
+        )
     for outcome in outcomes:
         digest = outcome.digest
         state = "built" if outcome.created else "already built"
@@ -173,11 +182,15 @@ def send_command(topic: str, day: str | None) -> None:
 @click.command("daily", help="The daily chain for TOPIC: fetch, build, fan-out, send.")
 @click.argument("topic")
 @click.option("--date", "day", help="YYYY-MM-DD (default: today in the topic's time zone)")
+@click.option("--status", is_flag=True, help="Show the topic's recent runs instead (= runs).")
 @reports_errors
-def daily_command(topic: str, day: str | None) -> None:
+def daily_command(topic: str, day: str | None, status: bool) -> None:
     app = current()
     with app.db.session() as session:
         topic_by_slug(session, topic)
+    if status:
+        show_runs(topic, 30)
+        return
     jobs.run_topic(topic, parse_day(day).isoformat() if day else None)
     if app.settings.inline_jobs:
         with app.db.session() as session:
@@ -239,6 +252,8 @@ def digests_list(slug: str | None, limit: int) -> None:
             )
             if digest.error:
                 console.print(f"       {escape(digest.error)}", soft_wrap=True)
+        for (topic, day), (count, cost) in day_costs(digests).items():
+            console.print(f"{topic} {day}: ~${cost:.4f} in all ({count} digest(s), every call)")
 
 
 @click.command("export-jekyll", help="Write a digest as a Jekyll post (Markdown).")
@@ -260,16 +275,26 @@ def export_jekyll_command(digest_id: int, directory: Path) -> None:
 
 @click.command("demo", help="Run the whole pipeline on bundled sample news, offline.")
 @click.option("--date", "day", help="YYYY-MM-DD (default: the date of the sample news)")
+@click.option("--today", is_flag=True, help="Move the sample news to today and send today's.")
+@click.option("--force", is_flag=True, help="Run outside the embedded default (never production).")
 @reports_errors
-def demo_command(day: str | None) -> None:
+def demo_command(day: str | None, today: bool, force: bool) -> None:
     app = current()
-    target = parse_day(day) if day else SAMPLE_DATE
+    if (refusal := demo_refusal(app.settings, force=force)) is not None:
+        raise InputError(refusal)
+    if today and day:
+        raise InputError("give --date or --today, not both")
+    target = datetime.now(UTC).date() if today else parse_day(day) if day else SAMPLE_DATE
     console.print(f"Database: {app.db.url}")
-    migrate.upgrade(app.db.url)
+    migrate.upgrade(app.db.url, secret_key=app.settings.secret_key)
     with app.db.session() as session:
-        seed_demo(session)
+        seed_demo(session, app.settings.suppression_key)
     console.print("Seeded the 'claude' topic (4 bundled sample feeds) and 5 sample readers.")
     run_fetch("claude")
+    if today:
+        with app.db.session() as session:
+            shift = shift_sample_news(session, topic_by_slug(session, "claude"), target)
+        console.print(f"Moved the sample news {shift} day(s) forward, to {target}.")
     run_build("claude", target)
     run_send("claude", target)
     with app.db.session() as session:
@@ -279,3 +304,24 @@ def demo_command(day: str | None) -> None:
         if app.settings.transport == "outbox"
         else f"\nDone: {sent} email(s) delivered over SMTP."
     )
+
+
+RUN_COLOURS = {"ok": "green", "empty": "yellow", "skipped": "yellow", "failed": "red"}
+
+
+@click.command("runs", help="What each step of the daily chains did, newest first.")
+@click.option("--topic", "slug", help="Only this topic.")
+@click.option("--limit", default=30, show_default=True, type=click.IntRange(min=1))
+@reports_errors
+def runs_command(slug: str | None, limit: int) -> None:
+    show_runs(slug, limit)
+
+
+def show_runs(slug: str | None, limit: int) -> None:
+    with current().db.session() as session:
+        found = runs.recent_runs(session, slug, limit)
+        if not found:
+            console.print("No runs yet." if slug is None else f"No runs of {slug} yet.")
+        for run in found:
+            colour = RUN_COLOURS[run.outcome.value]
+            console.print(f"[{colour}]{escape(runs.line(run))}[/]", soft_wrap=True)

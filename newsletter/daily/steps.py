@@ -4,7 +4,8 @@ what the next step needs (ready digest ids, send blocks, reports)."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 
@@ -15,9 +16,10 @@ from newsletter.delivery.ratelimit import RateLimiter
 from newsletter.delivery.send import SendReport, send_range
 from newsletter.delivery.sweeper import SweepReport, recover, sweep
 from newsletter.delivery.transports import Transport, make_transport
-from newsletter.digest.build import BuildOutcome, build_digest, find_digest
+from newsletter.digest.build import BuildOutcome, build_digest, find_digest, news_window
 from newsletter.digest.choose import choose_writer
-from newsletter.models import Digest, DigestStatus, Subscriber
+from newsletter.models import Digest, DigestStatus, Subscriber, utcnow
+from newsletter.render.infographic_store import ensure_infographic
 from newsletter.services import Services
 from newsletter.sources.fetch import FetchPolicy
 from newsletter.sources.ingest import SourceResult, fetch_topic
@@ -59,13 +61,25 @@ def build(
     app: Services, slug: str, day: date, languages: list[str] | None = None
 ) -> list[BuildOutcome]:
     """Write the day's digest in each language (once: a ready one is kept as it is)."""
-    writer = choose_writer(app.settings)
+    with app.db.session() as session:
+        topic = topic_by_slug(session, slug)
+        send_at = datetime.combine(day, topic.send_time, tzinfo=ZoneInfo(topic.timezone))
+    writer = choose_writer(app.settings, send_at)
     outcomes = []
     for language in languages or languages_to_build(app, slug):
         with app.db.session() as session:
             topic = topic_by_slug(session, slug)
-            outcomes.append(build_digest(session, topic, day, language, writer))
+            outcome = build_digest(session, topic, day, language, writer)
+            ensure_infographic(session, outcome.digest)  # once, for every ready digest
+            outcomes.append(outcome)
     return outcomes
+
+
+def window_still_open(app: Services, slug: str, day: date) -> datetime | None:
+    """When the day's news window closes, if it is still open now."""
+    with app.db.session() as session:
+        _, end = news_window(topic_by_slug(session, slug), day)
+    return end if utcnow() < end else None
 
 
 def ready(outcomes: list[BuildOutcome]) -> list[int]:
@@ -101,6 +115,14 @@ def fan_out(
         if digest.status != DigestStatus.READY:
             return 0  # failed, or not approved (review before send): nobody gets it
         return rows.fan_out(session, digest, on_batch=blocks)
+
+
+def digest_summary(app: Services, digest_id: int) -> tuple[str, date, str, rows.DeliveryCounts]:
+    """The digest's topic slug, date, language and delivery counts."""
+    with app.db.session() as session:
+        digest = session.get_one(Digest, digest_id)
+        counts = rows.delivery_counts(session, digest_id)
+        return digest.topic.slug, digest.date, digest.language, counts
 
 
 def _first_id(block: rows.SendRange) -> int:

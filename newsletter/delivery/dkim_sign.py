@@ -9,18 +9,25 @@ import dkim
 
 from newsletter.config import Settings
 
-SIGNED_HEADERS = (
+# Named once more than they occur (each at most once, Reply-To never): a copy of any
+# of them added later, above or below, breaks the signature (RFC 6376 8.15).
+OVERSIGNED_HEADERS = (
     b"from",
     b"to",
     b"subject",
     b"date",
     b"message-id",
+    b"reply-to",
     b"list-id",
     b"list-unsubscribe",
     b"list-unsubscribe-post",
+)
+SIGNED_HEADERS = (
+    *OVERSIGNED_HEADERS,
     b"feedback-id",
     b"mime-version",
     b"content-type",
+    *OVERSIGNED_HEADERS,
 )
 
 

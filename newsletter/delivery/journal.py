@@ -6,7 +6,10 @@ again. The acceptances of each transport call (one SMTP message, or an API batch
 therefore appended to a small file with one ``write`` call before the next call is made;
 the kernel keeps the bytes when the process dies. The file is held under an exclusive
 ``flock`` while its process lives: a lock that can be taken means its owner is gone, so
-``replay`` marks its deliveries sent and deletes it.
+``replay`` marks its deliveries sent and deletes it. A live process's entries are marked
+sent too (the relay accepted them, whatever became of the database since) but the file
+is left to its owner: so a batch whose recording failed (the database dropped the
+connection) is recorded by the next sweep before that sweep takes back its lease.
 """
 
 from __future__ import annotations
@@ -56,7 +59,11 @@ class AckJournal:
 
 
 def replay(folder: Path, mark_sent: Callable[[list[int]], None]) -> int:
-    """Hand the ids in the journals of dead processes to ``mark_sent``, then delete them."""
+    """Hand the ids in every journal to ``mark_sent``; delete those of dead processes.
+
+    ``mark_sent`` must be idempotent: a live process's entries may be recorded already
+    (it clears them just after its commit).
+    """
     replayed = 0
     if not folder.is_dir():
         return 0
@@ -68,17 +75,21 @@ def replay(folder: Path, mark_sent: Callable[[list[int]], None]) -> int:
         try:
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                alive = False
             except BlockingIOError:
-                continue  # its process is alive and will record its own
+                alive = True  # its process is running: record its entries, keep its file
             ids = _ids(path.read_bytes())
             if ids:
                 mark_sent(ids)
             replayed += len(ids)
-            path.unlink(missing_ok=True)
+            if not alive:
+                path.unlink(missing_ok=True)
         finally:
             os.close(fd)
     return replayed
 
 
 def _ids(data: bytes) -> list[int]:
-    return [int(line) for line in data.split() if line.isdigit()]
+    """The ids of the complete lines (a live writer may be half way through one)."""
+    complete = data[: data.rfind(b"\n") + 1]
+    return [int(line) for line in complete.split() if line.isdigit()]

@@ -8,18 +8,18 @@ fixed blocks, so that fan-out and sweeper name the same send job for a block.
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 
 from sqlalchemy import (
+    ARRAY,
     ColumnElement,
+    Integer,
     String,
     and_,
     bindparam,
-    cast,
     exists,
     false,
     func,
@@ -36,6 +36,7 @@ from sqlalchemy.orm import Session
 from newsletter.config import Settings
 from newsletter.db import Database, UTCDateTime, among
 from newsletter.delivery.suppression import suppress
+from newsletter.delivery.template import message_id
 from newsletter.models import (
     Delivery,
     DeliveryState,
@@ -206,7 +207,8 @@ def claim(
 class Outcomes:
     """The results of one batch, written to the database in one transaction."""
 
-    sent: list[int] = field(default_factory=list)
+    # (delivery id, the Message-ID it went out with) of each message the relay accepted
+    sent: list[tuple[int, str]] = field(default_factory=list)
     rows: list[dict[str, Any]] = field(default_factory=list)
     suppressions: list[tuple[str, str]] = field(default_factory=list)
 
@@ -218,8 +220,10 @@ class Outcomes:
         error: str | None = None,
         next_attempt_at: datetime | None = None,
         tried: bool = True,
+        permanent: bool = False,
     ) -> None:
-        """``tried=False``: handed back unsent, so the claim's attempt is given back."""
+        """``tried=False``: handed back unsent, so the claim's attempt is given back.
+        ``permanent``: a failure that retrying will not mend (a 5xx)."""
         self.rows.append(
             {
                 "b_id": delivery_id,
@@ -227,6 +231,7 @@ class Outcomes:
                 "b_error": error,
                 "b_next": next_attempt_at,
                 "b_untried": 0 if tried else 1,
+                "b_permanent": permanent,
             }
         )
 
@@ -243,34 +248,63 @@ _RECORD = (
         next_attempt_at=bindparam("b_next"),
         lease_expires_at=None,
         attempts=Delivery.__table__.c.attempts - bindparam("b_untried"),
+        permanent=bindparam("b_permanent"),
+    )
+)
+
+# One row's "sent" (SQLite: executemany of this runs in-process, with no round trips)
+_RECORD_SENT = (
+    update(Delivery.__table__)
+    .where(
+        Delivery.__table__.c.id == bindparam("b_id"),
+        # OR, not IN: an expanding IN cannot be used with executemany
+        or_(*(Delivery.__table__.c.state == state.value for state in RECORDABLE)),
+    )
+    .values(
+        state=DeliveryState.SENT.value,
+        message_id=bindparam("b_message_id"),
+        sent_at=bindparam("b_now"),
+        lease_expires_at=None,
+        next_attempt_at=None,
+        last_error=None,
     )
 )
 
 
-def record_sent(session: Session, domain: str, ids: list[int]) -> None:
-    """Mark deliveries sent in one statement per thousand, Message-ID computed in SQL.
+def record_sent(session: Session, sent: Sequence[tuple[int, str]]) -> None:
+    """Mark deliveries sent, each with the Message-ID it went out with (computed by the
+    send loop, so nothing is read or computed here).
 
-    A row may be back in ``pending`` if its lease ran out while it was being sent: it
-    went out all the same, so it is recorded rather than sent again.
+    On Postgres one ``UPDATE ... FROM unnest(ids, message_ids)`` per thousand rows, two
+    array parameters each; on SQLite one executemany. A row may be back in ``pending``
+    if its lease ran out while it was being sent: it went out all the same, so it is
+    recorded rather than sent again.
     """
-    same_as_header = (  # template.message_id, in SQL
-        literal("<digest-")
-        + cast(Delivery.digest_id, String)
-        + literal("-")
-        + cast(Delivery.subscriber_id, String)
-        + literal(f"@{domain}>")
-    )
+    if not sent:
+        return
     now = utcnow()
-    for start in range(0, len(ids), 1000):
+    if session.get_bind().dialect.name != "postgresql":
+        session.connection().execute(
+            _RECORD_SENT,
+            [{"b_id": id_, "b_message_id": mid, "b_now": now} for id_, mid in sent],
+        )
+        return
+    for start in range(0, len(sent), 1000):
+        ids, message_ids = zip(*sent[start : start + 1000], strict=True)
+        pairs = (
+            func.unnest(
+                bindparam("ids", list(ids), type_=ARRAY(Integer)),
+                bindparam("message_ids", list(message_ids), type_=ARRAY(String)),
+            )
+            .table_valued("id", "message_id")
+            .render_derived()
+        )
         session.execute(
             update(Delivery)
-            .where(
-                among(session, Delivery.id, ids[start : start + 1000]),
-                Delivery.state.in_(RECORDABLE),
-            )
+            .where(Delivery.id == pairs.c.id, Delivery.state.in_(RECORDABLE))
             .values(
                 state=DeliveryState.SENT,
-                message_id=same_as_header,
+                message_id=pairs.c.message_id,
                 sent_at=now,
                 lease_expires_at=None,
                 next_attempt_at=None,
@@ -279,17 +313,38 @@ def record_sent(session: Session, domain: str, ids: list[int]) -> None:
         )
 
 
-def record(session: Session, domain: str, outcomes: Outcomes) -> None:
-    record_sent(session, domain, outcomes.sent)
+def replayed_as_sent(session: Session, settings: Settings, ids: list[int]) -> None:
+    """Record deliveries a journal says the relay accepted (their process died before
+    recording them): the one place Message-IDs are computed again from the rows, the
+    same way ``template.message_id`` made them for the send."""
+    key, domain = settings.message_id_key, settings.sender_domain
+    for start in range(0, len(ids), 1000):
+        found = session.execute(
+            select(Delivery.id, Delivery.digest_id, Delivery.subscriber_id, Subscriber.link_key)
+            .join(Subscriber, Subscriber.id == Delivery.subscriber_id)
+            .where(among(session, Delivery.id, ids[start : start + 1000]))
+        ).all()
+        record_sent(
+            session,
+            [
+                (delivery_id, message_id(key, digest_id, reader_id, link_key, domain))
+                for delivery_id, digest_id, reader_id, link_key in found
+            ],
+        )
+
+
+def record(session: Session, settings: Settings, outcomes: Outcomes) -> None:
+    record_sent(session, outcomes.sent)
     if outcomes.rows:
         session.connection().execute(_RECORD, outcomes.rows)
-    suppress(session, outcomes.suppressions)
+    suppress(session, outcomes.suppressions, hash_key=settings.suppression_key)
 
 
 class ClaimedReader(NamedTuple):
     delivery_id: int
     attempts: int
     subscriber_id: int
+    link_key: str
     address: str
     still_eligible: bool  # checked again at send time
 
@@ -302,6 +357,7 @@ def claimed_readers(session: Session, digest_id: int, ids: list[int]) -> list[Cl
             Delivery.id,
             Delivery.attempts,
             Subscriber.id,
+            Subscriber.link_key,
             Subscriber.email,
             eligible(digest.topic, digest.language),
         )
@@ -321,6 +377,10 @@ class DeliveryCounts:
     sent: int = 0
     failed: int = 0
     suppressed: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.pending + self.sending + self.sent + self.failed + self.suppressed
 
 
 def delivery_counts(session: Session, digest_id: int) -> DeliveryCounts:
@@ -356,10 +416,10 @@ def failure_reasons(session: Session, digest_id: int, limit: int = 5) -> list[st
     )
 
 
-def mark_sent(db: Database, domain: str, ids: list[int]) -> None:
+def mark_sent(db: Database, settings: Settings, ids: list[int]) -> None:
     """Record deliveries a journal says the relay accepted, unless already recorded."""
     with db.session() as session:
-        record_sent(session, domain, ids)
+        replayed_as_sent(session, settings, ids)
 
 
 def release_expired(db: Database, settings: Settings) -> tuple[int, int]:
@@ -426,15 +486,78 @@ def unfinished_fan_outs(db: Database, settings: Settings) -> list[int]:
         )
 
 
-# The transports' messages for errors that retrying cannot mend: an SMTP 5xx reply,
-# an error Postmark gave for the message, a relay that refuses our login. Anything
-# else a failed row holds (4xx, a lost connection, a lease that ran out on the last
-# attempt) was temporary: it failed only because its attempts ran out.
-_PERMANENT_ERROR = re.compile(r"^(5\d\d\b|Postmark (\d{3} )?error|SMTP relay refused the login)")
+class DeliveryLine(NamedTuple):
+    """One delivery as an operator reads it."""
+
+    delivery_id: int
+    address: str | None
+    state: DeliveryState
+    attempts: int
+    last_error: str | None
+    permanent: bool
+    sent_at: datetime | None
+    next_attempt_at: datetime | None
 
 
-def is_temporary(error: str | None) -> bool:
-    return not _PERMANENT_ERROR.match(error or "")
+def digest_deliveries(
+    session: Session, digest_id: int, *, failed_only: bool = False, limit: int | None = None
+) -> list[DeliveryLine]:
+    """The digest's deliveries in id order; ``failed_only``: the failed ones."""
+    query = (
+        select(
+            Delivery.id,
+            Subscriber.email,
+            Delivery.state,
+            Delivery.attempts,
+            Delivery.last_error,
+            Delivery.permanent,
+            Delivery.sent_at,
+            Delivery.next_attempt_at,
+        )
+        .join(Subscriber, Subscriber.id == Delivery.subscriber_id)
+        .where(Delivery.digest_id == digest_id)
+        .order_by(Delivery.id)
+        .limit(limit)
+    )
+    if failed_only:
+        query = query.where(Delivery.state == DeliveryState.FAILED)
+    return [DeliveryLine(*row) for row in session.execute(query)]
+
+
+class Retried(NamedTuple):
+    count: int
+    blocks: list[SendRange]
+
+
+def retry_temporary_failures(session: Session, digest_id: int, size: int) -> Retried:
+    """Failed deliveries of the digest that gave up on temporary errors go back to
+    pending with a fresh count of attempts; the send blocks that hold them.
+
+    Permanent failures (the relay refused for good) and suppressed rows stay as they are;
+    eligibility is checked again when each one is sent.
+    """
+    retried = list(
+        session.scalars(
+            update(Delivery)
+            .where(
+                Delivery.digest_id == digest_id,
+                Delivery.state == DeliveryState.FAILED,
+                Delivery.permanent == false(),
+            )
+            .values(
+                state=DeliveryState.PENDING,
+                attempts=0,
+                next_attempt_at=None,
+                lease_expires_at=None,
+                last_error="retried by an operator",
+            )
+            .returning(Delivery.id)
+        )
+    )
+    if retried:  # the console's kept figures for the digest are stale now
+        session.execute(update(Digest).where(Digest.id == digest_id).values(delivery_tally=None))
+    blocks = {block_of(digest_id, i, size) for i in retried}
+    return Retried(len(retried), sorted(blocks, key=lambda b: b.first_id))
 
 
 class FailedRecipient(NamedTuple):
@@ -446,41 +569,15 @@ class FailedRecipient(NamedTuple):
 
 
 def failed_recipients(session: Session, digest_id: int, limit: int = 500) -> list[FailedRecipient]:
-    """The digest's failed deliveries: who, why, and whether a retry may help."""
-    found = session.execute(
-        select(Delivery.id, Subscriber.email, Delivery.last_error, Delivery.attempts)
-        .join(Subscriber, Subscriber.id == Delivery.subscriber_id)
-        .where(Delivery.digest_id == digest_id, Delivery.state == DeliveryState.FAILED)
-        .order_by(Delivery.id)
-        .limit(limit)
-    )
+    """The digest's failed deliveries: who, why, and whether a retry may help (a failure
+    the relay gave as final is not: ``permanent``)."""
     return [
-        FailedRecipient(i, email, error or "", attempts, is_temporary(error))
-        for i, email, error, attempts in found
+        FailedRecipient(
+            line.delivery_id,
+            line.address or "",
+            line.last_error or "",
+            line.attempts,
+            not line.permanent,
+        )
+        for line in digest_deliveries(session, digest_id, failed_only=True, limit=limit)
     ]
-
-
-def retry_failed(session: Session, digest_id: int) -> list[int]:
-    """Put the digest's temporarily failed deliveries back to pending, with fresh
-    attempts; their ids (the caller enqueues their send blocks). Permanent failures stay."""
-    failed = session.execute(
-        select(Delivery.id, Delivery.last_error).where(
-            Delivery.digest_id == digest_id, Delivery.state == DeliveryState.FAILED
-        )
-    ).all()
-    ids = [i for i, error in failed if is_temporary(error)]
-    for start in range(0, len(ids), 1000):
-        session.execute(
-            update(Delivery)
-            .where(among(session, Delivery.id, ids[start : start + 1000]))
-            .values(
-                state=DeliveryState.PENDING,
-                attempts=0,
-                next_attempt_at=None,
-                lease_expires_at=None,
-                last_error="retry requested by an operator",
-            )
-        )
-    if ids:
-        session.execute(update(Digest).where(Digest.id == digest_id).values(delivery_tally=None))
-    return sorted(ids)

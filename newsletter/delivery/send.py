@@ -3,7 +3,8 @@
 A batch is claimed in one statement (pending -> sending with a lease: an ``UPDATE ...
 RETURNING`` over the rows a CTE locked with ``FOR UPDATE SKIP LOCKED`` on Postgres, so
 two claimers never share a row) before anything is transmitted, and its outcomes are
-recorded together in one transaction after.
+recorded together in one transaction after (retried on a fresh connection while the
+lease lasts, should the database drop it).
 Between the two, messages go to the transport up to its ``batch_size`` a call (one for
 SMTP), and the ids each call got accepted are written to the process's ``AckJournal``
 as soon as it returns, so a SIGKILL leaves either a journal entry (replayed as sent) or
@@ -34,6 +35,7 @@ from newsletter.delivery.template import (
     message_id,
 )
 from newsletter.delivery.transports import Outgoing, Transport, TransportError
+from newsletter.delivery.verp import ReturnPath
 from newsletter.models import DeliveryState, Digest, utcnow
 from newsletter.render.email import render_email
 from newsletter.render.links import PublicLinks
@@ -68,6 +70,12 @@ class Mailing:
     language: str
     template: MessageTemplate
     signer: DkimSigner | None
+    return_path: ReturnPath | None  # per-message envelope sender (VERP), when configured
+
+    def sender(self, settings: Settings, delivery_id: int) -> str:
+        if self.return_path is None:
+            return settings.from_address
+        return self.return_path.for_delivery(delivery_id)
 
 
 @lru_cache(maxsize=16)
@@ -91,7 +99,16 @@ def _mailing(db: Database, settings: Settings, digest_id: int) -> Mailing:
             digest.language,
             compile_template(rendered, envelope),
             signer_for(settings),
+            return_path_for(settings),
         )
+
+
+def return_path_for(settings: Settings) -> ReturnPath | None:
+    """VERP over SMTP (and into the outbox) when a bounce address is set; an email API
+    reports bounces itself (Postmark's webhook, SES's notifications)."""
+    if not settings.bounce_address or settings.transport == "postmark":
+        return None
+    return ReturnPath(settings.bounce_address, settings.secret_key)
 
 
 def retry_delay(settings: Settings, attempts: int) -> timedelta:
@@ -133,8 +150,12 @@ def send_batch(
             outcomes,
         )
     finally:
-        with db.session() as session:
-            rows.record(session, mailing.template.domain, outcomes)
+        # The rows stay ``sending`` until this commits, and nobody else hands them out
+        # before the lease ends: keep trying on fresh connections until then. Should it
+        # still fail, the journal keeps the accepted ids, and the sweeper records them
+        # before it takes back any lease (see ``journal.replay``).
+        until = time.monotonic() + (lease_end - utcnow()).total_seconds()
+        db.retrying(lambda session: rows.record(session, settings, outcomes), until=until)
         journal.clear()
 
 
@@ -151,13 +172,13 @@ def _send_rows(
     """Render and transmit to ``readers`` in the transport's batches, noting each outcome."""
     links = PublicLinks(settings)
     report = SendReport()
-    # rendered messages waiting for the transport, and (delivery id, attempts, address) of each
+    # rendered messages waiting for the transport, and (delivery id, attempts, address,
+    # Message-ID) of each
     batch: list[Outgoing] = []
-    waiting: list[tuple[int, int, str]] = []
+    waiting: list[tuple[int, int, str, str]] = []
     last = len(readers) - 1
-    for index, (delivery_id, attempts, subscriber_id, address, still_eligible) in enumerate(
-        readers
-    ):
+    for index, reader in enumerate(readers):
+        delivery_id, attempts, subscriber_id, link_key, address, still_eligible = reader
         if time.monotonic() > deadline:  # let the rest go back rather than outlive the lease
             for late_id in [row[0] for row in waiting] + [row[0] for row in readers[index:]]:
                 outcomes.add(late_id, DeliveryState.PENDING, error="lease ran out", tried=False)
@@ -168,19 +189,27 @@ def _send_rows(
             )
             report.skipped += 1
         else:
-            mid = message_id(mailing.digest_id, subscriber_id, mailing.template.domain)
+            mid = message_id(
+                settings.message_id_key,
+                mailing.digest_id,
+                subscriber_id,
+                link_key,
+                mailing.template.domain,
+            )
             try:
-                message = mailing.template.render(address, mid, links.recipient(subscriber_id))
+                recipient_links = links.recipient(subscriber_id, link_key)
+                message = mailing.template.render(address, mid, recipient_links)
             except UnsafeHeader as error:
-                outcomes.add(delivery_id, DeliveryState.FAILED, error=str(error))
+                outcomes.add(delivery_id, DeliveryState.FAILED, error=str(error), permanent=True)
                 report.failed += 1
                 report.errors.append(f"{address}: {error}")
             else:
                 if mailing.signer is not None:
                     message = mailing.signer.sign(message)
                 name = f"{mailing.topic_slug}-{mailing.day}-{mailing.language}-{delivery_id}"
-                batch.append(Outgoing(message, settings.from_address, address, name))
-                waiting.append((delivery_id, attempts, address))
+                sender = mailing.sender(settings, delivery_id)
+                batch.append(Outgoing(message, sender, address, name))
+                waiting.append((delivery_id, attempts, address, mid))
         if batch and (len(batch) == transport.batch_size or index == last):
             unreachable = _transmit(
                 settings, transport, batch, waiting, journal, limiter, outcomes, report
@@ -201,7 +230,7 @@ def _transmit(
     settings: Settings,
     transport: Transport,
     batch: list[Outgoing],
-    waiting: list[tuple[int, int, str]],
+    waiting: list[tuple[int, int, str, str]],
     journal: AckJournal,
     limiter: RateLimiter,
     outcomes: rows.Outcomes,
@@ -219,9 +248,9 @@ def _transmit(
         *[row[0] for row, error in zip(waiting, results, strict=True) if error is None]
     )
     unreachable = None
-    for (delivery_id, attempts, address), error in zip(waiting, results, strict=True):
+    for (delivery_id, attempts, address, mid), error in zip(waiting, results, strict=True):
         if error is None:
-            outcomes.sent.append(delivery_id)
+            outcomes.sent.append((delivery_id, mid))
             report.sent += 1
         else:
             _failed(settings, outcomes, report, delivery_id, attempts, address, error)
@@ -240,12 +269,15 @@ def _failed(
     error: TransportError,
 ) -> None:
     report.errors.append(f"{address}: {error}")
-    if error.suppress:
+    if error.ambiguous and settings.ambiguous == "drop":  # at most once: never again
+        outcomes.add(delivery_id, DeliveryState.FAILED, error=f"not sent again: {error}")
+        report.failed += 1
+    elif error.suppress:
         outcomes.add(delivery_id, DeliveryState.SUPPRESSED, error=str(error))
         outcomes.suppressions.append((address, f"bounced: {error}"))
         report.failed += 1
     elif error.permanent or attempts >= settings.max_attempts:
-        outcomes.add(delivery_id, DeliveryState.FAILED, error=str(error))
+        outcomes.add(delivery_id, DeliveryState.FAILED, error=str(error), permanent=error.permanent)
         report.failed += 1
     else:
         when = utcnow() + retry_delay(settings, attempts)
@@ -263,6 +295,15 @@ def process_journal(settings: Settings) -> AckJournal:
     if folder not in _journals:
         _journals[folder] = AckJournal(folder)
     return _journals[folder]
+
+
+def flush_journal(db: Database, settings: Settings, journal: AckJournal) -> None:
+    """Record what an earlier batch of this process sent and then failed to record,
+    before this process claims anything again."""
+    if leftover := journal.entries():
+        until = time.monotonic() + settings.lease_seconds
+        db.retrying(lambda session: rows.replayed_as_sent(session, settings, leftover), until=until)
+        journal.clear()
 
 
 def close_journals() -> None:
@@ -284,10 +325,8 @@ def send_range(
 ) -> SendReport:
     """Claim and send batch after batch of the digest's due deliveries in an id range."""
     journal = process_journal(settings)
-    if leftover := journal.entries():  # an earlier batch sent these, then failed to record
-        with db.session() as session:
-            rows.record_sent(session, settings.sender_domain, leftover)
-        journal.clear()
+    flush_journal(db, settings, journal)
+    _mailing(db, settings, digest_id)  # render once before any claim: it takes no lease time
     report = SendReport()
     with transport:
         while True:

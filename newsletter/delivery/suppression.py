@@ -15,11 +15,11 @@ from newsletter.models import Suppression, email_hash
 REASON_LENGTH = 200
 
 
-def suppress(session: Session, entries: Iterable[tuple[str, str]]) -> int:
+def suppress(session: Session, entries: Iterable[tuple[str, str]], *, hash_key: bytes) -> int:
     """Add (address, reason) pairs, keeping an existing entry as it is; the number added."""
     rows = {
-        email_hash(address): {
-            "email_hash": email_hash(address),
+        email_hash(address, hash_key): {
+            "email_hash": email_hash(address, hash_key),
             "email": address.strip(),
             "reason": reason[:REASON_LENGTH],
         }
@@ -53,9 +53,9 @@ def list_suppressions(session: Session) -> list[Suppression]:
     return list(session.scalars(select(Suppression).order_by(Suppression.created_at)))
 
 
-def unsuppress(session: Session, address: str) -> bool:
+def unsuppress(session: Session, address: str, *, hash_key: bytes) -> bool:
     """Remove an address from the list; whether it was there."""
     result = session.execute(
-        delete(Suppression).where(Suppression.email_hash == email_hash(address))
+        delete(Suppression).where(Suppression.email_hash == email_hash(address, hash_key))
     )
     return bool(result.rowcount)  # type: ignore[attr-defined]

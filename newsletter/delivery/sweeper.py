@@ -1,10 +1,10 @@
 """The sweeper: the database is the truth, so it can always rebuild the queue.
 
-It records what dead processes' journals say was accepted, hands back deliveries whose
-lease ran out (a worker died or hung), lists digests whose fan-out never finished, and
-returns the ranges of due pending deliveries that need a send job: those handed back,
-those whose retry time has come, and those no job picked up within a lease (Redis lost
-its queue).
+It records what the journals on this host say was accepted (a dead process's, and a live
+one's whose recording failed), then hands back deliveries whose lease ran out (a worker
+died or hung), lists digests whose fan-out never finished, and returns the ranges of
+due pending deliveries that need a send job: those handed back, those whose retry time
+has come, and those no job picked up within a lease (Redis lost its queue).
 
 Journals live on the host of their worker, so each host's workers replay them (on
 start, and in every sweep they run); a sweep on another host sees only expired leases.
@@ -31,11 +31,12 @@ class SweepReport:
 
 
 def recover(db: Database, settings: Settings, report: SweepReport) -> None:
-    """Record what dead processes' journals say was sent, then take back expired leases."""
+    """Record what this host's journals say was sent, then take back expired leases: in
+    this order, so that a row whose acceptance sits in a journal is never handed out."""
     assert settings.journal_dir is not None
 
     def record(ids: list[int]) -> None:
-        rows.mark_sent(db, settings.sender_domain, ids)
+        rows.mark_sent(db, settings, ids)
         report.replayed += len(ids)
 
     replay(settings.journal_dir, record)

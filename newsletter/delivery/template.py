@@ -11,13 +11,17 @@ ones, from values checked to hold only printable ASCII (no CR/LF header injectio
 
 from __future__ import annotations
 
+import base64
 import binascii
+import hashlib
+import hmac
 import re
 import secrets
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.policy import SMTP
-from email.utils import formataddr, formatdate
+from email.utils import format_datetime, formataddr
 from html import escape
 
 from newsletter.render.email import RenderedEmail
@@ -117,7 +121,6 @@ class MessageTemplate:
     shared_headers: bytes
     pieces: tuple[bytes | Slot, ...]
     domain: str
-    unsubscribe_mailto: str
 
     def render(self, recipient: str, message_id: str, links: RecipientLinks) -> bytes:
         """The message for one reader: only byte concatenation and a few tiny encodings."""
@@ -131,13 +134,11 @@ class MessageTemplate:
             b"Message-ID: ",
             message_id.encode("ascii"),
             b"\r\nDate: ",
-            formatdate(localtime=False, usegmt=True).encode("ascii"),
+            format_datetime(datetime.now(UTC)).encode("ascii"),  # "+0000" (RFC 5322 3.3)
             b"\r\nTo: ",
             checked_address(recipient).encode("ascii"),
             b"\r\nList-Unsubscribe: <",
             unsubscribe.encode("ascii"),
-            b">,\r\n <",
-            self.unsubscribe_mailto.encode("ascii"),
             b">\r\n",
             self.shared_headers,
         ]
@@ -153,9 +154,13 @@ class MessageTemplate:
         return b"".join(out)
 
 
-def message_id(digest_id: int, subscriber_id: int, domain: str) -> str:
-    """The same Message-ID for every attempt at one (digest, reader): resends are recognisable."""
-    return f"<digest-{digest_id}-{subscriber_id}@{domain}>"
+def message_id(key: bytes, digest_id: int, subscriber_id: int, link_key: str, domain: str) -> str:
+    """The same Message-ID for every attempt at one (digest, reader), so resends are
+    recognisable; opaque (an HMAC under ``Settings.message_id_key``, no internal id shows)
+    and this installation's own: another secret, or the reader's random link key after
+    a database reset, gives other ids, so no mailbox takes a new digest for an old copy."""
+    mac = hmac.new(key, f"{digest_id}:{subscriber_id}:{link_key}".encode(), hashlib.sha256)
+    return f"<{base64.b32encode(mac.digest()[:20]).decode('ascii').lower()}@{domain}>"
 
 
 def compile_template(rendered: RenderedEmail, envelope: DigestEnvelope) -> MessageTemplate:
@@ -190,5 +195,4 @@ def compile_template(rendered: RenderedEmail, envelope: DigestEnvelope) -> Messa
             merged[-1] += piece
         else:
             merged.append(piece)
-    mailto = f"mailto:{envelope.from_address}?subject=unsubscribe"
-    return MessageTemplate(shared, tuple(merged), envelope.domain, mailto)
+    return MessageTemplate(shared, tuple(merged), envelope.domain)

@@ -19,9 +19,11 @@ from newsletter.i18n import labels
 
 TOOL_NAME = "write_digest"
 MAX_RECORDS = 80
-CAPS = {"outlet": 100, "title": 300, "url": 500, "summary": 600}
+CAPS = {"outlet": 100, "title": 300, "summary": 400}
+SUMMARIES_PER_STORY = 3
 
 SYSTEM_PROMPT = files("newsletter.digest").joinpath("prompts/system.md").read_text("utf-8")
+TRANSLATE_PROMPT = files("newsletter.digest").joinpath("prompts/translate.md").read_text("utf-8")
 
 
 def _inline_refs(node: Any, defs: dict[str, Any], in_properties: bool = False) -> Any:
@@ -58,26 +60,51 @@ def _capped(text: str, limit: int) -> str:
 
 
 def records(request: WriteRequest) -> list[dict[str, Any]]:
-    """The items as capped records, story by story (the most covered story first)."""
+    """The items as compact records, story by story (the most covered story first).
+
+    No URL (the model must write none; the service links the cited items itself), and a
+    summary only for the first items of a story: further reports of the same event add
+    an outlet and a headline, rarely a fact, and tokens are what a digest costs.
+    """
     out: list[dict[str, Any]] = []
     for number, story in enumerate(request.stories, 1):
-        for item in story.items:
-            out.append(
-                {
-                    "id": item.id,
-                    "story": number,
-                    "outlet": _capped(item.outlet, CAPS["outlet"]),
-                    "title": _capped(item.title, CAPS["title"]),
-                    "url": _capped(item.canonical_url, CAPS["url"]),
-                    "summary": _capped(item.summary, CAPS["summary"]),
-                }
-            )
+        for position, item in enumerate(story.items):
+            record = {
+                "id": item.id,
+                "story": number,
+                "outlet": _capped(item.outlet, CAPS["outlet"]),
+                "title": _capped(item.title, CAPS["title"]),
+            }
+            if position < SUMMARIES_PER_STORY and item.summary.strip():
+                record["summary"] = _capped(item.summary, CAPS["summary"])
+            out.append(record)
     return out[:MAX_RECORDS]
 
 
-def _record_line(record: dict[str, Any]) -> str:
-    line = json.dumps(record, ensure_ascii=False)
+def _fenced_json(data: Any) -> str:
+    """Compact JSON that no text inside can close a fence with (``<`` and ``>`` escaped)."""
+    line = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
     return line.replace("<", "\\u003c").replace(">", "\\u003e")
+
+
+def _record_line(record: dict[str, Any]) -> str:
+    return _fenced_json(record)
+
+
+def translation_prompt(request: WriteRequest) -> str:
+    """The primary digest to write again in ``request.language``, ids and all."""
+    assert request.primary is not None
+    language = labels(request.language)["language_name"]
+    return "\n".join(
+        [
+            f"Target language: {language}. Write every field in this language.",
+            "<digest>",
+            _fenced_json(request.primary.model_dump(mode="json")),
+            "</digest>",
+            f"Call {TOOL_NAME} once with the whole digest in {language}, "
+            "keeping every item_ids list exactly as given.",
+        ]
+    )
 
 
 def user_prompt(request: WriteRequest, items: list[dict[str, Any]]) -> str:

@@ -21,7 +21,7 @@ class Highlight(BaseModel):
         min_length=1,
         max_length=3000,
         description="One paragraph of 3-5 sentences merging what the cited items report, "
-        "naming the outlets that reported it. No URLs.",
+        "naming each outlet that reported it once. No URLs.",
     )
     item_ids: list[int] = Field(min_length=1, description=_IDS)
 
@@ -38,8 +38,8 @@ class Analysis(BaseModel):
 
 
 class FurtherThinking(BaseModel):
-    developers: list[str] = Field(min_length=1, description="2-4 concrete advice bullets.")
-    everyday_users: list[str] = Field(min_length=1, description="2-3 plain-language bullets.")
+    developers: list[str] = Field(description="2-4 concrete advice bullets.")
+    everyday_users: list[str] = Field(description="2-3 plain-language bullets.")
 
 
 class WrittenDigest(BaseModel):
@@ -51,10 +51,12 @@ class WrittenDigest(BaseModel):
     )
     trends: str = Field(description="One paragraph on the trends the day's news shows.")
     highlights: list[Highlight] = Field(
-        min_length=1, max_length=8, description="3-5 news highlights, most important first."
+        min_length=1,
+        max_length=8,
+        description="1-3 news highlights, most important first, one story each.",
     )
     analysis: Analysis
-    key_points: list[KeyPoint] = Field(min_length=1, max_length=12, description="5-7 key points.")
+    key_points: list[KeyPoint] = Field(min_length=1, max_length=12, description="3-5 key points.")
     further_thinking: FurtherThinking
 
     def cited_item_ids(self) -> list[int]:
@@ -98,6 +100,7 @@ class DigestContent(WrittenDigest):
     language: str
     title: str
     tagline: str
+    subject: str = ""  # the email's subject line ("" in digests stored before it existed)
     sources: list[SourceRef] = Field(min_length=1)
     writer: str
     model: str | None = None

@@ -12,10 +12,16 @@ from newsletter.sources.dedupe import Story
 
 @dataclass(frozen=True)
 class WriteRequest:
+    """What to write. ``primary`` is the day's digest already written in another language:
+    when set, the writer keeps its story selection (highlights, order, citations) and only
+    writes it in ``language``. ``keywords`` are the names the topic is about."""
+
     topic_name: str
     date: date
     language: str
     stories: list[Story]
+    primary: WrittenDigest | None = None
+    keywords: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

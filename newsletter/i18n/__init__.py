@@ -30,6 +30,9 @@ _LABELS = {
         "preferences": "Change your topics or language",
         "unsubscribe": "Unsubscribe",
         "why_received": "You receive this because you subscribed to the {topic} digest.",
+        "forwarded": "Was this forwarded to you? Get it in your inbox every morning:",
+        "subscribe": "Subscribe",
+        "privacy": "Privacy",
     },
     "zh-TW": {
         "language_name": "Traditional Chinese as written in Taiwan (繁體中文, zh-TW)",
@@ -56,6 +59,9 @@ _LABELS = {
         "preferences": "變更主題或語言",
         "unsubscribe": "取消訂閱",
         "why_received": "您收到這封信，是因為您訂閱了 {topic} 每日動態。",
+        "forwarded": "這封信是別人轉寄給您的嗎？訂閱後每天早上直接寄到您的信箱：",
+        "subscribe": "訂閱",
+        "privacy": "隱私權",
     },
 }
 
@@ -91,6 +97,12 @@ _EMAIL_LABELS = {
             "Someone, hopefully you, asked to subscribe this address again. It already "
             "receives the daily {topics} digest, and nothing has changed."
         ),
+        "links_subject": "Your links for {site}",
+        "links_heading": "Your links",
+        "links_body": (
+            "Someone, hopefully you, asked for fresh links for this address. Nothing about "
+            "your subscription has changed."
+        ),
         "goodbye_subject": "You have unsubscribed from {site}",
         "goodbye_heading": "You are unsubscribed",
         "goodbye_body": "We will send no more digests to this address. This is the last email.",
@@ -119,6 +131,9 @@ _EMAIL_LABELS = {
             "有人（希望是您）再次以這個信箱訂閱。這個地址已在接收 {topics} 每日動態"
             "，設定沒有任何變更。"
         ),
+        "links_subject": "您在 {site} 的連結",
+        "links_heading": "您的連結",
+        "links_body": "有人（希望是您）為這個信箱索取了新的連結。您的訂閱設定沒有任何變更。",
         "goodbye_subject": "您已取消訂閱 {site}",
         "goodbye_heading": "已取消訂閱",
         "goodbye_body": "我們不會再寄送任何每日動態到這個信箱。這是最後一封信。",

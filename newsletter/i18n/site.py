@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+from collections.abc import Mapping
 from types import MappingProxyType
 
 from newsletter.i18n import DEFAULT_LANGUAGE
@@ -60,6 +62,59 @@ _WORDING = {
             "The link may have been cut off or changed. Copy the whole address from the "
             "email, or ask for a new link below."
         ),
+        "fresh_link_title": "This link does not work any more",
+        "fresh_link_body": (
+            "It may have been cut off when it was copied, or it belongs to data that was "
+            "deleted. Enter your address and, if it is on our list, we email you fresh links "
+            "to your preferences and to unsubscribe."
+        ),
+        "fresh_link_form_title": "Get fresh links",
+        "fresh_link_button": "Email me fresh links",
+        "fresh_link_sent_title": "Check your inbox",
+        "fresh_link_sent_body": (
+            "If this address is on our list, an email with fresh links is on its way "
+            "(at most one every {minutes} minutes)."
+        ),
+        "privacy_link": "Privacy",
+        "privacy_title": "Privacy",
+        "privacy_intro": (
+            "{site} keeps as little about you as it can to send you the digest, and nothing "
+            "to follow what you read."
+        ),
+        "privacy_stored_heading": "What we store",
+        "privacy_stored_address": "Your email address.",
+        "privacy_stored_choices": (
+            "Your topics, language and pause setting, whether you confirmed or unsubscribed, "
+            "and when."
+        ),
+        "privacy_stored_deliveries": (
+            "For each digest: whether it was sent to you, and when (so none is sent twice)."
+        ),
+        "privacy_kept_heading": "For how long",
+        "privacy_kept_body": (
+            "As long as you are subscribed. After you unsubscribe we keep it, so that you can "
+            "come back with one click, until you delete it."
+        ),
+        "privacy_kept_after": (
+            "When you delete your data, all of it goes at once, and so does every link we "
+            "ever sent you. We keep only a keyed hash of your address (not the address), "
+            "which tells us that the address asked to be forgotten. If an address bounces or "
+            "a mailbox reports our email as spam, we keep the address on a list we never "
+            "email again."
+        ),
+        "privacy_tracking_heading": "No tracking",
+        "privacy_tracking_body": (
+            "Our emails have no tracking pixels, no images from our server and no "
+            "redirecting links: a link goes straight to the news site. This site sets one "
+            "cookie, to protect its forms and remember your language, and uses no analytics."
+        ),
+        "privacy_rights_heading": "Download or delete your data",
+        "privacy_rights_body": (
+            "Every email we send has a link to your preferences. There you can download "
+            "everything we hold about you, or delete it."
+        ),
+        "privacy_rights_lost": "No email to hand?",
+        "privacy_contact_heading": "Who we are",
         "preferences_title": "Your subscription",
         "preferences_intro": "Settings for {email}.",
         "paused_label": "Pause all digests for now",
@@ -105,8 +160,17 @@ _WORDING = {
         "not_found_title": "Page not found",
         "not_found_body": "There is nothing at this address.",
         "csrf_error": "This form has expired or was not sent from this site. Please try again.",
+        "encoding_error": (
+            "The form could not be read: what was typed was not sent as UTF-8 text. Please "
+            "type it again in the form on this site."
+        ),
         "rate_limited_title": "Too many attempts",
-        "rate_limited_body": "Please wait a few minutes and try again.",
+        "rate_limited_body": "Please try again in {wait}.",
+        "wait_seconds": "{n} seconds",
+        "wait_minutes": "{n} minutes",
+        "wait_minute": "1 minute",
+        "wait_hours": "{n} hours",
+        "wait_hour": "1 hour",
         "too_large_title": "Too much input",
         "too_large_body": "The form was larger than any real signup. Please try again.",
         "email_invalid": "Enter a valid email address, like name@example.com.",
@@ -161,6 +225,47 @@ _WORDING = {
         ),
         "link_invalid_title": "此連結無效",
         "link_invalid_body": "連結可能被截斷或修改。請從信中複製完整網址，或在下方重新索取連結。",
+        "fresh_link_title": "這個連結已無法使用",
+        "fresh_link_body": (
+            "連結可能在複製時被截斷，或屬於已刪除的資料。請輸入您的地址；如果它在我們的名單上，"
+            "我們會寄給您前往設定頁與取消訂閱的新連結。"
+        ),
+        "fresh_link_form_title": "索取新連結",
+        "fresh_link_button": "寄給我新連結",
+        "fresh_link_sent_title": "請查看您的信箱",
+        "fresh_link_sent_body": (
+            "如果這個地址在我們的名單上，一封附有新連結的信正在寄出（每 {minutes} 分鐘最多一封）。"
+        ),
+        "privacy_link": "隱私權",
+        "privacy_title": "隱私權",
+        "privacy_intro": "{site} 只保存寄送每日摘要所需的最少資料，不追蹤您閱讀了什麼。",
+        "privacy_stored_heading": "我們保存的資料",
+        "privacy_stored_address": "您的電子郵件地址。",
+        "privacy_stored_choices": (
+            "您選擇的主題、語言與暫停設定，以及您確認或取消訂閱的狀態與時間。"
+        ),
+        "privacy_stored_deliveries": "每一份摘要是否已寄給您、何時寄出（以免重複寄送）。",
+        "privacy_kept_heading": "保存多久",
+        "privacy_kept_body": (
+            "在您訂閱期間保存。取消訂閱後我們仍會保留，方便您一鍵重新訂閱，直到您刪除資料為止。"
+        ),
+        "privacy_kept_after": (
+            "刪除資料時，所有資料會一次刪除，我們寄給您的所有連結也隨之失效。我們只保留"
+            "您地址的金鑰雜湊值（不是地址本身），用來得知這個地址曾要求被遺忘。若地址退信"
+            "或信箱將我們的信回報為垃圾郵件，我們會把該地址列入永不再寄送的名單。"
+        ),
+        "privacy_tracking_heading": "不追蹤",
+        "privacy_tracking_body": (
+            "我們的信件沒有追蹤像素、不從我們的伺服器載入圖片，也沒有轉址連結：每個連結都"
+            "直接前往新聞網站。本網站只設定一個 cookie，用來保護表單並記住您的語言，且不使用"
+            "任何分析工具。"
+        ),
+        "privacy_rights_heading": "下載或刪除您的資料",
+        "privacy_rights_body": (
+            "我們寄出的每封信都有前往您設定頁的連結。您可以在那裡下載我們保存的所有資料，或將其刪除。"
+        ),
+        "privacy_rights_lost": "手邊沒有信件？",
+        "privacy_contact_heading": "聯絡我們",
         "preferences_title": "您的訂閱",
         "preferences_intro": "{email} 的設定。",
         "paused_label": "暫停寄送所有摘要",
@@ -203,8 +308,16 @@ _WORDING = {
         "not_found_title": "找不到頁面",
         "not_found_body": "這個網址沒有任何內容。",
         "csrf_error": "此表單已過期，或並非從本網站送出。請再試一次。",
+        "encoding_error": (
+            "無法讀取表單：輸入的內容並非以 UTF-8 文字送出。請在本網站的表單中重新輸入。"
+        ),
         "rate_limited_title": "嘗試次數過多",
-        "rate_limited_body": "請稍候幾分鐘再試。",
+        "rate_limited_body": "請在{wait}後再試。",
+        "wait_seconds": " {n} 秒",
+        "wait_minutes": " {n} 分鐘",
+        "wait_minute": " 1 分鐘",
+        "wait_hours": " {n} 小時",
+        "wait_hour": " 1 小時",
         "too_large_title": "輸入內容過多",
         "too_large_body": "表單內容超過正常訂閱所需的大小。請再試一次。",
         "email_invalid": "請輸入有效的電子郵件地址，例如 name@example.com。",
@@ -221,3 +334,14 @@ _WORDING = {
 
 def wording(language: str) -> MappingProxyType[str, str]:
     return MappingProxyType(_WORDING.get(language, _WORDING[DEFAULT_LANGUAGE]))
+
+
+def wait_wording(t: Mapping[str, str], seconds: int) -> str:
+    """``seconds`` as a reader reads a wait: rounded up to whole seconds, minutes or hours."""
+    if seconds < 60:
+        return t["wait_seconds"].format(n=seconds)
+    minutes = math.ceil(seconds / 60)
+    if minutes < 60:
+        return t["wait_minute"] if minutes == 1 else t["wait_minutes"].format(n=minutes)
+    hours = math.ceil(seconds / 3600)
+    return t["wait_hour"] if hours == 1 else t["wait_hours"].format(n=hours)

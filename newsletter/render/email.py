@@ -8,7 +8,9 @@ from dataclasses import dataclass
 from newsletter.config import Settings
 from newsletter.digest.schema import DigestContent
 from newsletter.models import Digest
+from newsletter.render.frame import email_frame
 from newsletter.render.html import render_digest_html
+from newsletter.render.infographic_store import email_infographic
 from newsletter.render.links import archive_url
 from newsletter.render.text import render_digest_text
 
@@ -25,12 +27,9 @@ def render_email(settings: Settings, digest: Digest) -> RenderedEmail:
     assert digest.content is not None
     content = DigestContent.model_validate(digest.content)
     view_online = archive_url(settings.base_url, digest.topic.slug, digest.date, digest.language)
+    frame = email_frame(settings, view_online)
     return RenderedEmail(
-        subject=content.title,
-        html=render_digest_html(
-            content, view_online_url=view_online, postal_address=settings.postal_address
-        ),
-        text=render_digest_text(
-            content, view_online_url=view_online, postal_address=settings.postal_address
-        ),
+        subject=content.subject or content.title,
+        html=render_digest_html(content, frame, email_infographic(settings, digest)),
+        text=render_digest_text(content, frame),
     )

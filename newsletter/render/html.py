@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
@@ -20,8 +21,10 @@ from premailer import Premailer
 from newsletter.digest.schema import DigestContent
 from newsletter.i18n import labels
 from newsletter.render.cache import RenderCache
+from newsletter.render.frame import EmailFrame
 from newsletter.render.links import public_url
 from newsletter.render.placeholders import PREFERENCES, UNSUBSCRIBE
+from newsletter.render.quotes import mark_quotations
 
 EMAILS_DIR = Path(__file__).resolve().parents[2] / "emails"
 DIGEST_TEMPLATE = "digest.mjml"
@@ -48,6 +51,7 @@ def email_templates() -> Environment:
         lstrip_blocks=True,
     )
     environment.filters["public_url"] = public_url
+    environment.filters["quotations"] = mark_quotations
     return environment
 
 
@@ -91,7 +95,26 @@ def font_stack(language: str) -> str:
     return f"{LATIN_FONTS}, {CJK_FONTS}, sans-serif"
 
 
-def digest_mjml(content: DigestContent, *, view_online_url: str, postal_address: str) -> str:
+@dataclass(frozen=True)
+class EmailImage:
+    """A remote image shown in the email (never needed to read it: it has ``alt`` text)."""
+
+    url: str
+    alt: str
+
+
+def lead_links(content: DigestContent) -> dict[int, str]:
+    """Each highlight's headline link: its first cited source that can be a public link."""
+    urls = {source.item_id: public_url(source.url) for source in content.sources}
+    leads = {}
+    for number, highlight in enumerate(content.highlights):
+        found = [url for item_id in highlight.item_ids if (url := urls.get(item_id))]
+        if found:
+            leads[number] = found[0]
+    return leads
+
+
+def digest_mjml(content: DigestContent, frame: EmailFrame, image: EmailImage | None = None) -> str:
     """The filled MJML source of the digest (before compilation)."""
     words = labels(content.language)
     cjk = is_cjk(content.language)
@@ -101,20 +124,25 @@ def digest_mjml(content: DigestContent, *, view_online_url: str, postal_address:
         .render(
             d=content,
             w=words,
+            site=frame.site_name,
             sources={source.item_id: source for source in content.sources},
+            leads=lead_links(content),
             links={
-                "view_online": view_online_url,
+                "view_online": frame.view_online_url,
+                "subscribe": frame.subscribe_url,
+                "privacy": frame.privacy_url,
                 "preferences": PREFERENCES,
                 "unsubscribe": UNSUBSCRIBE,
             },
-            postal_address=postal_address,
+            postal_address=frame.postal_address,
             long_date=words["long_date"].format(d=content.date),
             direction=text_direction(content.language),
             font_stack=font_stack(content.language),
             mso_fonts="'Microsoft JhengHei', Arial, sans-serif" if cjk else "Arial, sans-serif",
             cjk=cjk,
-            line_height="1.75" if cjk else "1.6",
+            line_height="1.7" if cjk else "1.55",
             preheader_filler=PREHEADER_FILLER,
+            image=image,
         )
     )
 
@@ -127,14 +155,15 @@ def render_key(content: DigestContent, *args: str) -> tuple[str, ...]:
     return (digest, str(template), *args)
 
 
-def render_digest_html(content: DigestContent, *, view_online_url: str, postal_address: str) -> str:
+def render_digest_html(
+    content: DigestContent, frame: EmailFrame, image: EmailImage | None = None
+) -> str:
     """The digest email's HTML, with the recipient's links left as placeholders.
 
-    Compiled once per distinct content and links; later calls return the cached HTML.
+    Compiled once per distinct content, frame and image; later calls return the cached HTML.
     """
+    image_key = (image.url, image.alt) if image else ()
     return html_cache.get_or_render(
-        render_key(content, view_online_url, postal_address),
-        lambda: compile_mjml(
-            digest_mjml(content, view_online_url=view_online_url, postal_address=postal_address)
-        ),
+        render_key(content, *frame.key(), *image_key),
+        lambda: compile_mjml(digest_mjml(content, frame, image)),
     )

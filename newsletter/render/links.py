@@ -15,7 +15,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from newsletter.config import Settings
 from newsletter.render.placeholders import RecipientLinks
-from newsletter.tokens import Purpose, Tokens
+from newsletter.tokens import Choices, Purpose, Tokens
 
 
 def public_url(url: str) -> str | None:
@@ -33,21 +33,40 @@ def public_url(url: str) -> str | None:
 
 
 class PublicLinks:
+    """A reader's signed links. Each token names the subscriber's id and their row's
+    ``link_key``, so a link works only while the row it was made for exists."""
+
     def __init__(self, settings: Settings) -> None:
         self._tokens = Tokens(settings.secret_key)
         self._base = settings.base_url
 
-    def confirm(self, subscriber_id: int) -> str:
-        return f"{self._base}/confirm/{self._tokens.make(Purpose.CONFIRM, subscriber_id)}"
+    def confirm(self, subscriber_id: int, link_key: str, choices: Choices | None = None) -> str:
+        """The confirmation link; ``choices`` (a signup's, not yet applied) travel in it."""
+        token = self._tokens.make(Purpose.CONFIRM, subscriber_id, link_key, choices)
+        return f"{self._base}/confirm/{token}"
 
-    def unsubscribe(self, subscriber_id: int) -> str:
-        return f"{self._base}/unsubscribe/{self._tokens.make(Purpose.UNSUBSCRIBE, subscriber_id)}"
+    def unsubscribe(self, subscriber_id: int, link_key: str) -> str:
+        token = self._tokens.make(Purpose.UNSUBSCRIBE, subscriber_id, link_key)
+        return f"{self._base}/unsubscribe/{token}"
 
-    def preferences(self, subscriber_id: int) -> str:
-        return f"{self._base}/preferences/{self._tokens.make(Purpose.PREFERENCES, subscriber_id)}"
+    def preferences(self, subscriber_id: int, link_key: str) -> str:
+        token = self._tokens.make(Purpose.PREFERENCES, subscriber_id, link_key)
+        return f"{self._base}/preferences/{token}"
 
-    def recipient(self, subscriber_id: int) -> RecipientLinks:
-        return RecipientLinks(self.unsubscribe(subscriber_id), self.preferences(subscriber_id))
+    def recipient(self, subscriber_id: int, link_key: str) -> RecipientLinks:
+        return RecipientLinks(
+            self.unsubscribe(subscriber_id, link_key), self.preferences(subscriber_id, link_key)
+        )
+
+
+def subscribe_url(base_url: str) -> str:
+    """The signup page: the "forwarded this? subscribe" line of every digest."""
+    return f"{base_url}/"
+
+
+def privacy_url(base_url: str) -> str:
+    """The privacy page, which every email links."""
+    return f"{base_url}/privacy"
 
 
 def archive_index_url(base_url: str, topic_slug: str, language: str) -> str:

@@ -53,21 +53,28 @@ def render_digest_markdown(content: DigestContent) -> str:
     for number, highlight in enumerate(content.highlights, 1):
         out += [f"{number}) **{inline(highlight.title)}**{BREAK}", inline(highlight.body), ""]
 
-    out.append(f"## {w['analysis']}")
-    for key in ("industry", "competition", "market"):
-        out += [f"- **{w[key]}**{BREAK}", inline(getattr(content.analysis, key)), ""]
+    analysis = [
+        (key, getattr(content.analysis, key)) for key in ("industry", "competition", "market")
+    ]
+    if any(text for _, text in analysis):
+        out.append(f"## {w['analysis']}")
+        for key, text in analysis:
+            if text:
+                out += [f"- **{w[key]}**{BREAK}", inline(text), ""]
 
     out.append(f"## {w['key_points']}")
     out += [f"- {inline(point.text)}" for point in content.key_points]
     out.append("")
 
-    out.append(f"## {w['thinking']}")
     thinking = content.further_thinking
-    for key in ("developers", "everyday_users"):
-        bullets = getattr(thinking, key)
-        out.append(f"- {w[key]}")
-        out += [f"  - {inline(bullet)}" for bullet in bullets]
-        out.append("")
+    if thinking.developers or thinking.everyday_users:
+        out.append(f"## {w['thinking']}")
+        for key in ("developers", "everyday_users"):
+            bullets = getattr(thinking, key)
+            if bullets:
+                out.append(f"- {w[key]}")
+                out += [f"  - {inline(bullet)}" for bullet in bullets]
+                out.append("")
 
     out.append(f"## {w['sources']}")
     out += [f"- {link(source.title, source.url)}" for source in content.sources]

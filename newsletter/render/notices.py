@@ -1,4 +1,5 @@
-"""The one-off emails around a subscription: confirm, already subscribed, welcome, goodbye.
+"""The one-off emails around a subscription: confirm, already subscribed, welcome, goodbye,
+fresh links.
 
 Same pipeline as the digest (Jinja2 fills an MJML template from emails/, then
 ``compile_mjml``), with a plain-text alternative written from the same wording.
@@ -22,7 +23,7 @@ from newsletter.render.text import wrap
 
 LINK_PLACEHOLDERS = {
     name: f"[[{name.upper()}_URL]]"
-    for name in ("confirm", "preferences", "unsubscribe", "resubscribe")
+    for name in ("confirm", "preferences", "unsubscribe", "resubscribe", "privacy")
 }
 
 
@@ -31,6 +32,7 @@ class Kind(StrEnum):
     WELCOME = "welcome"
     ALREADY = "already"
     GOODBYE = "goodbye"
+    LINKS = "links"  # fresh preferences and unsubscribe links, asked for on the site
 
 
 @dataclass(frozen=True)
@@ -58,7 +60,7 @@ def _text(kind: Kind, w: dict[str, str], context: NoticeContext, topics: str) ->
             "",
             *wrap(w["confirm_expiry"].format(days=context.confirm_days)),
         ]
-    elif kind in (Kind.WELCOME, Kind.ALREADY):
+    elif kind in (Kind.WELCOME, Kind.ALREADY, Kind.LINKS):
         body = [
             *wrap(w[f"{kind}_body"].format(topics=topics)),
             "",
@@ -86,6 +88,7 @@ def _text(kind: Kind, w: dict[str, str], context: NoticeContext, topics: str) ->
                 "",
                 "--",
                 "",
+                f"{w['privacy']}: {links['privacy']}",
                 context.postal_address,
             ]
         )

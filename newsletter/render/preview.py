@@ -15,7 +15,7 @@ from flask import Flask, Response, abort
 
 from newsletter.config import Settings
 from newsletter.db import Database
-from newsletter.models import Digest, DigestStatus
+from newsletter.models import Digest, DigestInfographic, DigestStatus
 from newsletter.render.email import render_email
 from newsletter.render.placeholders import RecipientLinks, personalize_html, personalize_text
 
@@ -32,6 +32,8 @@ class Preview:
     subject: str
     html: str
     text: str
+    infographic: bytes | None = None  # the stored PNG, when the digest has one
+    infographic_alt: str = ""
 
 
 def preview_links(settings: Settings) -> RecipientLinks:
@@ -48,23 +50,31 @@ def render_preview(db: Database, settings: Settings, digest_id: int) -> Preview:
         if digest is None or digest.status != DigestStatus.READY or digest.content is None:
             raise NoSuchDigest(f"no ready digest #{digest_id}")
         rendered = render_email(settings, digest)
+        picture = session.get(DigestInfographic, digest_id)
     links = preview_links(settings)
     return Preview(
         digest_id,
         rendered.subject,
         personalize_html(rendered.html, links),
         personalize_text(rendered.text, links),
+        picture.png if picture else None,
+        picture.alt if picture else "",
     )
 
 
-def write_preview(preview: Preview, folder: Path) -> tuple[Path, Path]:
-    """Write ``digest-ID.html`` and ``digest-ID.txt`` into ``folder``; their paths."""
+def write_preview(preview: Preview, folder: Path) -> list[Path]:
+    """Write ``digest-ID.html``, ``digest-ID.txt`` and, when the digest has one, its
+    infographic ``digest-ID-infographic.png`` into ``folder``; their paths."""
     folder.mkdir(parents=True, exist_ok=True)
     html_path = folder / f"digest-{preview.digest_id}.html"
     text_path = folder / f"digest-{preview.digest_id}.txt"
     html_path.write_text(preview.html, encoding="utf-8")
     text_path.write_text(preview.text, encoding="utf-8")
-    return html_path, text_path
+    paths = [html_path, text_path]
+    if preview.infographic is not None:
+        paths.append(folder / f"digest-{preview.digest_id}-infographic.png")
+        paths[-1].write_bytes(preview.infographic)
+    return paths
 
 
 def _index(preview: Preview) -> str:
@@ -73,6 +83,12 @@ def _index(preview: Preview) -> str:
         f'<iframe src="/digest/{preview.digest_id}.html" width="{width}" height="900"></iframe>'
         "</figure>"
         for width in WIDTHS
+    )
+    picture = (
+        f'<p><img src="/digest/{preview.digest_id}/infographic.png" width="600" height="315" '
+        f'alt="{escape(preview.infographic_alt)}"></p>'
+        if preview.infographic is not None
+        else ""
     )
     return (
         '<!doctype html><html lang="en"><meta charset="utf-8">'
@@ -83,13 +99,14 @@ def _index(preview: Preview) -> str:
         f'<p><a href="/digest/{preview.digest_id}.html">HTML</a> · '
         f'<a href="/digest/{preview.digest_id}.txt">plain text</a> · '
         "dark mode: switch your system or browser theme</p>"
-        f"{frames}</html>"
+        f"{picture}{frames}</html>"
     )
 
 
 def preview_app(db: Database, settings: Settings, digest_id: int) -> Flask:
     """A local-only app showing one digest's email: ``/`` side by side at phone and
-    desktop widths, ``/digest/ID.html`` and ``/digest/ID.txt``."""
+    desktop widths under its infographic, ``/digest/ID.html``, ``/digest/ID.txt`` and
+    ``/digest/ID/infographic.png``."""
     app = Flask(__name__)
 
     def current(requested: int) -> Preview:
@@ -109,5 +126,12 @@ def preview_app(db: Database, settings: Settings, digest_id: int) -> Flask:
     @app.get("/digest/<int:requested>.txt")
     def text(requested: int) -> Response:
         return Response(current(requested).text, mimetype="text/plain")
+
+    @app.get("/digest/<int:requested>/infographic.png")
+    def infographic(requested: int) -> Response:
+        picture = current(requested).infographic
+        if picture is None:
+            abort(404)
+        return Response(picture, mimetype="image/png")
 
     return app

@@ -15,6 +15,7 @@ from functools import lru_cache
 
 from newsletter.digest.schema import DigestContent
 from newsletter.i18n import labels
+from newsletter.render.frame import EmailFrame
 from newsletter.render.links import public_url
 from newsletter.render.placeholders import PREFERENCES, UNSUBSCRIBE
 
@@ -109,7 +110,11 @@ def _underline(text: str, char: str) -> str:
     return char * min(WIDTH, display_width(text))
 
 
-def render_digest_text(content: DigestContent, *, view_online_url: str, postal_address: str) -> str:
+ANALYSIS_KEYS = ("industry", "competition", "market")
+THINKING_KEYS = ("developers", "everyday_users")
+
+
+def render_digest_text(content: DigestContent, frame: EmailFrame) -> str:
     w = labels(content.language)
     join = w["list_join"]
     notes: dict[str, int] = {}
@@ -123,8 +128,9 @@ def render_digest_text(content: DigestContent, *, view_online_url: str, postal_a
         return f"{text} [{notes.setdefault(safe, len(notes) + 1)}]"
 
     sources = {source.item_id: source for source in content.sources}
-    out: list[str] = [*wrap(content.title), _underline(content.title, "=")]
-    out += wrap(f"{content.topic_name} · {w['long_date'].format(d=content.date)}")
+    out: list[str] = [*wrap(f"{frame.site_name} · {content.topic_name}"), ""]
+    out += [*wrap(content.title), _underline(content.title, "=")]
+    out += wrap(w["long_date"].format(d=content.date))
     out += wrap(content.tagline)
 
     def heading(text: str) -> None:
@@ -161,28 +167,35 @@ def render_digest_text(content: DigestContent, *, view_online_url: str, postal_a
                 w["cited"].format(outlets=refs), indent=" " * len(prefix), hanging=" " * len(prefix)
             )
         )
-    heading(w["analysis"])
-    for key in ("industry", "competition", "market"):
-        subheading(w[key])
-        paragraph(getattr(content.analysis, key))
+    analysis = [(key, getattr(content.analysis, key)) for key in ANALYSIS_KEYS]
+    if any(text for _, text in analysis):
+        heading(w["analysis"])
+        for key, text in analysis:
+            if text:
+                subheading(w[key])
+                paragraph(text)
     heading(w["key_points"])
     bullets([point.text for point in content.key_points])
-    heading(w["thinking"])
-    out.append(w["developers"])
-    bullets(content.further_thinking.developers)
-    subheading(w["everyday_users"])
-    bullets(content.further_thinking.everyday_users)
+    thinking = content.further_thinking
+    if thinking.developers or thinking.everyday_users:
+        heading(w["thinking"])
+        for key in THINKING_KEYS:
+            if getattr(thinking, key):
+                subheading(w[key])
+                bullets(getattr(thinking, key))
     heading(w["sources"])
     bullets([f"{cite(s.title, s.url)} ({s.outlet})" for s in content.sources])
     out.append("")
     out += [f"[{number}] {url}" for url, number in notes.items()]
     out += ["", "", "---", *wrap(w["footer"].format(count=len(content.sources)))]
+    out += ["", *wrap(w["forwarded"]), frame.subscribe_url]
     out += ["", *wrap(w["why_received"].format(topic=content.topic_name))]
     for label, url in (
-        (w["view_online"], view_online_url),
+        (w["view_online"], frame.view_online_url),
         (w["preferences"], PREFERENCES),
         (w["unsubscribe"], UNSUBSCRIBE),
+        (w["privacy"], frame.privacy_url),
     ):
         out += ["", label, url]
-    out += ["", *wrap(postal_address)]
+    out += ["", *wrap(frame.postal_address)]
     return "\n".join(out) + "\n"

@@ -1,41 +1,60 @@
 """Group items that tell the same story into stories, the unit the writer works with.
 
-Items are compared by TF-IDF cosine similarity of their title (weighted double) and
-summary. Words that appear in most items of the day (the topic's own name, typically)
-weigh little. Spelling variants are folded before comparing: a two-word phrase whose
-joined form is a word elsewhere in the day's news ("health care" / "healthcare") counts
-as that word, numbers are compared by value ("300K" / "300,000"), and words are cut to
-their first six letters, a blunt stemmer that matches "regulators" with "regulatory".
+Items are compared by TF-IDF cosine similarity of the tokens ``storyterms`` gives them
+(amounts by value, names and news terms through a bilingual table, Latin word stems,
+Chinese character pairs). Tokens that most of the day's items share weigh little.
 
-Stories are formed by average-link agglomerative clustering: two groups merge only if
-their items are similar *on average*, so one loosely related pair cannot chain two
-stories together the way single-link joining does (three model launches on the same
-day share "model", "coding" and "agents", but each launch's reports are far closer to
-each other).
+Two reports in the same language are compared on all their tokens. An English and a
+Chinese report can only share names, terms, amounts and Latin words, so every pair is
+also compared on those alone (the "anchors": the tokens of the day that occur in both
+languages), leaving out the one shared anchor that contributes most: what two reports
+have in common there must not rest on a single word, so one Latin name ("Claude",
+"Gemini") cannot put a Chinese item into an unrelated English story. A pair in one
+language takes the better of its two scores, so paraphrased reports that share facts
+but few words still meet. Reports published far apart weigh less (``time_factor``), and
+so do reports about different companies (``RIVALS``).
+
+Candidate pairs come from an inverted index: only items that share a token are ever
+compared, and tokens found in a large share of the day's items (``BLOCK_SHARE``) neither
+make candidates nor count in the score. Stories are then formed by average-link
+clustering over the candidate graph (``linkage.average_link``), and a report left alone
+joins the story of the item it matches best if that match is strong
+(``ATTACH_THRESHOLD``, ``linkage.attach_loners``). Last, groups whose centroids are alike
+join (``CENTROID_THRESHOLD``, ``centroids.join_alike``): outlets that frame one event
+differently ("launches X" against "chases a rival into X") leave it in two groups.
 """
 
 from __future__ import annotations
 
 import math
-import re
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
-SIMILARITY_THRESHOLD = 0.2
-MIN_COMPOUND_CHARS = 6
-STEM_CHARS = 6
-TITLE_WEIGHT = 2
-_WORD = re.compile(
-    r"\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?k\b|[a-z0-9]+(?:[.'][a-z0-9]+)*|[\u4e00-\u9fff]"
-)
-_STOPWORDS = frozenset(
-    "a an and are as at be by for from has have in into is it its of on or that the this to "
-    "was were will with new now over after about more than how why what who you your our "
-    "says said report reports".split()
-)
+from newsletter.sources.centroids import Centroid, join_alike
+from newsletter.sources.linkage import attach_loners, average_link
+from newsletter.sources.storyterms import ItemTerms, item_terms
+
+SIMILARITY_THRESHOLD = 0.19
+ATTACH_THRESHOLD = 0.3
+CENTROID_THRESHOLD = 0.2
+"""Similarity of two groups' centroids at which they are one story told in two framings
+(``centroids.join_alike``)."""
+RIVALS = 0.5
+"""Similarity kept by two reports that name companies and none in common (the storyterms
+table maps products and people to their company): OpenAI's health launch and
+Anthropic's share most of their words, yet they are two stories."""
+EDGE_FLOOR = 0.05
+BLOCK_SHARE = 0.3
+MIN_BLOCK_ITEMS = 12
+MAX_BLOCK_ITEMS = 50
+"""A token in more items than this (or than ``BLOCK_SHARE`` of the day, whichever is
+fewer, but never fewer than ``MIN_BLOCK_ITEMS``) cannot tell one story from the others:
+no story has that many reports."""
+SAME_DAY_HOURS = 24.0
+DECAY_HOURS = 48.0
 
 
 class StoryItem(Protocol):
@@ -62,125 +81,114 @@ class Story:
         return list(dict.fromkeys(item.outlet for item in self.items))
 
 
-def _stem(word: str) -> str:
-    """A crude stem: truncation ("clinical"/"clinicians", "research"/"researchers").
-    Words with digits (versions, amounts) are kept whole: they tell stories apart."""
-    if any(char.isdigit() for char in word):
-        return word
-    if len(word) > 4 and word.endswith("ies"):
-        word = word[:-3] + "y"
-    elif len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is")):
-        word = word[:-1]
-    return word[:STEM_CHARS]
+@dataclass
+class _Vector:
+    weights: dict[str, float]
+    anchors: dict[str, float]
+    chinese: bool
+    hours: float
+    companies: frozenset[str]
 
 
-def _number(token: str) -> str:
-    """Numbers by value: "300,000", "300k" and "300000" are one token."""
-    if "," in token:
-        return token.replace(",", "")
-    if token.endswith("k") and token[:-1].replace(".", "", 1).isdigit():
-        return f"{float(token[:-1]) * 1000:g}"
-    return token
+def _normalised(weights: dict[str, float]) -> dict[str, float]:
+    norm = math.sqrt(sum(value * value for value in weights.values())) or 1.0
+    return {term: value / norm for term, value in weights.items()}
 
 
-def _words(text: str) -> list[str]:
-    found = _WORD.findall(text.lower().replace("-", " "))
-    return [_number(word) for word in found]
-
-
-def _fold_compounds(words: list[str], vocabulary: set[str]) -> list[str]:
-    """Join two neighbours whose concatenation is a word of the day ("health care")."""
-    folded: list[str] = []
-    index = 0
-    while index < len(words):
-        if index + 1 < len(words):
-            joined = words[index] + words[index + 1]
-            if len(joined) >= MIN_COMPOUND_CHARS and joined in vocabulary:
-                folded.append(joined)
-                index += 2
-                continue
-        folded.append(words[index])
-        index += 1
-    return folded
-
-
-def _keep(word: str) -> bool:
-    return word not in _STOPWORDS and (len(word) > 2 or word.isdigit())
-
-
-def _term_counts(items: Sequence[StoryItem]) -> list[Counter[str]]:
-    texts = [(_words(item.title), _words(item.summary)) for item in items]
-    vocabulary = {word for title, summary in texts for word in title + summary}
-    counts = []
-    for title, summary in texts:
-        terms = Counter(_stem(w) for w in _fold_compounds(summary, vocabulary) if _keep(w))
-        for word in _fold_compounds(title, vocabulary):
-            if _keep(word):
-                terms[_stem(word)] += TITLE_WEIGHT
-        counts.append(terms)
-    return counts
-
-
-def _vectors(items: Sequence[StoryItem]) -> list[dict[str, float]]:
-    counts = _term_counts(items)
-    document_frequency = Counter(term for terms in counts for term in terms)
+def _vectors(items: Sequence[StoryItem], terms: list[ItemTerms]) -> list[_Vector]:
     total = len(items)
+    frequency = Counter(token for item in terms for token in item.counts)
+    limit = max(MIN_BLOCK_ITEMS, min(BLOCK_SHARE * total, MAX_BLOCK_ITEMS))
+    by_language: dict[bool, set[str]] = defaultdict(set)
+    for item in terms:
+        by_language[item.chinese].update(item.counts)
+    shared = {t for t in by_language[True] & by_language[False] if not t.startswith("z:")}
     vectors = []
-    for terms in counts:
-        vector = {
-            term: weight * math.log((1 + total) / (1 + document_frequency[term]))
-            for term, weight in terms.items()
+    for item, tokens in zip(items, terms, strict=True):
+        weights = {
+            token: count * math.log((1 + total) / (1 + frequency[token]))
+            for token, count in tokens.counts.items()
+            if frequency[token] <= limit
         }
-        norm = math.sqrt(sum(value * value for value in vector.values())) or 1.0
-        vectors.append({term: value / norm for term, value in vector.items()})
+        anchors = {token: value for token, value in weights.items() if token in shared}
+        vectors.append(
+            _Vector(
+                _normalised(weights),
+                _normalised(anchors),
+                tokens.chinese,
+                item.published_at.timestamp() / 3600,
+                tokens.companies,
+            )
+        )
     return vectors
 
 
-def similarity(left: dict[str, float], right: dict[str, float]) -> float:
-    if len(left) > len(right):
-        left, right = right, left
-    return sum(value * right.get(term, 0.0) for term, value in left.items())
+def time_factor(left_hours: float, right_hours: float) -> float:
+    """1 within a day of each other, then falling: 0.5 two days further apart."""
+    apart = abs(left_hours - right_hours) - SAME_DAY_HOURS
+    return 1.0 if apart <= 0 else 1 / (1 + apart / DECAY_HOURS)
 
 
-def _average_link(vectors: list[dict[str, float]], threshold: float) -> list[list[int]]:
-    """Clusters of indexes: repeatedly merge the two groups with the highest average
-    pairwise similarity while it reaches ``threshold``."""
-    groups: dict[int, list[int]] = {index: [index] for index in range(len(vectors))}
-    # link[a][b]: the sum of similarities between the members of groups a and b
-    link: dict[int, dict[int, float]] = {index: {} for index in groups}
-    for i in range(len(vectors)):
-        for j in range(i + 1, len(vectors)):
-            value = similarity(vectors[i], vectors[j])
-            if value > 0:
-                link[i][j] = link[j][i] = value
-    while True:
-        best, pair = threshold, None
-        for a, neighbours in link.items():
-            for b, total in neighbours.items():
-                if a < b:
-                    average = total / (len(groups[a]) * len(groups[b]))
-                    if average >= best:
-                        best, pair = average, (a, b)
-        if pair is None:
-            break
-        a, b = pair
-        groups[a].extend(groups.pop(b))
-        for c, total in link.pop(b).items():
-            if c == a:
-                continue
-            link[c].pop(b)
-            link[a][c] = link[c][a] = link[a].get(c, 0.0) + total
-        link[a].pop(b, None)
-    return list(groups.values())
+def _rivals(left: frozenset[str], right: frozenset[str]) -> bool:
+    return bool(left and right) and left.isdisjoint(right)
+
+
+def _group_factor(left: Centroid, right: Centroid) -> float:
+    factor = time_factor(left.hours, right.hours)
+    return factor * RIVALS if _rivals(left.companies, right.companies) else factor
+
+
+def _edges(vectors: list[_Vector]) -> list[tuple[int, int, float]]:
+    """Pairs that share a token, with their similarity when it reaches ``EDGE_FLOOR``.
+
+    One pass: each item meets the earlier items through the posting lists of its tokens,
+    so the work follows the number of (pair, shared token) meetings, not items squared."""
+    postings: dict[str, list[int]] = defaultdict(list)
+    edges = []
+    for i, left in enumerate(vectors):
+        words: dict[int, float] = defaultdict(float)
+        anchors: dict[int, float] = defaultdict(float)
+        strongest: dict[int, float] = defaultdict(float)
+        for token, value in left.weights.items():
+            anchor = left.anchors.get(token)
+            for j in postings[token]:
+                right = vectors[j]
+                if right.chinese == left.chinese:
+                    words[j] += value * right.weights[token]
+                if anchor is not None:
+                    product = anchor * right.anchors[token]
+                    anchors[j] += product
+                    if product > strongest[j]:
+                        strongest[j] = product
+            postings[token].append(i)
+        for j, value in anchors.items():
+            value -= strongest[j]
+            if value > words.get(j, 0.0):
+                words[j] = value
+        for j, value in words.items():
+            if value < EDGE_FLOOR:
+                continue  # the factors below only lower it
+            right = vectors[j]
+            value *= time_factor(left.hours, right.hours)
+            if _rivals(left.companies, right.companies):
+                value *= RIVALS
+            if value >= EDGE_FLOOR:
+                edges.append((j, i, value))
+    return edges
 
 
 def cluster_stories(
     items: Sequence[StoryItem], threshold: float = SIMILARITY_THRESHOLD
 ) -> list[Story]:
     """Stories, most-reported first (then most recent); items in each by publish time."""
+    vectors = _vectors(items, item_terms((item.title, item.summary) for item in items))
+    edges = _edges(vectors)
+    groups = attach_loners(average_link(len(items), edges, threshold), edges, ATTACH_THRESHOLD)
+    outlets = [item.outlet for item in items]
+    groups = join_alike(groups, vectors, outlets, CENTROID_THRESHOLD, _group_factor)
     stories = [
         Story(sorted((items[i] for i in group), key=lambda item: (item.published_at, item.id)))
-        for group in _average_link(_vectors(items), threshold)
+        for group in groups
     ]
     stories.sort(
         key=lambda story: (

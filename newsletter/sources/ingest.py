@@ -10,8 +10,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
 import httpx
@@ -22,8 +23,9 @@ from newsletter.db import insert_ignoring_conflicts
 from newsletter.models import Item, Source, Topic
 from newsletter.sources.feed import FeedEntry, FeedError
 from newsletter.sources.fetch import Fetched, Fetcher, FetchError, FetchPolicy, make_client
+from newsletter.sources.invisible import strip_invisible
 from newsletter.sources.kinds import KINDS
-from newsletter.sources.normalize import canonical_url, cap, not_after
+from newsletter.sources.normalize import BadLink, canonical_url, cap, item_url, not_after
 from newsletter.sources.spec import SourceSpec
 
 log = logging.getLogger(__name__)
@@ -35,15 +37,27 @@ TITLE_MAX_CHARS = 300
 OUTLET_MAX_CHARS = Item.outlet.type.length
 
 
+# What a fetch of a source came to: new items; nothing new among the items that match the
+# topic's keywords; items, but none matching the keywords; HTTP 304 (the server says
+# nothing changed since the last fetch); or a failure (with its error).
+STATUSES = ("new", "unchanged", "no-match", "not-modified", "failed")
+SUCCESSES = frozenset(STATUSES) - {"failed"}
+
+
 @dataclass(frozen=True)
 class SourceResult:
     source: str
-    status: str  # "new" | "unchanged" | "failed"
+    status: str  # one of STATUSES
     new_items: int
     seen_items: int
     seconds: float
     error: str | None = None
     kind: str = "rss"
+    dropped: tuple[tuple[str, int], ...] = ()  # (reason, count) of items not stored
+
+    def dropped_text(self) -> str:
+        """ "3 dropped: bad port; 1 dropped: no title", or "" when none was."""
+        return "; ".join(f"{count} dropped: {reason}" for reason, count in self.dropped)
 
 
 @dataclass(frozen=True)
@@ -142,7 +156,7 @@ def fetch_topic(
 
 def _record(session: Session, topic: Topic, source: Source, outcome: _Outcome) -> SourceResult:
     now = datetime.now(UTC)
-    first_success = source.last_status not in ("new", "unchanged") and not session.scalar(
+    first_success = source.last_status not in SUCCESSES and not session.scalar(
         select(exists().where(Item.source_id == source.id))
     )  # a source that failed after storing items is not new
     source.last_fetched_at = now
@@ -151,11 +165,52 @@ def _record(session: Session, topic: Topic, source: Source, outcome: _Outcome) -
         return _finish(source, "failed", outcome, 0, 0, outcome.error)
     _keep_validators(source, fetched)
     if entries is None:
-        return _finish(source, "unchanged", outcome, 0, 0)
-    relevant = [entry for entry in entries if _mentions(entry, topic.keywords)]
+        return _finish(source, "not-modified", outcome, 0, 0)
+    usable, dropped = validate_entries(entries)
+    relevant = [entry for entry in usable if _mentions(entry, topic.keywords)]
+    if entries and not relevant:
+        return _finish(source, "no-match", outcome, 0, len(entries), dropped=tuple(dropped.items()))
     undated_at = now - BASELINE_AGE if first_success else now
     new_ids = _store(session, topic, source, relevant, now, undated_at)
-    return _finish(source, "new" if new_ids else "unchanged", outcome, len(new_ids), len(entries))
+    status = "new" if new_ids else "unchanged"
+    return _finish(
+        source, status, outcome, len(new_ids), len(entries), dropped=tuple(dropped.items())
+    )
+
+
+def validate_entries(entries: list[FeedEntry]) -> tuple[list[FeedEntry], Counter[str]]:
+    """Each entry checked on its own: the usable ones (text cleaned, link normalised),
+    and how many were dropped for each reason. One bad item never costs the others."""
+    usable: list[FeedEntry] = []
+    dropped: Counter[str] = Counter()
+    for entry in entries:
+        try:
+            usable.append(_validated(entry))
+        except ValueError as error:
+            dropped[str(error) if isinstance(error, BadLink) else "malformed link"] += 1
+    return usable, dropped
+
+
+def _validated(entry: FeedEntry) -> FeedEntry:
+    url = item_url(entry.url)
+    if len(url) > MAX_URL_CHARS:  # no column fits it, and a cut URL is a wrong one
+        raise BadLink(f"link longer than {MAX_URL_CHARS} characters")
+    canonical_url(url)  # anything it cannot take is dropped here, not in the batch insert
+    title = _text(entry.title)
+    if not title:
+        raise BadLink("no title")
+    return replace(
+        entry,
+        url=url,
+        title=title,
+        outlet=_text(entry.outlet) or "?",
+        summary=_text(entry.summary),
+    )
+
+
+def _text(text: str) -> str:
+    """Feed text without invisible characters, whitespace collapsed."""
+    return " ".join(strip_invisible(text).split())
 
 
 def _keep_validators(source: Source, fetched: Fetched) -> None:
@@ -173,12 +228,14 @@ def _finish(
     new_items: int,
     seen_items: int,
     error: str | None = None,
+    dropped: tuple[tuple[str, int], ...] = (),
 ) -> SourceResult:
-    source.last_status = status
-    source.last_error = error
-    return SourceResult(
-        source.name, status, new_items, seen_items, outcome.seconds, error, source.kind
+    result = SourceResult(
+        source.name, status, new_items, seen_items, outcome.seconds, error, source.kind, dropped
     )
+    source.last_status = status
+    source.last_error = error or result.dropped_text()[:500] or None
+    return result
 
 
 def _mentions(entry: FeedEntry, keywords: list[str]) -> bool:
@@ -199,8 +256,6 @@ def _store(
     rows: dict[str, dict] = {}
     for entry in entries:
         key = canonical_url(entry.url)
-        if len(entry.url) > MAX_URL_CHARS:  # no column fits it, and a cut URL is a wrong one
-            continue
         rows.setdefault(
             key,
             {

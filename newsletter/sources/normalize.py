@@ -11,49 +11,123 @@ import binascii
 import re
 import warnings
 from datetime import UTC, datetime
-from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
+from functools import cache
+from urllib.parse import parse_qsl, quote, unquote, urljoin, urlsplit, urlunsplit
 
 from bs4 import BeautifulSoup, MarkupResemblesLocatorWarning
+from publicsuffixlist import PublicSuffixList
+
+from newsletter.sources.invisible import strip_invisible
 
 SUMMARY_MAX_CHARS = 600
+# Query parameters that only track who clicked where: the one list of them (exact
+# names, compared case-insensitively, then prefixes). Sources: the ClearURLs rules and
+# the parameters mail, ad and social platforms add to shared links.
 TRACKING_PARAMS = frozenset(
     {
         "fbclid",
         "gclid",
+        "gclsrc",
         "dclid",
+        "gbraid",
+        "wbraid",
         "msclkid",
         "yclid",
+        "twclid",
+        "ttclid",
+        "li_fat_id",
         "igshid",
+        "igsh",
+        "si",
+        "_ga",
+        "_gl",
+        "_ke",
+        "mkt_tok",
         "mc_cid",
         "mc_eid",
-        "_hsenc",
-        "_hsmi",
         "ref",
         "ref_src",
+        "ref_url",
+        "referrer",
         "cmpid",
         "ncid",
         "ocid",
+        "icid",
+        "scid",
+        "s_cid",
+        "s_kwcid",
+        "ef_id",
+        "spm",
         "guccounter",
+        "guce_referrer",
+        "guce_referrer_sig",
         "smid",
         "smtyp",
         "sr_share",
         "at_medium",
         "at_campaign",
         "taid",
+        "wt.mc_id",
+        "wt_mc_id",
+        "rb_clickid",
+        "oly_anon_id",
+        "oly_enc_id",
+        "vero_id",
+        "vero_conv",
+        "_openstat",
+        "__twitter_impression",
+        "trk",
+        "trkcampaign",
     }
 )
+TRACKING_PREFIXES = ("utm_", "mc_", "_hs", "hsa_", "pk_", "mtm_", "matomo_", "ga_", "stm_")
 # Query parameters that only ask for the AMP or mobile rendering of the same page.
 AMP_PARAMS = frozenset({"amp", "outputtype", "amp_js_v", "usqp", "mobile"})
 # Hosts that only forward to another URL.
 REDIRECT_HOSTS = frozenset({"news.google.com", "www.google.com", "google.com"})
 _MOBILE_HOST_PREFIXES = ("m.", "mobile.", "amp.")
-_NAME_JOINERS = frozenset({"of", "the", "and", "for", "on", "de", "&"})
 _SPACE = re.compile(r"\s+")
 # " - Outlet", " | Outlet", " : r/Sub" at the end of a headline
 _TITLE_SUFFIX = re.compile(r"\s+(?:[-|–—]|:\s*r/)\s*[^-|–—]{2,60}$")
 _MARKUP = re.compile(r"<[a-zA-Z/!]|&(?:lt|#0*60|#x0*3c);", re.IGNORECASE)
 MAX_UNESCAPE_PASSES = 3
 _AMP_CACHE = re.compile(r"^[a-z0-9-]+\.cdn\.ampproject\.org$")
+
+
+# What may stay as it is in a stored link's path, query and fragment: the reserved
+# characters and "%" (already-escaped links stay as they are). Quotes, angle brackets,
+# backticks, spaces and non-ASCII characters are percent-encoded.
+_URL_SAFE = "/?:@!$&()*+,;=%~-._[]"
+
+
+class BadLink(ValueError):
+    """An item's link that cannot be stored; the message is the short reason."""
+
+
+def item_url(link: str, base: str = "") -> str:
+    """The absolute http(s) URL of an item link, relative links resolved against ``base``
+    (the feed's or page's URL) and the scheme in lower case; :class:`BadLink` says why
+    a link cannot be one."""
+    link = strip_invisible(link).strip()
+    if not link:
+        raise BadLink("no link")
+    if any(char.isspace() or ord(char) < 32 for char in link):
+        raise BadLink("spaces in the link")
+    try:
+        url = urljoin(base, link) if base else link
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 (raises ValueError on a port that is not 0-65535)
+    except ValueError:
+        raise BadLink("malformed link (bad port or host)") from None
+    scheme = parts.scheme.lower()
+    if scheme not in ("http", "https"):
+        raise BadLink("not an http(s) link" if scheme else "relative link with no base")
+    if not parts.hostname:
+        raise BadLink("link without a host")
+    if parts.username is not None or parts.password is not None:
+        raise BadLink("link with a user name")  # https://anthropic.com@evil.example/
+    path, query, fragment = (quote(part, safe=_URL_SAFE) for part in parts[2:])
+    return urlunsplit((scheme, parts.netloc.lower(), path, query, fragment))
 
 
 def canonical_url(url: str) -> str:
@@ -72,18 +146,18 @@ def canonical_url(url: str) -> str:
     path = re.sub(r"/amp/?$", "/", parts.path)
     path = re.sub(r"\.amp(\.html?)$", r"\1", path)
     path = re.sub(r"^/amp/(?=.)", "/", path) or "/"
-    query = urlencode(
-        sorted(
-            (key, value)
-            for key, value in parse_qsl(parts.query, keep_blank_values=True)
-            if not key.lower().startswith("utm_")
-            and key.lower() not in TRACKING_PARAMS
-            and key.lower() not in AMP_PARAMS
-        )
+    query = "&".join(
+        pair for pair in parts.query.split("&") if pair and not _drops_param(pair.split("=", 1)[0])
     )
     if path != "/" and path.endswith("/") and not query:
         path = path.rstrip("/")
     return urlunsplit((scheme, host, path, query, ""))
+
+
+def _drops_param(raw_key: str) -> bool:
+    """A query parameter that only tracks the click or asks for an AMP/mobile variant."""
+    key = unquote(raw_key.replace("+", " ")).strip().lower()
+    return key in TRACKING_PARAMS or key in AMP_PARAMS or key.startswith(TRACKING_PREFIXES)
 
 
 def _unwrap_amp_cache(url: str) -> str:
@@ -183,37 +257,56 @@ def _text_once(fragment: str) -> str:
     return _SPACE.sub(" ", soup.get_text(" ")).strip()
 
 
-def clean_title(title: str, outlet: str = "") -> str:
-    """The headline as text, without the " - Outlet" suffix that feeds like to append."""
+def clean_title(title: str, *names: str) -> str:
+    """The headline as text, without the " - Outlet" suffix that feeds like to append.
+
+    A suffix is cut only when it names the outlet or the site (``names``: the outlet's
+    name, the feed's title, the item's URL; see :func:`site_names`), so "Anthropic
+    Launches New Model - Claude Opus 5" keeps its second half.
+    """
     text = html_to_text(title).replace(" \\ ", " - ")
-    if outlet:
-        for separator in (" - ", " | ", " – ", " — "):
-            suffix = f"{separator}{outlet.strip()}"
-            if text.lower().endswith(suffix.lower()) and len(text) > len(suffix):
-                return text[: -len(suffix)].strip()
+    keys = {key for name in names for key in _name_keys(name)}
     suffix = _TITLE_SUFFIX.search(text)
-    if suffix and _looks_like_a_name(suffix.group().lstrip(" -|–—:")):
-        return text[: suffix.start()]
+    while suffix and keys and _name_key(suffix.group().lstrip(" -|–—:")) in keys:
+        text = text[: suffix.start()].rstrip()
+        suffix = _TITLE_SUFFIX.search(text)
     return text
 
 
-def _looks_like_a_name(text: str) -> bool:
-    """An outlet's name: at most five words, each capitalised, a number, a domain or a
-    joining word ("NBC News", "The Wall Street Journal", "theverge.com", "r/ClaudeAI");
-    not the second half of a headline ("what's new")."""
-    words = text.split()
-    return (
-        0 < len(words) <= 5
-        and all(
-            word[0].isupper()
-            or word[0].isdigit()
-            or "." in word
-            or word.startswith("r/")
-            or word.lower() in _NAME_JOINERS
-            for word in words
-        )
-        and not all(word.lower() in _NAME_JOINERS for word in words)
-    )
+def site_names(url: str) -> list[str]:
+    """Names a headline may end with to say where it comes from: the host with and
+    without "www.", its registrable name ("theverge" for www.theverge.com) and, for
+    Reddit, the subreddit ("r/ClaudeAI")."""
+    try:
+        parts = urlsplit(url)
+        host = (parts.hostname or "").lower()
+    except ValueError:
+        return []
+    if not host:
+        return []
+    names = [host, host.removeprefix("www.")]
+    private = _suffixes().privatesuffix(host)
+    if private:
+        names.append(private.split(".", 1)[0])
+    subreddit = re.match(r"^/r/([A-Za-z0-9_]+)", parts.path)
+    if subreddit:
+        names.append(f"r/{subreddit.group(1)}")
+    return names
+
+
+@cache
+def _suffixes() -> PublicSuffixList:
+    """The Public Suffix List bundled with the package (no download)."""
+    return PublicSuffixList()
+
+
+def _name_key(name: str) -> str:
+    return "".join(char for char in name.casefold() if char.isalnum())
+
+
+def _name_keys(name: str) -> set[str]:
+    key = _name_key(name)
+    return {key, key.removeprefix("the")} - {""}
 
 
 def cap(text: str, limit: int = SUMMARY_MAX_CHARS) -> str:

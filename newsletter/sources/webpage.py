@@ -18,7 +18,7 @@ from bs4 import BeautifulSoup, Tag, XMLParsedAsHTMLWarning
 
 from newsletter.sources.feed import FeedEntry, FeedError
 from newsletter.sources.fetch import Fetched
-from newsletter.sources.normalize import clean_title, html_to_text
+from newsletter.sources.normalize import clean_title, html_to_text, site_names
 from newsletter.sources.spec import SourceSpec
 
 MAX_ENTRIES = 50
@@ -67,7 +67,7 @@ def read(fetched: Fetched, spec: SourceSpec) -> list[FeedEntry]:
             continue
         if not spec.query and (parts.hostname or "").lower() != site:
             continue
-        title = clean_title(_headline(match, anchor), spec.name)
+        title = clean_title(_headline(match, anchor), spec.name, *site_names(url))
         if len(title) < MIN_HEADLINE_CHARS or url in entries:
             continue
         card = _card(anchor)

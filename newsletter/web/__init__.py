@@ -2,19 +2,26 @@
 
 from __future__ import annotations
 
+import math
+import time
+
 from flask import Blueprint, Flask, render_template
+from flask_limiter import Limiter
 from flask_limiter.errors import RateLimitExceeded
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
-from newsletter.services import current
+from newsletter import services
+from newsletter.i18n.site import wait_wording
 from newsletter.web import (
     admin,
     archive,
     confirm,
+    fresh_link,
     health,
     language,
     preferences,
+    privacy,
     security,
     signup,
     webhooks,
@@ -29,12 +36,14 @@ BLUEPRINTS = (
     health.bp,
     signup.bp,
     confirm.bp,
+    fresh_link.bp,
     preferences.bp,
     unsubscribe_views.bp,
     archive.bp,
+    privacy.bp,
     webhooks.bp,
 )
-RATE_LIMITED_ENDPOINTS = ("signup.signup", "signup.resend")
+RATE_LIMITED_ENDPOINTS = ("signup.signup", "signup.resend", "fresh_link.request_links")
 ERROR_PAGES = {
     400: ("error_title", "bad_request_body"),
     404: ("not_found_title", "not_found_body"),
@@ -44,20 +53,30 @@ ERROR_PAGES = {
 }
 
 
-def _error_page(error: HTTPException) -> tuple[str, int]:
+def _error_page(error: HTTPException, wait: int = 0) -> tuple[str, int]:
     code = error.code or 500
     title, body = ERROR_PAGES.get(code, ERROR_PAGES[500])
-    return render_template("error.html", title_key=title, body_key=body), code
+    page = render_template(
+        "error.html", title_key=title, body_key=body, wait=wait, wait_for=wait_wording
+    )
+    return page, code
 
 
-def _rate_limited_page(error: RateLimitExceeded) -> tuple[str, int, dict[str, str]]:
-    """The 429 page, with Retry-After: the limit's window, the longest the wait can be.
+def _rate_limited_page(
+    limiter: Limiter, error: RateLimitExceeded
+) -> tuple[str, int, dict[str, str]]:
+    """The 429 page: the page and Retry-After both say when the breached limit's window
+    ends (the whole window if the store cannot tell).
 
     Flask-Limiter's own rate-limit headers are off: on every request they cost two more
-    Redis round trips, for headers a browser form never reads.
+    Redis round trips, for headers a browser form never reads; this asks once, on a 429.
     """
-    page, code = _error_page(error)
-    return page, code, {"Retry-After": str(error.limit.limit.get_expiry())}
+    wait = error.limit.limit.get_expiry()
+    breached = limiter.current_limit
+    if breached is not None and breached.breached:
+        wait = min(wait, max(1, math.ceil(breached.window[0] - time.time())))
+    page, code = _error_page(error, wait)
+    return page, code, {"Retry-After": str(wait)}
 
 
 def _csrf_page(error: CSRFError) -> tuple[str, int]:
@@ -65,8 +84,7 @@ def _csrf_page(error: CSRFError) -> tuple[str, int]:
 
 
 def init_app(app: Flask) -> None:
-    with app.app_context():
-        settings = current().settings
+    settings = services.of(app).settings
     limiter = security.init_app(app, settings)
     language.init_app(app)
     for blueprint in BLUEPRINTS:
@@ -80,6 +98,6 @@ def init_app(app: Flask) -> None:
         lambda: {"site_name": settings.from_name, "postal_address": settings.postal_address}
     )
     app.register_error_handler(CSRFError, _csrf_page)
-    app.register_error_handler(RateLimitExceeded, _rate_limited_page)
+    app.register_error_handler(RateLimitExceeded, lambda error: _rate_limited_page(limiter, error))
     for code in ERROR_PAGES:
         app.register_error_handler(code, _error_page)

@@ -8,18 +8,28 @@ from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from newsletter.models import Topic
+from newsletter.models import Subscriber, Topic
 from newsletter.services import current
-from newsletter.tokens import Purpose, Tokens
+from newsletter.tokens import Claim, Purpose, Tokens
 
 
 def tokens() -> Tokens:
     return Tokens(current().settings.secret_key)
 
 
-def token_for(purpose: Purpose, subscriber_id: int) -> str:
-    """A token for ``subscriber_id`` (used to move between the reader's own pages)."""
-    return tokens().make(purpose, subscriber_id)
+def token_for(purpose: Purpose, subscriber: Subscriber) -> str:
+    """A token for ``subscriber`` (used to move between the reader's own pages)."""
+    return tokens().make(purpose, subscriber.id, subscriber.link_key)
+
+
+def owner(session: Session, claim: Claim) -> Subscriber | None:
+    """The subscriber a valid token was made for, or None once their row is gone.
+
+    A row under the same id with another link key is someone else (a restored or reset
+    database handed the id out again): their data stays out of reach of the old link.
+    """
+    subscriber = session.get(Subscriber, claim.subscriber_id)
+    return subscriber if claim.belongs_to(subscriber) else None
 
 
 def all_topics(session: Session) -> list[Topic]:

@@ -42,6 +42,18 @@ def sign_up(signup: SignupRequest) -> bool:
     return True
 
 
+def send_fresh_links(address: str) -> None:
+    """Queue or send fresh links to ``address`` if it is a reader's. With workers the
+    request reads no subscriber, so known and unknown addresses take the same time."""
+    if _queued(jobs.fresh_links, address, personal=True):
+        return
+    app = current()
+    try:  # the page is the same whether it went out
+        notices.fresh_links(app.db, app.settings, address)
+    except TransportError as error:
+        log.warning("could not send fresh links: %s", error)
+
+
 def notify(kind: Kind, subscriber_id: int) -> bool:
     """Queue or send ``kind`` to the subscriber; False if sending it now failed."""
     return _queued(jobs.send_notice, kind.value, subscriber_id) or _send_now(kind, subscriber_id)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
 from newsletter.i18n.site import wording
@@ -13,25 +14,37 @@ from newsletter.models import Subscriber, SubscriberStatus
 from newsletter.render.notices import Kind
 from newsletter.services import current
 from newsletter.subscriptions import export_data, forget, unsubscribe, update_preferences
-from newsletter.tokens import InvalidToken, Purpose
-from newsletter.web.common import all_topics, token_for, tokens
+from newsletter.tokens import Claim, InvalidToken, Purpose
+from newsletter.web.common import all_topics, owner, token_for, tokens
 from newsletter.web.forms import FormResult, read_preferences
+from newsletter.web.fresh_link import fresh_link_page
 from newsletter.web.language import choose_language, use_language
 from newsletter.web.notices import notify
 
 bp = Blueprint("preferences", __name__, url_prefix="/preferences")
 
 
-def _subscriber_id(token: str) -> int:
-    """The subscriber of the token, or a 404 page (tampered link or deleted data)."""
+def _claim(token: str) -> Claim:
+    """What the token says, or the "get a fresh link" page (tampered or cut-off link)."""
     try:
-        subscriber_id = tokens().read(Purpose.PREFERENCES, token)
+        return tokens().read(Purpose.PREFERENCES, token)
     except InvalidToken:
-        abort(404)
+        abort(fresh_link_page(404))
+
+
+def _reader(session: Session, claim: Claim) -> Subscriber:
+    """The token's own subscriber, or the "get a fresh link" page (deleted data)."""
+    subscriber = owner(session, claim)
+    if subscriber is None:
+        abort(fresh_link_page(404))
+    return subscriber
+
+
+def _subscriber_id(token: str) -> int:
+    """The subscriber of the token, checked against their row's link key."""
+    claim = _claim(token)
     with current().db.session() as session:
-        if session.get(Subscriber, subscriber_id) is None:
-            abort(404)
-    return subscriber_id
+        return _reader(session, claim).id
 
 
 def _page(
@@ -52,7 +65,7 @@ def _page(
             "preferences.html",
             email=subscriber.email,
             unsubscribed=subscriber.status == SubscriberStatus.UNSUBSCRIBED,
-            unsubscribe_token=token_for(Purpose.UNSUBSCRIBE, subscriber.id),
+            unsubscribe_token=token_for(Purpose.UNSUBSCRIBE, subscriber),
             topics=[(topic.slug, topic.name) for topic in all_topics(session)],
             form=result,
         ), status
@@ -88,10 +101,11 @@ def save(token: str) -> Response | tuple[str, int]:
 def unsubscribe_all(token: str) -> Response:
     subscriber_id = _subscriber_id(token)
     with current().db.session() as session:
-        left = unsubscribe(session.get_one(Subscriber, subscriber_id))
+        reader = session.get_one(Subscriber, subscriber_id)
+        left = unsubscribe(reader)
+        unsubscribe_token = token_for(Purpose.UNSUBSCRIBE, reader)
     if left:
         notify(Kind.GOODBYE, subscriber_id)
-    unsubscribe_token = token_for(Purpose.UNSUBSCRIBE, subscriber_id)
     return redirect(url_for("unsubscribe.show", token=unsubscribe_token), 303)
 
 
@@ -124,5 +138,5 @@ def delete(token: str) -> tuple[str, int]:
         if request.form.get("confirm") != "yes":
             error = "delete_confirm_required"
             return render_template("delete.html", token=token, error=error), 400
-        forget(session, subscriber)
+        forget(session, subscriber, hash_key=current().settings.suppression_key)
     return render_template("deleted.html"), 200

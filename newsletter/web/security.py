@@ -6,8 +6,9 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import unquote_to_bytes
 
-from flask import Flask, Response, request
+from flask import Flask, Response, render_template, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_wtf.csrf import CSRFProtect
@@ -16,6 +17,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from newsletter.config import Settings
 
 MAX_REQUEST_BYTES = 16 * 1024  # a signup form is well under 1 KiB
+FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 
 CONTENT_SECURITY_POLICY = "; ".join(
     [
@@ -66,6 +68,30 @@ def limit_form_posts(limiter: Limiter, settings: Settings, view: View) -> View:
     return per_ip(per_address(view))
 
 
+def form_is_utf8() -> bool:
+    """Whether a posted form decodes as UTF-8, the only encoding our pages send.
+
+    Werkzeug leaves a %-escape that is not UTF-8 as it is (``r%E9der@…`` would be taken
+    for an address); such a form is refused whole, before CSRF or any view reads it.
+    """
+    if request.method != "POST" or request.mimetype not in FORM_TYPES:
+        return True
+    raw = request.get_data(cache=True)  # the form is still parsed from the cached bytes
+    if request.mimetype == "application/x-www-form-urlencoded":
+        raw = unquote_to_bytes(raw.replace(b"+", b" "))
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def _refuse_unreadable_form() -> tuple[str, int] | None:
+    if form_is_utf8():
+        return None
+    return render_template("error.html", title_key="error_title", body_key="encoding_error"), 400
+
+
 def _headers(response: Response, production: bool) -> Response:
     headers = response.headers
     headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
@@ -91,6 +117,7 @@ def init_app(app: Flask, settings: Settings) -> Limiter:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
     if settings.production:
         app.config["SESSION_COOKIE_NAME"] = "__Host-session"
+    app.before_request(_refuse_unreadable_form)  # before CSRF's own check
     csrf.init_app(app)
     app.after_request(lambda response: _headers(response, settings.production))
     return make_limiter(app, settings)

@@ -100,6 +100,7 @@ def resend() -> Response | tuple[str, int]:
                 session,
                 result.values["email"],
                 resend_interval=app.settings.resend_interval,
+                hash_key=app.settings.suppression_key,
             )
     except InputError:
         result.errors["email"] = "email_invalid"

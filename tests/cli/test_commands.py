@@ -64,7 +64,7 @@ def test_bad_input_is_one_line_and_changes_nothing(
     app: Flask, args: list[str], message: str
 ) -> None:
     runner = cli_runner(app)
-    assert runner.invoke(args=["demo"]).exit_code == 0
+    assert runner.invoke(args=["demo", "--force"]).exit_code == 0
     before = row_counts(app)
     result = runner.invoke(args=args)
     assert result.exit_code == 1
@@ -110,3 +110,54 @@ def test_every_command_is_reachable_through_the_newsletter_command(app: Flask) -
     with click.Context(cli, obj=ScriptInfo(create_app=lambda: app)) as context:
         for name, command in app.cli.commands.items():
             assert cli.get_command(context, name) is command, name
+
+
+@pytest.mark.parametrize(
+    "args", [["--help"], ["topics", "--help"], ["subscribers", "import", "-h"]]
+)
+def test_help_creates_no_instance_folder(tmp_path: Path, args: list[str]) -> None:
+    result = run(args, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert not (tmp_path / "instance").exists()
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_the_help_lists_the_operator_commands(tmp_path: Path) -> None:
+    output = run(["--help"], cwd=tmp_path).stdout
+    for command in ("runs", "deliveries", "test-send"):
+        assert f"  {command} " in output
+
+
+def test_the_demo_refuses_anything_but_the_embedded_default(tmp_path: Path) -> None:
+    elsewhere = f"sqlite:///{tmp_path / 'shared' / 'newsletter.db'}"
+    for env, reason in [
+        ({"NEWSLETTER_DATABASE_URL": elsewhere}, "this is sqlite with the outbox transport"),
+        ({"NEWSLETTER_TRANSPORT": "smtp"}, "this is sqlite with the smtp transport"),
+        ({"NEWSLETTER_REDIS_URL": "redis://127.0.0.1:1/0"}, "transport and Redis"),
+    ]:
+        result = run(["demo"], cwd=tmp_path, **env)
+        assert result.returncode == 1, result.stdout
+        assert result.stderr.startswith("Error: the demo seeds sample readers")
+        assert reason in result.stderr and "Use --force" in result.stderr
+        assert not (tmp_path / "shared" / "newsletter.db").exists()  # not even an empty one
+    production = {
+        "NEWSLETTER_ENV": "production",
+        "NEWSLETTER_SECRET_KEY": "s" * 40,
+        "NEWSLETTER_BASE_URL": "https://news.example.org",
+        "NEWSLETTER_POSTAL_ADDRESS": "5 Harbour Road, Keelung",
+    }
+    result = run(["demo", "--force"], cwd=tmp_path, **production)
+    assert result.returncode == 1
+    assert result.stderr.startswith("Error: the demo never runs in production")
+    assert not (tmp_path / "instance" / "newsletter.db").exists()
+
+
+def test_demo_today_moves_the_sample_news_to_today(tmp_path: Path) -> None:
+    from datetime import UTC, datetime
+
+    result = run(["demo", "--today"], cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    today = datetime.now(UTC).date()
+    assert f"to {today}." in result.stdout
+    assert f"Building the claude digest for {today}" in result.stdout
+    assert len(list((tmp_path / "instance" / "outbox").glob("*.eml"))) == 3

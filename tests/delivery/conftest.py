@@ -40,13 +40,18 @@ class SmtpSink:
     to refuse the sender, a recipient or the message (given the first recipient).
     ``pipelining`` offers PIPELINING (RFC 2920), as Postfix does: aiosmtpd reads commands
     in order from its stream, so it handles pipelined ones, but does not say so itself.
+    ``drop(phase, address)`` returning True closes the connection instead of replying, at
+    ``"mail"``, ``"rcpt"`` or ``"data"`` (after the final dot; the message is kept, as a
+    relay that committed it before its reply was lost would).
     """
 
     on_mail: Reply | None = None
     on_rcpt: Reply | None = None
     on_data: Reply | None = None
+    drop: Callable[[str, str], bool] | None = None
     pipelining: bool = True
     received: list[tuple[str, bytes]] = field(default_factory=list)
+    senders: dict[str, list[str]] = field(default_factory=dict)  # recipient -> MAIL FROMs
     refused: Counter[str] = field(default_factory=Counter)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -56,7 +61,15 @@ class SmtpSink:
             responses.insert(-1, "250-PIPELINING")
         return responses
 
+    def _dropped(self, server, phase: str, address: str) -> bool:
+        if self.drop is None or not self.drop(phase, address):
+            return False
+        server.transport.abort()
+        return True
+
     async def handle_MAIL(self, server, session, envelope, address, mail_options):
+        if self._dropped(server, "mail", address):
+            return "421 dropped"
         reply = self.on_mail(address) if self.on_mail else None
         if reply is not None:
             return reply
@@ -64,6 +77,8 @@ class SmtpSink:
         return "250 OK"
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if self._dropped(server, "rcpt", address):
+            return "421 dropped"
         reply = self.on_rcpt(address) if self.on_rcpt else None
         if reply is not None:
             with self.lock:
@@ -79,6 +94,9 @@ class SmtpSink:
         with self.lock:
             for address in envelope.rcpt_tos:
                 self.received.append((address, envelope.original_content))
+                self.senders.setdefault(address, []).append(envelope.mail_from)
+        if self._dropped(server, "data", envelope.rcpt_tos[0]):
+            return "250 2.0.0 accepted, never heard"
         return "250 2.0.0 accepted"
 
     def counts(self) -> Counter[str]:

@@ -58,7 +58,9 @@ def test_suppression_rows_carry_the_email_hash(app: Flask, tmp_path: Path) -> No
     cli_runner(app).invoke(args=["suppressions", "import", str(listing)])
     with app.app_context(), current().db.session() as session:
         row = session.scalars(select(Suppression)).one()
-    assert row.email_hash == email_hash("mei@example.com")
+    with app.app_context():
+        key = current().settings.suppression_key
+    assert row.email_hash == email_hash("mei@example.com", key)
 
 
 def test_worker_and_cron_need_redis(app: Flask) -> None:
@@ -79,7 +81,7 @@ def test_run_chains_the_daily_jobs_inline_without_redis(app: Flask, settings: Se
     from newsletter.demo import SAMPLE_DATE, seed_demo
 
     with app.app_context(), current().db.session() as session:
-        seed_demo(session)
+        seed_demo(session, settings.suppression_key)
     runner = cli_runner(app)
     result = runner.invoke(args=["daily", "claude", "--date", SAMPLE_DATE.isoformat()])
     assert result.exit_code == 0, result.output

@@ -65,8 +65,18 @@ def test_messages_are_signed_and_verify(
         assert {"from", "to", "subject", "date", "message-id", "list-id"} <= signed
         assert {"list-unsubscribe", "list-unsubscribe-post", "feedback-id"} <= signed
         assert dkim.verify(message, dnsfunc=dns)
-        tampered = message.replace(b"Subject: ", b"Subject: FW: ", 1)
+        tampered = message.replace(b"Subject:", b"Subject: FW:", 1)  # folded or not
         assert not dkim.verify(tampered, dnsfunc=dns)
+        # a header added on top, where readers look first, breaks it too (over-signing)
+        for added in (
+            b"Subject: Your account is locked",
+            b"Reply-To: thief@example.net",
+            b"From: Bank <bank@example.net>",
+            b"List-Unsubscribe: <https://evil.example.net/u>",
+            b"Date: Fri, 01 Jan 2027 00:00:00 +0000",
+            b"Message-ID: <copy@example.net>",
+        ):
+            assert not dkim.verify(added + b"\r\n" + message, dnsfunc=dns), added
 
 
 def test_notices_are_signed_too(

@@ -1,4 +1,4 @@
-"""The acknowledgement journal: a dead process's acceptances are replayed, a live one's not."""
+"""The acknowledgement journal: every acceptance is replayed, a dead process's file deleted."""
 
 from __future__ import annotations
 
@@ -34,16 +34,31 @@ def test_a_sigkilled_process_journal_is_replayed_once(tmp_path: Path) -> None:
     assert list(tmp_path.iterdir()) == []
 
 
-def test_a_live_process_journal_is_left_alone_and_cleared_after_commit(tmp_path: Path) -> None:
+def test_a_live_process_journal_is_recorded_but_left_to_its_owner(tmp_path: Path) -> None:
+    """A live process whose recording failed: its acceptances are recorded by the sweep
+    (before the sweep takes back their lease), its file stays until it clears it."""
     journal = AckJournal(tmp_path)
     journal.accepted(5)
     seen: list[list[int]] = []
-    assert replay(tmp_path, seen.append) == 0
-    assert seen == []
+    assert replay(tmp_path, seen.append) == 1
+    assert seen == [[5]]
+    assert journal.path.exists()
+    journal.accepted(6)
+    assert journal.entries() == [5, 6]
     journal.clear()
     assert journal.path.read_bytes() == b""
+    assert replay(tmp_path, seen.append) == 0
     journal.close()
     assert not journal.path.exists()
+
+
+def test_a_line_being_written_is_not_read(tmp_path: Path) -> None:
+    journal = AckJournal(tmp_path)
+    journal.accepted(41)
+    with open(journal.path, "ab") as half_written:
+        half_written.write(b"42")
+    assert journal.entries() == [41]
+    journal.close()
 
 
 def test_a_failing_recorder_keeps_the_journal_for_the_next_sweep(tmp_path: Path) -> None:

@@ -155,7 +155,7 @@ def test_digests_go_out_through_the_api_with_the_same_error_mapping(
     headers = {h["Name"]: h["Value"] for h in body["Headers"]}
     assert headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     assert headers["List-Unsubscribe"].startswith("<https://news.example.org/unsubscribe/")
-    assert headers["Message-ID"].startswith("<digest-")
+    assert headers["Message-ID"].endswith("@news.example.org>")
     with db.session() as session:
         states = Counter(d.state for d in session.scalars(select(Delivery)))
         suppressed = session.scalars(select(Suppression.email)).all()
@@ -549,11 +549,13 @@ def test_non_ascii_subjects_and_bodies_come_through_the_json(
     api = FakePostmark()
     _send(db, postmark_settings, api)
     with db.session() as session:
-        title = session.scalars(select(Digest)).one().content["title"]  # type: ignore[index]
-    assert any(ord(character) > 127 for character in title)
+        content = session.scalars(select(Digest)).one().content
+        assert content is not None
+    subject, title = content["subject"], content["title"]
+    assert any(ord(character) > 127 for character in subject)
     assert len(api.accepted) == 2
     for body in api.accepted:
-        assert body["Subject"] == title
+        assert body["Subject"] == subject
         assert title in body["TextBody"]
         assert "\ufffd" not in body["TextBody"] + body["HtmlBody"]
 
@@ -714,7 +716,7 @@ def test_fields_are_read_from_our_messages_as_the_email_package_reads_them(
 ) -> None:
     make_topic(db, "claude", ["en", "zh-TW"])
     digests = build_digests(db, settings, "claude")
-    links = PublicLinks(settings).recipient(7)
+    links = PublicLinks(settings).recipient(7, "link-key")
     messages = [
         _mailing(db, settings, digest_id).template.render(
             "reader@example.com", f"<digest-{digest_id}-7@news.example.org>", links

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import email
+import re
 from dataclasses import replace
 from email import policy
 
@@ -61,7 +62,8 @@ def parse(data: bytes) -> email.message.EmailMessage:
 def test_rendered_message_decodes_to_the_personalised_parts() -> None:
     source = rendered()
     template = compile_template(source, ENVELOPE)
-    data = template.render("mei@example.com", message_id(7, 42, ENVELOPE.domain), LINKS)
+    mid = message_id(b"k" * 32, 7, 42, "link-key", ENVELOPE.domain)
+    data = template.render("mei@example.com", mid, LINKS)
 
     assert all(len(line) <= 998 for line in data.split(b"\r\n"))
     assert b"\n" not in data.replace(b"\r\n", b"")  # CRLF line ends only
@@ -74,16 +76,33 @@ def test_rendered_message_decodes_to_the_personalised_parts() -> None:
     assert plain.get_content().replace("\r\n", "\n") == personalize_text(source.text, LINKS)
     assert html.get_content().replace("\r\n", "\n") == personalize_html(source.html, LINKS)
     assert message["To"] == "mei@example.com"
-    assert message["Message-ID"] == "<digest-7-42@news.example.org>"
+    assert message["Message-ID"] == mid
     assert message["Subject"] == source.subject
     assert message["List-Id"] == ENVELOPE.list_id
-    assert message["List-Unsubscribe"] == (
-        f"<{LINKS.unsubscribe}>, <mailto:digest@news.example.org?subject=unsubscribe>"
-    )
+    # no mailto: nothing reads mail sent to the From address (never advertise it)
+    assert message["List-Unsubscribe"] == f"<{LINKS.unsubscribe}>"
     assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     assert message["Precedence"] == "bulk"
     assert message["Feedback-ID"] == "7:claude:zh-TW:newsletter"
-    assert message["Date"]
+    # RFC 5322 3.3: a numeric zone; "GMT" is obsolete syntax (4.3)
+    assert re.fullmatch(r"\w{3}, \d{2} \w{3} \d{4} \d{2}:\d{2}:\d{2} \+0000", message["Date"])
+
+
+def test_message_ids_are_opaque_stable_and_this_installations_own() -> None:
+    """Same (digest, reader) and key: the same id on every resend; another secret, or
+    the same ids after a database reset (a new random link key), gives another one."""
+    key = b"k" * 32
+    first = message_id(key, 7, 42, "link-key", "news.example.org")
+    assert first == message_id(key, 7, 42, "link-key", "news.example.org")
+    assert re.fullmatch(r"<[a-z2-7]{32}@news\.example\.org>", first)
+    assert "7" not in first.partition("@")[0] or "42" not in first.partition("@")[0]
+    others = {
+        message_id(b"o" * 32, 7, 42, "link-key", "news.example.org"),  # another installation
+        message_id(key, 7, 42, "new-link-key", "news.example.org"),  # after a reset
+        message_id(key, 8, 42, "link-key", "news.example.org"),
+        message_id(key, 7, 43, "link-key", "news.example.org"),
+    }
+    assert first not in others and len(others) == 4
 
 
 def test_each_reader_gets_their_own_links_and_headers() -> None:

@@ -26,8 +26,9 @@ from newsletter.config import Settings
 from newsletter.daily import jobs
 from newsletter.daily.dispatch import RqDispatcher
 from newsletter.db import Database
+from newsletter.delivery.template import message_id
 from newsletter.demo import SAMPLE_DATE
-from newsletter.models import Delivery, utcnow
+from newsletter.models import Delivery, Subscriber, utcnow
 from newsletter.services import Services
 from tests.delivery.conftest import (
     REDIS_URL,
@@ -98,6 +99,9 @@ class Fleet:
                 process.send_signal(signal.SIGKILL)
                 process.wait()
 
+    def log_size(self) -> int:
+        return sum(path.stat().st_size for path in self.logs.glob("*.log"))
+
     def log_tail(self) -> str:
         return "\n".join(path.read_text()[-2000:] for path in sorted(self.logs.glob("*.log")))
 
@@ -115,11 +119,21 @@ def count_states(db: Database) -> Counter[str]:
         return Counter({state.value: n for state, n in rows})
 
 
-def wait_for(condition: Callable[[], bool], seconds: float, fleet: Fleet) -> None:
+def wait_for(
+    condition: Callable[[], bool],
+    seconds: float,
+    fleet: Fleet,
+    progress: Callable[[], object] | None = None,
+) -> None:
+    """Until ``condition``; fail after ``seconds`` in which ``progress`` (when given) did
+    not change: work still advancing is not a hang, however loaded the machine is."""
     deadline = time.monotonic() + seconds
+    last = progress() if progress else None
     while not condition():
+        if progress is not None and (now := progress()) != last:
+            last, deadline = now, time.monotonic() + seconds
         if time.monotonic() > deadline:
-            pytest.fail(f"timed out; worker logs:\n{fleet.log_tail()}")
+            pytest.fail(f"no progress in {seconds} s ({last}); worker logs:\n{fleet.log_tail()}")
         time.sleep(0.1)
 
 
@@ -132,13 +146,16 @@ def test_end_to_end_two_topics_two_languages_on_workers(
     readers = add_readers(db, 1000, lambda n: choices[n % 3], lambda n: ("en", "zh-TW")[n % 2])
     fleet.start("worker")
     fleet.start("worker")
+    fleet.start("cron")  # its sweeper takes back rows whose 2 s lease ran out under load
 
     dispatcher = RqDispatcher(redis, rq_settings.queue_name)
     for slug in topics:
         dispatcher.enqueue(jobs.run_topic, slug, SAMPLE_DATE.isoformat())
 
     expected = sum(len(topic_ids) for _, topic_ids in readers.values())
-    wait_for(lambda: count_states(db)["sent"] == expected, 60, fleet)
+    # fetching and building show in the workers' logs before any delivery row exists
+    working = lambda: (count_states(db), fleet.log_size())  # noqa: E731
+    wait_for(lambda: count_states(db)["sent"] == expected, 60, fleet, working)
     assert count_states(db) == Counter({"sent": expected})
     slug_of = {topic_id: slug for slug, topic_id in topics.items()}
     got: dict[str, Counter[tuple[str, str]]] = {}
@@ -197,7 +214,7 @@ def test_sigkilled_workers_lose_nothing_and_resend_at_most_the_message_in_flight
         kills += 1
         worker = fleet.start("worker")
 
-    wait_for(lambda: count_states(db)["sent"] == readers, 50, fleet)
+    wait_for(lambda: count_states(db)["sent"] == readers, 50, fleet, lambda: count_states(db))
     counts, message_ids = copies_by_reader(smtp_server)
     assert len(counts) == readers  # nobody lost
     duplicates = sum(n - 1 for n in counts.values())
@@ -220,12 +237,12 @@ def test_redis_flushed_mid_send_the_sweeper_finishes_without_duplicates(
         request_fan_out(session, [digest_id])
     RqDispatcher(redis, rq_settings.queue_name).enqueue(jobs.fan_out, digest_id)
     fleet.start("worker")
-    wait_for(lambda: count_states(db)["sent"] >= 200, 30, fleet)
+    wait_for(lambda: count_states(db)["sent"] >= 200, 30, fleet, lambda: count_states(db))
     flush_redis(redis)  # every queued send job is gone
     assert count_states(db)["sent"] < readers
     fleet.start("cron")
 
-    wait_for(lambda: count_states(db)["sent"] == readers, 40, fleet)
+    wait_for(lambda: count_states(db)["sent"] == readers, 40, fleet, lambda: count_states(db))
     counts, _ = copies_by_reader(smtp_server)
     assert len(counts) == readers
     assert set(counts.values()) == {1}
@@ -271,7 +288,10 @@ def test_a_starting_worker_first_records_what_a_killed_one_sent(
     assert count_states(db) == Counter({"sent": 1, "sending": 2})
     with db.session() as session:
         recorded = session.get_one(Delivery, ids[0])
-    assert recorded.message_id == f"<digest-{digest_id}-{recorded.subscriber_id}@news.example.org>"
+        link_key = session.get_one(Subscriber, recorded.subscriber_id).link_key
+    assert recorded.message_id == message_id(
+        rq_settings.message_id_key, digest_id, recorded.subscriber_id, link_key, "news.example.org"
+    )
     assert smtp_server.sink.counts() == Counter()  # recorded, not sent again
     assert list(rq_settings.journal_dir.glob("*.acks")) == []
 

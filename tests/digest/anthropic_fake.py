@@ -27,13 +27,22 @@ class FakeAnthropic:
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers["Content-Length"]))
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 fake.requests.append(
-                    {"path": self.path, "headers": dict(self.headers), "json": json.loads(body)}
+                    {
+                        "method": self.command,
+                        "path": self.path,
+                        "headers": dict(self.headers),
+                        "json": json.loads(body) if body else None,
+                    }
                 )
                 answer = fake.queue.pop(0) if fake.queue else recorded("unauthorized_401")
                 time.sleep(fake.delay)
-                payload = json.dumps(answer["body"]).encode()
+                if "lines" in answer:  # JSON Lines, as batch results come
+                    text = "\n".join(json.dumps(line) for line in answer["lines"]) + "\n"
+                else:
+                    text = json.dumps(answer["body"])
+                payload = text.replace("{base_url}", fake.url).encode()
                 try:
                     self.send_response(answer["status"])
                     for name, value in answer["headers"].items():
@@ -44,6 +53,8 @@ class FakeAnthropic:
                     self.wfile.write(payload)
                 except (BrokenPipeError, ConnectionResetError):
                     pass  # the client gave up waiting (the time-budget test)
+
+            do_GET = do_POST  # the batch endpoints: retrieve a batch, read its results
 
             def log_message(self, format: str, *args: Any) -> None:
                 pass
@@ -56,4 +67,4 @@ class FakeAnthropic:
 
     @property
     def bodies(self) -> list[dict[str, Any]]:
-        return [request["json"] for request in self.requests]
+        return [request["json"] for request in self.requests if request["json"] is not None]

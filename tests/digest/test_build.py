@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -11,18 +11,19 @@ from newsletter.config import Settings
 from newsletter.daily import steps
 from newsletter.db import Database
 from newsletter.demo import SAMPLE_DATE, seed_demo
-from newsletter.digest.build import NothingToWrite, assemble, news_window
+from newsletter.digest.build import NothingToWrite, assemble, items_in_window, news_window
 from newsletter.digest.offline import OfflineWriter
 from newsletter.digest.schema import DigestContent
 from newsletter.digest.writer import WriterError
 from newsletter.models import Digest, DigestStatus, Item, Topic
 from newsletter.services import Services
+from newsletter.sources.dedupe import cluster_stories
 
 
 @pytest.fixture
 def fetched(db: Database, settings: Settings) -> Database:
     with db.session() as session:
-        seed_demo(session)
+        seed_demo(session, settings.suppression_key)
     steps.fetch(Services(settings, db), "claude")
     return db
 
@@ -51,16 +52,30 @@ def test_digest_uses_only_items_in_the_window(fetched: Database, settings: Setti
     assert "claude-in-chrome" not in outcome.digest.content.__repr__()  # published a week before
 
 
-def test_every_section_is_filled(fetched: Database, settings: Settings) -> None:
+def test_every_section_is_filled_from_facts_or_left_out(
+    fetched: Database, settings: Settings
+) -> None:
     (outcome,) = steps.build(Services(settings, fetched), "claude", SAMPLE_DATE, ["zh-TW"])
     content = DigestContent.model_validate(outcome.digest.content)
     assert content.title == "CLAUDE 每日動態 - 2026-01-12"
-    assert content.tagline == f"彙整 {len(content.sources)} 則 CLAUDE 相關新聞"
-    assert len(content.summary) == 3
-    assert 3 <= len(content.highlights) <= 5
+    # the tagline counts the stories the digest cites, not their items (issue 12)
+    cited = {source.item_id for source in content.sources}
+    with fetched.session() as session:
+        topic = session.scalars(select(Topic)).one()
+        stories = cluster_stories(items_in_window(session, topic, SAMPLE_DATE))
+    count = sum(any(item.id in cited for item in story.items) for story in stories)
+    assert count < len(content.sources)
+    assert content.tagline == f"彙整 {count} 則 CLAUDE 相關新聞"
+    assert len(content.summary) == 3 and len(content.highlights) == 3
     assert all(len(h.item_ids) >= 1 for h in content.highlights)
-    assert content.trends and content.analysis.industry and content.key_points
-    assert content.further_thinking.developers and content.further_thinking.everyday_users
+    assert content.trends and 3 <= len(content.key_points) <= 5
+    # the day's Chinese sentences about a competitor (xAI) are said once, in the highlights
+    # and summary; nothing new is left for the analysis, which is left out, not repeated
+    said = [*content.summary, *(h.body for h in content.highlights)]
+    assert sum("xAI" in sentence for sentence in said) == 1
+    assert content.analysis.industry == content.analysis.competition == ""
+    assert content.analysis.market == ""
+    assert content.further_thinking.developers == content.further_thinking.everyday_users == []
     assert outcome.digest.writer == "offline"
 
 
@@ -92,3 +107,29 @@ def test_offline_writer_is_deterministic(fetched: Database, settings: Settings) 
     (second,) = steps.build(Services(settings, fetched), "claude", SAMPLE_DATE, ["en"])
     assert first.digest.content == second.digest.content
     assert second.digest.status == DigestStatus.READY
+
+
+def test_a_digest_built_before_its_window_closed_is_written_again_after(
+    fetched: Database, settings: Settings
+) -> None:
+    """A preview built early does not freeze the day: the run after the window closes
+    writes it again, unless it was sent already."""
+    app = Services(settings, fetched)
+    (early,) = steps.build(app, "claude", SAMPLE_DATE, ["en"])
+    with fetched.session() as session:
+        topic = session.scalar(select(Topic))
+        _, end = news_window(topic, SAMPLE_DATE)
+        digest = session.get_one(Digest, early.digest.id)
+        digest.created_at = end - timedelta(hours=2)  # as if built at dawn
+    (later,) = steps.build(app, "claude", SAMPLE_DATE, ["en"])
+    assert later.created and later.digest.id == early.digest.id
+    assert later.digest.created_at > end
+    (kept,) = steps.build(app, "claude", SAMPLE_DATE, ["en"])
+    assert not kept.created  # written once after the window: kept from then on
+
+    with fetched.session() as session:
+        digest = session.get_one(Digest, early.digest.id)
+        digest.created_at = end - timedelta(hours=2)
+        digest.fan_out_requested_at = end  # it went out as it was
+    (sent,) = steps.build(app, "claude", SAMPLE_DATE, ["en"])
+    assert not sent.created

@@ -112,10 +112,13 @@ def test_cli_build_names_the_writer_and_shows_usage(
 
     listing = runner.invoke(args=["digests", "list", "--topic", "claude"])
     assert listing.exit_code == 0, listing.output
-    failed, error, ready = listing.output.splitlines()
+    failed, error, ready, total = listing.output.splitlines()
     assert "zh-TW  failed claude/claude-sonnet-5-5  2,374 in / 2,018 out tokens" in failed
     assert "do not exist: [9999] (still, after one re-ask)" in error
     assert "claude 2026-01-12 en     ready  claude/claude-sonnet-5-5  1,187 in" in ready
+    costs = [float(line.rsplit("~$", 1)[1]) for line in (failed, ready)]
+    assert total.startswith("claude 2026-01-12: ~$") and "(2 digest(s), every call)" in total
+    assert float(total.split("~$")[1].split()[0]) == pytest.approx(sum(costs), abs=2e-4)
 
 
 def test_cli_build_says_it_writes_offline(app: Flask, news: int) -> None:

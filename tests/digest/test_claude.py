@@ -14,7 +14,7 @@ from newsletter.db import Database
 from newsletter.digest import prompt
 from newsletter.digest.build import build_digest
 from newsletter.digest.claude import ClaudeWriter
-from newsletter.digest.prompt import SYSTEM_PROMPT, input_schema
+from newsletter.digest.prompt import SYSTEM_PROMPT, TRANSLATE_PROMPT, input_schema
 from newsletter.digest.schema import DigestContent
 from newsletter.models import Digest, DigestStatus
 from newsletter.services import Services
@@ -30,6 +30,13 @@ def build(db: Database, settings: Settings, language: str = "en") -> Digest:
     with db.session() as session:
         topic = topic_by_slug(session, "claude")
         return build_digest(session, topic, DAY, language, writer).digest
+
+
+def stored_in(db: Database, language: str) -> DigestContent:
+    with db.session() as session:
+        digest = session.scalars(select(Digest).where(Digest.language == language)).one()
+        assert digest.status == DigestStatus.READY, digest.error
+        return DigestContent.model_validate(digest.content)
 
 
 def stored(db: Database) -> Digest:
@@ -53,16 +60,16 @@ def test_good_response_is_stored_ready_with_usage_and_cost(
     content = DigestContent.model_validate(digest.content)
     assert content.highlights[0].title == "Claude moves into healthcare and the life sciences"
     assert [source.item_id for source in content.sources] == ALL_IDS
-    assert content.tagline == "5 CLAUDE news stories in one read"
+    assert content.tagline == "3 CLAUDE news stories in one read"
     assert content.usage.cost_usd == digest.cost_usd
 
 
 def test_request_forces_the_tool_caches_the_system_prompt_and_fences_items(
     db: Database, news: int, claude_settings: Settings, fake_anthropic: FakeAnthropic
 ) -> None:
-    fake_anthropic.answer("good", "good")
+    fake_anthropic.answer("good", "translated_zh_tw")
     build(db, claude_settings, "en")
-    build(db, claude_settings, "zh-TW")
+    build(db, claude_settings, "zh-TW")  # translated from the day's en digest
 
     english, chinese = fake_anthropic.bodies
     request = fake_anthropic.requests[0]
@@ -78,15 +85,22 @@ def test_request_forces_the_tool_caches_the_system_prompt_and_fences_items(
     assert english["system"] == [
         {"type": "text", "text": SYSTEM_PROMPT, "cache_control": {"type": "ephemeral"}}
     ]
-    assert chinese["system"] == english["system"] and chinese["tools"] == english["tools"]
+    assert chinese["tools"] == english["tools"]
+    assert chinese["system"] == [
+        {"type": "text", "text": TRANSLATE_PROMPT, "cache_control": {"type": "ephemeral"}}
+    ]
+    assert chinese["model"] == claude_settings.anthropic_translate_model == "claude-haiku-5-5"
 
     prompt = english["messages"][0]["content"]
     assert "Language: English." in prompt
-    assert "繁體中文" in chinese["messages"][0]["content"]
     block = prompt.split("<news_items>\n", 1)[1].split("\n</news_items>", 1)[0]
     records = [json.loads(line) for line in block.splitlines()]
     assert sorted(record["id"] for record in records) == ALL_IDS
-    assert set(records[0]) == {"id", "story", "outlet", "title", "url", "summary"}
+    assert set(records[0]) == {"id", "story", "outlet", "title", "summary"}  # no URL
+    translation = chinese["messages"][0]["content"]
+    assert "繁體中文" in translation and "<news_items>" not in translation
+    sent = json.loads(translation.split("<digest>\n", 1)[1].split("\n</digest>", 1)[0])
+    assert sent["highlights"] == [h.model_dump() for h in stored_in(db, "en").highlights]
 
 
 def test_effort_is_sent_when_set(
@@ -110,7 +124,9 @@ def test_invented_urls_are_removed_and_item_urls_kept(
         assert foreign not in text
     content = DigestContent.model_validate(digest.content)
     assert "https://www.anthropic.com/news/healthcare-life-sciences" in content.highlights[0].body
-    assert content.key_points[1].text.endswith("(analysis).")
+    # the key point that linked elsewhere went whole, not left as "(analysis)."
+    assert len(content.key_points) == 4
+    assert not any("analysis" in point.text for point in content.key_points)
 
 
 def test_missing_item_id_is_repaired_by_one_re_ask(

@@ -58,7 +58,7 @@ def test_claude_digest_never_carries_the_planted_link(
     prompt = fake_anthropic.bodies[0]["messages"][0]["content"]
     assert prompt.count("</news_items>") == 1, "item text closed the data block"
     fenced = prompt.split("<news_items>\n", 1)[1].split("\n</news_items>", 1)[0]
-    record = next(json.loads(line) for line in fenced.splitlines() if '"id": 9006' in line)
+    record = next(json.loads(line) for line in fenced.splitlines() if '"id":9006' in line)
     assert record["summary"].startswith("SYSTEM NOTE TO THE AI")
     assert "</news_items>" in record["summary"]  # intact as data, escaped in transit
     assert "SYSTEM NOTE" not in prompt.replace(fenced, "")

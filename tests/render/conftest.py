@@ -56,7 +56,7 @@ def demo_digests(_session_database: Database) -> Iterator[dict[str, DigestConten
     """The demo topic's digests by language (13 sources each), built once per session."""
     settings = Settings(database_url=_session_database.url)
     with _session_database.session() as session:
-        seed_demo(session)
+        seed_demo(session, settings.suppression_key)
     steps.fetch(Services(settings, _session_database), "claude")
     steps.build(Services(settings, _session_database), "claude", SAMPLE_DATE, ["en", "zh-TW"])
     with _session_database.session() as session:

@@ -12,6 +12,7 @@ from bs4 import BeautifulSoup
 from newsletter.digest.schema import DigestContent
 from newsletter.i18n import labels
 from newsletter.render import html as render_html
+from newsletter.render.frame import EmailFrame
 from newsletter.render.html import (
     DIGEST_TEMPLATE,
     EMAILS_DIR,
@@ -25,6 +26,7 @@ from newsletter.render.placeholders import (
     RecipientLinks,
     personalize_html,
 )
+from tests.render.sections import shown_sections
 
 GMAIL_CLIP_BYTES = 102 * 1024
 DEV_BASE = "http://localhost:5000"
@@ -46,12 +48,22 @@ def is_allowed_link(url: str, base_url: str) -> bool:
     return parts.scheme == "https" and bool(parts.hostname)
 
 
+def frame(view_online: str = VIEW_ONLINE, base: str = DEV_BASE) -> EmailFrame:
+    return EmailFrame("AI Daily Digest", POSTAL, view_online, f"{base}/", f"{base}/privacy")
+
+
 def render(content: DigestContent, view_online: str = VIEW_ONLINE) -> str:
-    return render_digest_html(content, view_online_url=view_online, postal_address=POSTAL)
+    base = view_online.split("/archive/")[0]
+    return render_digest_html(content, frame(view_online, base))
 
 
 def soup_of(html: str) -> BeautifulSoup:
     return BeautifulSoup(html, "html.parser")
+
+
+def source_link(soup: BeautifulSoup, url: str, title: str) -> bool:
+    """Whether the sources list links ``url`` under its title (then its outlet)."""
+    return any(a.get_text().startswith(title) for a in soup.find_all("a", href=url))
 
 
 @pytest.mark.parametrize("language", ["en", "zh-TW"])
@@ -64,27 +76,42 @@ def test_every_part_of_the_digest_is_in_the_email(demo_digests, language: str) -
 
     assert soup.html["lang"] == language and soup.html["dir"] == "ltr"
     assert soup.title.string == content.title
-    preheader = soup.body.find("div")
+    [preheader] = soup.find_all("div", class_="preheader")
     assert preheader.get_text().startswith(" ".join(content.summary))
-    assert "display:none" in preheader["style"]
-    assert content.topic_name in text and words["long_date"].format(d=content.date) in text
+    # hidden the standard way: never as text coloured like its background
+    style = preheader["style"].replace(" ", "")
+    assert "display:none" in style and "mso-hide:all" in style and "max-height:0" in style
+    assert "color" not in style and "opacity" not in style
+    assert soup.body.get_text(" ", strip=True).startswith(" ".join(content.summary))
+    # the masthead: the service, then the topic, then the date
+    assert soup.find(class_="brand").get_text() == "AI Daily Digest"
+    assert soup.find(class_="topic").get_text() == content.topic_name
+    assert words["long_date"].format(d=content.date) in text
     headings = [h.get_text(" ", strip=True) for h in soup.find_all("h2")]
-    for key in ("summary", "trends", "highlights", "analysis", "key_points", "thinking"):
+    for key in shown_sections(content):
         assert words[key] in headings
     assert words["sources"] in headings
-    numbered = [h.get_text(" ", strip=True) for h in soup.find_all("h3") if h.find("span")]
-    assert numbered == [f"{n} {h.title}" for n, h in enumerate(content.highlights, 1)]
-    for highlight in content.highlights:
+    numbered = [h for h in soup.find_all("h3") if h.find("span")]
+    assert [h.get_text(" ", strip=True) for h in numbered] == [
+        f"{n} {h.title}" for n, h in enumerate(content.highlights, 1)
+    ]
+    for heading, highlight in zip(numbered, content.highlights, strict=True):
         cited = [s for s in content.sources if s.item_id in highlight.item_ids]
+        # the headline links to its lead source
+        assert heading.find("a", class_="headline")["href"] == cited[0].url
         for source in cited:
             assert soup.find("a", href=source.url, string=source.outlet), source
     for source in content.sources:
-        assert soup.find("a", href=source.url, string=source.title)
+        assert source_link(soup, source.url, source.title)
     footer = words["footer"].format(count=len(content.sources))
     assert footer in text and str(len(content.sources)) in footer
     assert soup.find("a", href=VIEW_ONLINE, string=words["view_online"])
     assert soup.find("a", href=PREFERENCES, string=words["preferences"])
     assert soup.find("a", href=UNSUBSCRIBE, string=words["unsubscribe"])
+    assert soup.find("a", href=f"{DEV_BASE}/privacy", string=words["privacy"])
+    forward = soup.find(class_="forward")
+    assert words["forwarded"] in forward.get_text()
+    assert forward.find("a", href=f"{DEV_BASE}/", string=words["subscribe"])
     assert POSTAL in text
 
 
@@ -164,12 +191,13 @@ def test_feed_text_is_escaped_never_markup(hostile_digest: DigestContent) -> Non
     for tag in soup.find_all(True):
         assert not [name for name in tag.attrs if name.startswith("on")], tag.name
     text = soup.get_text(" ")
-    assert "<script>alert(1)</script>" in text
-    assert "onerror=alert(2)" in text
+    # literal markup in feed or model text is removed, neither run nor shown as text
+    assert "<script>" not in text and "alert(1)" not in text
+    assert "onerror=alert(2)" not in text
     # The hostile link was http with a quote in it: upgraded to https, and the quote
     # (percent-encoded at ingestion) stays inside the attribute value.
     hrefs = [a["href"] for a in soup.find_all("a")]
-    assert "https://hostile.example/story?a=1&b=%22onmouseover%3Dalert%283%29" in hrefs
+    assert "https://hostile.example/story?a=1&b=%22onmouseover=alert(3)" in hrefs
     assert 'href="https://hostile.example/story?a=1&amp;b=%22onmouseover' in html
 
 
@@ -219,5 +247,5 @@ def test_a_claude_written_ten_source_digest_fits_and_links_every_source(
     assert len(html.encode("utf-8")) < GMAIL_CLIP_BYTES
     soup = soup_of(html)
     for source in content.sources:
-        assert soup.find("a", href=source.url, string=source.title)
+        assert source_link(soup, source.url, source.title)
     assert "本文由 AI 自動生成，彙整自 10 篇新聞來源。" in soup.get_text()

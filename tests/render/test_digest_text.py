@@ -8,6 +8,7 @@ import re
 import pytest
 
 from newsletter.i18n import labels
+from newsletter.render.frame import EmailFrame
 from newsletter.render.placeholders import PREFERENCES, UNSUBSCRIBE
 from newsletter.render.text import (
     HANG,
@@ -18,6 +19,7 @@ from newsletter.render.text import (
     render_digest_text,
     wrap,
 )
+from tests.render.sections import shown_sections
 
 ENGLISH = (
     "Anthropic has started blocking third-party harnesses that reuse Claude Code "
@@ -106,16 +108,15 @@ def test_empty_and_blank_text_wrap_to_nothing() -> None:
 def test_the_text_part_has_every_section_and_footnoted_link(demo_digests, language) -> None:
     content = demo_digests[language]
     words = labels(language)
-    text = render_digest_text(
-        content,
-        view_online_url="https://news.example.org/archive/claude/2026-01-12",
-        postal_address="AI Daily Digest, 1 Example Street, Taipei",
-    )
+    text = render_digest_text(content, frame("https://news.example.org/archive/claude/2026-01-12"))
     lines = text.splitlines()
-    for key in ("summary", "trends", "highlights", "analysis", "key_points", "thinking"):
+    for key in shown_sections(content):
         index = lines.index(words[key])
         assert set(lines[index + 1]) == {"-"}, key
-    assert lines[0] == content.title and set(lines[1]) == {"="}
+    assert lines[0] == f"AI Daily Digest · {content.topic_name}"  # the masthead
+    assert lines[2] == content.title and set(lines[3]) == {"="}
+    assert "https://news.example.org/" in lines  # forwarded? subscribe
+    assert "https://news.example.org/privacy" in lines
     for number, highlight in enumerate(content.highlights, 1):
         assert any(line.startswith(f"{number}. {highlight.title[:20]}") for line in lines)
     footnotes = {m.group(2): int(m.group(1)) for m in re.finditer(r"^\[(\d+)\] (\S+)$", text, re.M)}
@@ -130,6 +131,17 @@ def test_the_text_part_has_every_section_and_footnoted_link(demo_digests, langua
             assert display_width(line) <= WIDTH + HANG, line
 
 
+def frame(view_online: str) -> EmailFrame:
+    base = "https://news.example.org"
+    return EmailFrame(
+        "AI Daily Digest",
+        "AI Daily Digest, 1 Example Street, Taipei",
+        view_online,
+        f"{base}/",
+        f"{base}/privacy",
+    )
+
+
 def squeeze_lines(lines: list[str]) -> str:
     """Wrapped prose joined back (CJK lines join without a space)."""
     return " ".join(lines).replace("。 ", "。")
@@ -138,8 +150,7 @@ def squeeze_lines(lines: list[str]) -> str:
 def test_a_chinese_digest_wraps_cleanly(claude_written_digest) -> None:
     text = render_digest_text(
         claude_written_digest,
-        view_online_url="https://news.example.org/archive/claude/2026-01-12?lang=zh-TW",
-        postal_address="AI Daily Digest, 1 Example Street, Taipei",
+        frame("https://news.example.org/archive/claude/2026-01-12?lang=zh-TW"),
     )
     prose = [line for line in text.splitlines() if "://" not in line and line]
     assert len(prose) > 60

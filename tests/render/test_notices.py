@@ -5,20 +5,26 @@ from __future__ import annotations
 import pytest
 
 from newsletter.delivery.notices import build_notice
-from newsletter.i18n import email_labels
-from newsletter.render.notices import Kind, NoticeContext, render_notice
+from newsletter.i18n import email_labels, labels
+from newsletter.render.notices import (
+    Kind,
+    NoticeContext,
+    render_notice,
+)
 
 LINKS = {
     "confirm": "https://news.example.org/confirm/TOKEN-C",
     "preferences": "https://news.example.org/preferences/TOKEN-P",
     "unsubscribe": "https://news.example.org/unsubscribe/TOKEN-U",
     "resubscribe": "https://news.example.org/unsubscribe/TOKEN-U",
+    "privacy": "https://news.example.org/privacy",
 }
 EXPECTED_LINKS = {
     Kind.CONFIRM: ["confirm"],
     Kind.WELCOME: ["preferences", "unsubscribe"],
     Kind.ALREADY: ["preferences", "unsubscribe"],
     Kind.GOODBYE: ["resubscribe"],
+    Kind.LINKS: ["preferences", "unsubscribe"],
 }
 
 
@@ -46,6 +52,9 @@ def test_each_notice_renders_in_each_language(kind: Kind, language: str) -> None
         assert f'href="{LINKS[key]}"' in rendered.html
         assert LINKS[key] in rendered.text.splitlines()
     assert "1 Example Street, Taipei" in rendered.text
+    # every email links the privacy page
+    assert f'href="{LINKS["privacy"]}"' in rendered.html
+    assert f"{labels(language)['privacy']}: {LINKS['privacy']}" in rendered.text
     assert "<mj-" not in rendered.html and "{{" not in rendered.html
 
 

@@ -25,7 +25,7 @@ from tests.support import cli_runner
 @pytest.fixture
 def digest_ids(db: Database, settings: Settings) -> dict[str, int]:
     with db.session() as session:
-        seed_demo(session)
+        seed_demo(session, settings.suppression_key)
     steps.fetch(Services(settings, db), "claude")
     outcomes = steps.build(Services(settings, db), "claude", SAMPLE_DATE, ["en", "zh-TW"])
     return {outcome.digest.language: outcome.digest.id for outcome in outcomes}

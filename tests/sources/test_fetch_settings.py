@@ -50,7 +50,7 @@ def test_bad_fetch_settings(tmp_path: Path, name: str, value: str, message: str)
 def test_the_fetch_job_uses_the_settings(settings: Settings, db: Database) -> None:
     """The daily run's fetch (an rq job, or inline) applies them too, not only the CLI."""
     with db.session() as session:
-        seed_demo(session)
+        seed_demo(session, settings.suppression_key)
     tiny = replace(settings, fetch_max_bytes=1024)  # every sample feed is larger
     app = create_app(services=Services(tiny, db))
     with app.app_context():

@@ -131,7 +131,7 @@ def test_second_fetch_uses_validators_and_a_304_costs_nothing(db: Database, site
     second = fetch(db)
 
     assert first["feed"].status == "new" and first["feed"].new_items == 3
-    assert (second["feed"].status, second["feed"].seen_items) == ("unchanged", 0)
+    assert (second["feed"].status, second["feed"].seen_items) == ("not-modified", 0)
     assert (second["atom"].status, second["atom"].seen_items) == ("unchanged", 1)
     feed_requests = [headers for path, headers in site.requests if path == "/feed"]
     assert [headers.get("if-none-match") for headers in feed_requests] == [None, '"v1"']

@@ -14,6 +14,7 @@ from newsletter.sources.normalize import (
     html_to_text,
     not_after,
     resolve_redirect,
+    site_names,
 )
 from tests.sources.fakeweb import fixture_bytes
 
@@ -27,7 +28,12 @@ from tests.sources.fakeweb import fixture_bytes
         ),
         ("HTTPS://WWW.Example.com:443/a/", "https://www.example.com/a"),
         ("http://example.com:8080/a", "http://example.com:8080/a"),
-        ("https://example.com/a?fbclid=1&gclid=2&ref=hn&b=2&a=1", "https://example.com/a?a=1&b=2"),
+        ("https://example.com/a?fbclid=1&gclid=2&ref=hn&b=2&a=1", "https://example.com/a?b=2&a=1"),
+        (  # every known tracker goes; the rest of the query keeps its order and encoding
+            "https://example.com/a?z=1&_ga=2.1&mkt_tok=x&si=abc&GCLID=3&mc_cid=c&mc_eid=e"
+            "&igshid=i&q=a+b%20c&utm_Source=x&_hsenc=h&a=",
+            "https://example.com/a?z=1&q=a+b%20c&a=",
+        ),
         ("https://m.example.com/news/story", "https://example.com/news/story"),
         ("https://mobile.example.com/news/story", "https://example.com/news/story"),
         ("https://amp.example.com/news/story", "https://example.com/news/story"),
@@ -92,28 +98,79 @@ def test_resolve_redirect(link: str, summary: str, target: str) -> None:
     assert resolve_redirect(link, summary) == target
 
 
+NBC = "https://www.nbcnews.com/tech/a"
+
+
 @pytest.mark.parametrize(
-    ("title", "outlet", "clean"),
+    ("title", "names", "clean"),
     [
-        ("Anthropic joins OpenAI's push - NBC News", "", "Anthropic joins OpenAI's push"),
-        ("Claude maker signs deal | Reuters", "Reuters", "Claude maker signs deal"),
+        (
+            "Anthropic joins OpenAI's push - NBC News",
+            site_names(NBC),
+            "Anthropic joins OpenAI's push",
+        ),
+        ("Claude maker signs deal | Reuters", ["Reuters"], "Claude maker signs deal"),
         (
             "Claude gets a new model - The Very Long Named Newspaper of Record",
-            "The Very Long Named Newspaper of Record",
+            ["The Very Long Named Newspaper of Record"],
             "Claude gets a new model",
         ),
-        ("Advancing Claude \\ Anthropic", "", "Advancing Claude"),
-        ("<b>Bold</b> &amp; <i>new</i>", "", "Bold & new"),
-        ("Claude - the good, the bad and the ugly parts of it all", "", None),
-        ("Why we moved to Claude : r/ClaudeAI", "", "Why we moved to Claude"),
-        ("Claude 4 - what's new", "", None),
-        ("OpenAI hires CFO | The Wall Street Journal", "", "OpenAI hires CFO"),
-        ("Gemini 3 is here - 9to5Google", "", "Gemini 3 is here"),
-        ("Anthropic news - theverge.com", "", "Anthropic news"),
+        (
+            "Advancing Claude \\ Anthropic",
+            ["Anthropic News", *site_names("https://www.anthropic.com/news/x")],
+            "Advancing Claude",
+        ),
+        ("<b>Bold</b> &amp; <i>new</i>", [], "Bold & new"),
+        ("Claude - the good, the bad and the ugly parts of it all", site_names(NBC), None),
+        (
+            "Why we moved to Claude : r/ClaudeAI",
+            site_names("https://www.reddit.com/r/ClaudeAI/comments/1/x"),
+            "Why we moved to Claude",
+        ),
+        ("Claude 4 - what's new", ["What's New"], "Claude 4"),
+        (
+            "OpenAI hires CFO | The Wall Street Journal",
+            ["The Wall Street Journal"],
+            "OpenAI hires CFO",
+        ),
+        (
+            "Gemini 3 is here - 9to5Google",
+            site_names("https://9to5google.com/2026/x"),
+            "Gemini 3 is here",
+        ),
+        (
+            "Anthropic news - theverge.com",
+            site_names("https://www.theverge.com/x"),
+            "Anthropic news",
+        ),
+        # the second half of a headline is not an outlet, however it is capitalised
+        ("Anthropic Launches New Model - Claude Opus 5", ["Reuters", *site_names(NBC)], None),
+        ("OpenAI hires CFO | The Wall Street Journal", site_names(NBC), None),
+        ("Claude Opus 5 - Anthropic", [], None),
+        ("Claude Opus 5 | Claude.ai", site_names("https://www.anthropic.com/news/x"), None),
     ],
 )
-def test_clean_title(title: str, outlet: str, clean: str | None) -> None:
-    assert clean_title(title, outlet) == (clean or title)
+def test_clean_title(title: str, names: list[str], clean: str | None) -> None:
+    assert clean_title(title, *names) == (clean or title)
+
+
+def test_feed_titles_keep_a_second_half_that_is_not_the_outlet() -> None:
+    feed = (
+        b'<?xml version="1.0"?><rss version="2.0"><channel><title>Tech Wire</title>'
+        b"<item><title>Anthropic Launches New Model - Claude Opus 5</title>"
+        b"<link>https://techwire.example.com/a</link></item>"
+        b"<item><title>Claude gets memory - Tech Wire</title>"
+        b"<link>https://techwire.example.com/b</link></item>"
+        b"<item><title>Claude in Chrome - The Verge</title><source>The Verge</source>"
+        b"<link>https://www.theverge.com/c</link></item>"
+        b"</channel></rss>"
+    )
+    titles = [entry.title for entry in parse_feed(feed, "wire", "application/rss+xml")]
+    assert titles == [
+        "Anthropic Launches New Model - Claude Opus 5",
+        "Claude gets memory",
+        "Claude in Chrome",
+    ]
 
 
 @pytest.mark.parametrize(

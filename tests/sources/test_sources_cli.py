@@ -134,3 +134,42 @@ def test_disable_enable_remove_and_fetch_table(app: Flask, site: FakeSite) -> No
         assert session.scalars(select(Topic)).one().sources[0].id == bad
         kept = session.scalars(select(Item).where(Item.source_id.is_(None))).all()
     assert len(kept) == 3  # the removed source's items stay
+
+
+def test_sources_list_tells_a_304_from_nothing_matching(app: Flask, site: FakeSite) -> None:
+    def conditional(headers: dict[str, str]) -> Reply:
+        if headers.get("if-none-match") == '"v1"':
+            return Reply(304, headers={"ETag": '"v1"'})
+        return Reply(body=fixture_bytes("rss2.xml"), headers={**RSS, "ETag": '"v1"'})
+
+    site.route("/cached", conditional)
+    site.route("/elsewhere", Reply(body=fixture_bytes("rss2.xml"), headers=RSS))
+    invoke(app, "topics", "add", "claude", "Claude", "--keyword", "Claude")
+    invoke(app, "topics", "add", "llama", "Llama", "--keyword", "Llama")
+    invoke(app, "sources", "add", "claude", "rss", "cached", "--url", site.url("/cached"))
+    invoke(app, "sources", "add", "llama", "rss", "elsewhere", "--url", site.url("/elsewhere"))
+    for _ in range(2):
+        assert invoke(app, "fetch", "claude")[0] == 0
+    code, output = invoke(app, "fetch", "llama")
+    assert "no-match" in next(line for line in output.splitlines() if "│ elsewhere" in line)
+
+    code, output = invoke(app, "sources", "list")
+    assert code == 0, output
+    assert "not-modified" in next(line for line in output.splitlines() if "│ cached" in line)
+    assert "no-match" in next(line for line in output.splitlines() if "│ elsewhere" in line)
+    assert "not-modified: HTTP 304" in output and "no-match: items, but none" in output
+
+
+def test_piped_output_keeps_urls_and_errors_whole(
+    app: Flask, site: FakeSite, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("COLUMNS")  # what a pipe gets: no terminal width at all
+    long_path = "/" + "very-long-segment/" * 12 + "feed.xml"
+    site.route(long_path, Reply(404))
+    invoke(app, "topics", "add", "claude", "Claude", "--keyword", "Claude")
+    invoke(app, "sources", "add", "claude", "rss", "long", "--url", site.url(long_path))
+    invoke(app, "fetch", "claude")
+    code, output = invoke(app, "sources", "list")
+    assert code == 0, output
+    assert site.url(long_path) in output  # on one line, not cut or wrapped at 80 columns
+    assert "HTTP 404" in output

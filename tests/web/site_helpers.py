@@ -72,16 +72,26 @@ def add_reader(db: Database, address: str, *, confirmed: bool = True, language: 
             address,
             language=language,
             topics=[topic_by_slug(session, "claude")],
+            hash_key=b"unused: no suppressions in these tests",
             confirmed=confirmed,
         )
         return reader.id
 
 
 def tampered(signed: str) -> str:
-    """``signed`` with its last three characters changed (never to what they were)."""
-    return signed[:-3] + ("aaa" if not signed.endswith("aaa") else "bbb")
+    """``signed`` with its next-to-last character changed (never to what it was).
+
+    Not the last one: it carries only part of a byte, and base64 decoding ignores its
+    other bits, so changing it can leave the decoded signature as it was.
+    """
+    changed = "A" if signed[-2] != "A" else "B"
+    return signed[:-2] + changed + signed[-1]
 
 
 def token(app: Flask, purpose: Purpose, subscriber_id: int) -> str:
+    """A token for the stored subscriber, naming their row's link key as emails do."""
     with app.app_context():
-        return Tokens(current().settings.secret_key).make(purpose, subscriber_id)
+        app_services = current()
+        with app_services.db.session() as session:
+            link_key = session.get_one(Subscriber, subscriber_id).link_key
+        return Tokens(app_services.settings.secret_key).make(purpose, subscriber_id, link_key)

@@ -211,7 +211,7 @@ def test_archive_pages_pass_the_audit_on_a_phone_and_a_desktop(
     settings: Settings, db: Database
 ) -> None:
     with db.session() as session:
-        seed_demo(session)
+        seed_demo(session, settings.suppression_key)
     steps.fetch(Services(settings, db), "claude")
     steps.build(Services(settings, db), "claude", SAMPLE_DATE, ["en", "zh-TW"])
     with serving(settings, db) as base, chromium() as browser:

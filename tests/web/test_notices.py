@@ -135,3 +135,28 @@ def test_a_notice_for_a_deleted_subscriber_is_dropped(
     with app.app_context():
         assert jobs.send_notice("goodbye", 12345) is False
     assert outbox(settings) == []
+
+
+def test_fresh_link_requests_are_queued_unread_for_known_and_unknown_addresses(
+    settings: Settings, db: Database, topics: list[str], redis_db: Redis
+) -> None:
+    """The request reads no subscriber: known and unknown addresses cost the same."""
+    app = site(replace(settings, redis_url=REDIS_URL), db)
+    assert sign_up(app, "reader@example.com") == 303
+    work(app, redis_db)
+    assert len(outbox(settings)) == 1  # the confirmation
+    with db.session() as session:  # later: past the resend interval
+        session.query(Subscriber).update({"confirmation_sent_at": None})
+    client = app.test_client()
+    for address in ("Reader@Example.com", "stranger@example.com"):
+        data = {"csrf_token": csrf_token(client, "/links"), "email": address}
+        assert client.post("/links", data=data).headers["Location"] == "/links/sent"
+    queue = Queue(settings.queue_name, connection=redis_db)
+    assert [(job.func, job.args, job.result_ttl) for job in queue.jobs] == [
+        (jobs.fresh_links, ("reader@example.com",), 0),
+        (jobs.fresh_links, ("stranger@example.com",), 0),
+    ]
+    work(app, redis_db)
+    messages = outbox(settings)
+    assert [m["To"] for m in messages] == ["reader@example.com", "reader@example.com"]
+    assert messages[-1]["Subject"] == "Your links for AI Daily Digest"

@@ -59,7 +59,9 @@ def test_stylesheet_is_served(client: FlaskClient) -> None:
 def test_production_cookies_are_secure_and_hsts_is_sent(
     settings: Settings, db: Database, topics: list[str]
 ) -> None:
-    app = make_app(settings, db, env="production", secret_key="p" * 40)
+    app = make_app(
+        settings, db, env="production", secret_key="p" * 40, postal_address="5 Harbour Road"
+    )
     client = app.test_client()
     response = client.get("/", base_url="https://news.example.org")
     assert "max-age=" in response.headers["Strict-Transport-Security"]
@@ -78,9 +80,28 @@ def test_signups_are_limited_per_address(
     blocked = client.post("/", data=signup_data(client, "A@example.com "))
     assert blocked.status_code == 429
     assert "Too many attempts" in blocked.get_data(as_text=True)
-    assert blocked.headers["Retry-After"] == "3600"  # at most the limit's window
+    # the page says the wait the header gives: when the hour's window ends
+    assert 3590 <= int(blocked.headers["Retry-After"]) <= 3600
+    assert "Please try again in 1 hour." in blocked.get_data(as_text=True)
+    assert "a few minutes" not in blocked.get_data(as_text=True)
     assert "X-RateLimit-Limit" not in blocked.headers
     assert client.post("/", data=signup_data(client, "b@example.com")).status_code == 303
+
+
+def test_the_429_page_states_the_wait_left_in_the_window(
+    settings: Settings, db: Database, topics: list[str]
+) -> None:
+    """A limit of 2 a minute, hit twice: the page and Retry-After give seconds, not the
+    window's full length or "a few minutes"."""
+    app = make_app(settings, db, signup_address_rate_limit="2/minute", signup_rate_limit="50/hour")
+    client = app.test_client()
+    for _ in range(2):
+        client.post("/", data=signup_data(client, "a@example.com"))
+    blocked = client.post("/", data=signup_data(client, "a@example.com"))
+    wait = int(blocked.headers["Retry-After"])
+    assert 50 <= wait <= 60
+    page = blocked.get_data(as_text=True)
+    assert f"Please try again in {wait} seconds." in page or "in 1 minute." in page
 
 
 def test_signups_and_resends_are_limited_per_ip(

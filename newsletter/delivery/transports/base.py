@@ -6,7 +6,9 @@ and raises ``TransportError``; ``transport.send_many(batch)`` sends up to
 ``transport.batch_size`` ``Outgoing`` messages (the digests do) and returns one outcome
 per message, ``None`` or its ``TransportError``. An error is ``permanent`` for a 5xx
 (retrying will not help), ``suppress`` when the reply says the recipient does not exist
-(the address goes on the suppression list), ``unreachable`` when nothing can go now.
+(the address goes on the suppression list), ``unreachable`` when nothing can go now,
+``ambiguous`` when the message was handed over whole and the reply never came (it may
+have been delivered).
 """
 
 from __future__ import annotations
@@ -20,16 +22,25 @@ class TransportError(RuntimeError):
     """Sending failed; ``permanent`` means retrying will not help (an SMTP 5xx).
 
     ``suppress``: the recipient does not exist. ``unreachable``: no message can go now
-    (the relay or API is down), so the rest of the batch waits too.
+    (the relay or API is down), so the rest of the batch waits too. ``ambiguous``: the
+    connection broke after the whole message went and before the reply, so the relay may
+    have accepted it (NEWSLETTER_AMBIGUOUS says whether to try again later).
     """
 
     def __init__(
-        self, message: str, *, permanent: bool, suppress: bool = False, unreachable: bool = False
+        self,
+        message: str,
+        *,
+        permanent: bool,
+        suppress: bool = False,
+        unreachable: bool = False,
+        ambiguous: bool = False,
     ) -> None:
         super().__init__(message)
         self.permanent = permanent
         self.suppress = suppress
         self.unreachable = unreachable
+        self.ambiguous = ambiguous
 
 
 _ENHANCED_STATUS = re.compile(rb"^\s*([245])\.(\d{1,3})\.(\d{1,3})")

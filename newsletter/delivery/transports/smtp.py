@@ -3,8 +3,11 @@
 A worker keeps its connections open between jobs (``pool_for`` is per process and per
 relay), so a send job pays no handshake, and a relay that offers PIPELINING takes each
 message in two round trips instead of four (``pipelining``). A connection the relay
-dropped while idle is noticed on the next message, replaced, and that message sent once
-more on the new one.
+dropped while idle, or at any point before the message's final dot went out, is noticed,
+replaced, and that message sent once more on the new one. A connection lost after the
+final dot and before the reply is ambiguous (the relay may have taken the message), so
+that message is not sent again at once: it fails with an ``ambiguous`` error, and the
+send loop defers it to a later attempt or, with NEWSLETTER_AMBIGUOUS=drop, gives it up.
 """
 
 from __future__ import annotations
@@ -20,6 +23,23 @@ from newsletter.delivery.transports.base import OneAtATime, TransportError, clas
 from newsletter.delivery.transports.pipelining import can_pipeline, send_pipelined
 
 _DISCONNECTED = (smtplib.SMTPServerDisconnected, ConnectionError, TimeoutError)
+_FINAL_DOT = b"\r\n.\r\n"
+
+
+class RelayConnection(smtplib.SMTP):
+    """An SMTP connection that notes when a whole message, final dot included, has been
+    written (``smtplib``'s ``data`` and our pipelining both write it in one ``send``)."""
+
+    payload_sent = False
+
+    def send(self, s: bytes | str) -> None:
+        super().send(s)
+        if isinstance(s, bytes) and s.endswith(_FINAL_DOT):
+            self.payload_sent = True
+
+
+class SslRelayConnection(RelayConnection, smtplib.SMTP_SSL):
+    pass
 
 
 class SmtpPool:
@@ -27,21 +47,21 @@ class SmtpPool:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self._idle: list[smtplib.SMTP] = []
+        self._idle: list[RelayConnection] = []
         self._lock = threading.Lock()
         self._slots = threading.BoundedSemaphore(settings.smtp_pool_size)
 
-    def connect(self) -> smtplib.SMTP:
+    def connect(self) -> RelayConnection:
         """A new, authenticated connection (STARTTLS, SSL and AUTH as the settings say)."""
         s = self.settings
         try:
             if s.smtp_security == "ssl":
                 context = self._tls_context()
-                smtp: smtplib.SMTP = smtplib.SMTP_SSL(
+                smtp: RelayConnection = SslRelayConnection(
                     s.smtp_host, s.smtp_port, context=context, timeout=s.smtp_timeout
                 )
             else:
-                smtp = smtplib.SMTP(s.smtp_host, s.smtp_port, timeout=s.smtp_timeout)
+                smtp = RelayConnection(s.smtp_host, s.smtp_port, timeout=s.smtp_timeout)
                 if s.smtp_security == "starttls":
                     smtp.starttls(context=self._tls_context())
             smtp.ehlo_or_helo_if_needed()
@@ -63,7 +83,7 @@ class SmtpPool:
         cafile = self.settings.smtp_ca_file
         return ssl.create_default_context(cafile=str(cafile) if cafile else None)
 
-    def acquire(self) -> smtplib.SMTP:
+    def acquire(self) -> RelayConnection:
         self._slots.acquire()
         with self._lock:
             if self._idle:
@@ -74,7 +94,7 @@ class SmtpPool:
             self._slots.release()
             raise
 
-    def release(self, smtp: smtplib.SMTP | None) -> None:
+    def release(self, smtp: RelayConnection | None) -> None:
         """Give a connection back; ``None`` for one that was closed after an error."""
         if smtp is not None:
             with self._lock:
@@ -131,7 +151,7 @@ class SmtpTransport(OneAtATime):
     def __init__(self, settings: Settings, pool: SmtpPool | None = None) -> None:
         self.settings = settings
         self.pool = pool or pool_for(settings)
-        self._smtp: smtplib.SMTP | None = None
+        self._smtp: RelayConnection | None = None
         self._held = False
 
     def __enter__(self) -> Self:
@@ -159,15 +179,23 @@ class SmtpTransport(OneAtATime):
         for attempt in (1, 2):
             if self._smtp is None:
                 self._smtp = self.pool.connect()
+            smtp = self._smtp
+            smtp.payload_sent = False
             try:
-                if can_pipeline(self._smtp, sender, recipient):
-                    send_pipelined(self._smtp, sender, recipient, message)
+                if can_pipeline(smtp, sender, recipient):
+                    send_pipelined(smtp, sender, recipient, message)
                 else:
-                    self._smtp.sendmail(sender, [recipient], message)
+                    smtp.sendmail(sender, [recipient], message)
                 return
             except _DISCONNECTED as error:
-                self._drop()  # dropped while idle, or mid-message: once more on a new one
-                if attempt == 2:
+                self._drop()
+                if smtp.payload_sent:  # the relay has it all and may have said 250
+                    raise TransportError(
+                        f"SMTP connection lost after the message, before the reply: {error}",
+                        permanent=False,
+                        ambiguous=True,
+                    ) from error
+                if attempt == 2:  # else dropped while idle or before the end: once more
                     raise TransportError(
                         f"SMTP connection lost: {error}", permanent=False
                     ) from error

@@ -16,8 +16,8 @@ from newsletter.digest.build import recent_digests
 from newsletter.models import Digest
 from newsletter.render.checks import check_email
 from newsletter.render.email import render_email
-from newsletter.render.links import PublicLinks
 from newsletter.render.placeholders import personalize_html, personalize_text
+from newsletter.render.preview import preview_links
 from newsletter.review_tokens import read_review_token
 from newsletter.services import current
 from newsletter.stats import tally
@@ -90,7 +90,7 @@ def digest(digest_id: int) -> Response:
         if rendered
         else None
     )
-    text = personalize_text(rendered.text, PublicLinks(settings).recipient(0)) if rendered else ""
+    text = personalize_text(rendered.text, preview_links(settings)) if rendered else ""
     page = render_template(
         "admin/digest.html",
         digest=found,
@@ -120,7 +120,7 @@ def digest_email(digest_id: int) -> Response:
         if found.content is None:
             abort(404)
         rendered = render_email(app.settings, found)
-    html = personalize_html(rendered.html, PublicLinks(app.settings).recipient(0))
+    html = personalize_html(rendered.html, preview_links(app.settings))
     response = Response(html, mimetype="text/html")
     response.headers["Content-Security-Policy"] = EMAIL_POLICY
     response.headers["X-Frame-Options"] = "SAMEORIGIN"

@@ -46,8 +46,9 @@ def subscribers() -> str:
 
 @bp.get("/subscribers/<int:subscriber_id>")
 def reader(subscriber_id: int) -> str:
-    with current().db.session() as session:
-        found = reader_queries.history(session, subscriber_id)
+    app = current()
+    with app.db.session() as session:
+        found = reader_queries.history(session, subscriber_id, app.settings.suppression_key)
         if found is None:
             abort(404)
         return render_template("admin/reader.html", history=found)
@@ -76,6 +77,7 @@ def subscribers_import() -> str | tuple[str, int]:
                 chosen,
                 language=request.form.get("language", ""),
                 operator=admin.email,
+                hash_key=app.settings.suppression_key,
                 consent=request.form.get("consent_note", "") if attested else None,
             )
     except InputError as error:

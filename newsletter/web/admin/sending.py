@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Response, flash, redirect, render_template, request, url_for
 
 from newsletter.catalog import list_topics
-from newsletter.delivery.test_send import send_test_digest, send_test_notice
+from newsletter.delivery.proof import send_test, send_test_notice
 from newsletter.delivery.transports import TransportError
 from newsletter.digest.build import recent_digests
 from newsletter.errors import InputError
@@ -37,7 +37,7 @@ def _send(what: str, address: str) -> None:
     app = current()
     kind, _, rest = what.partition(":")
     if kind == "digest" and rest.isdigit():
-        send_test_digest(app.db, app.settings, int(rest), address)
+        send_test(app.db, app.settings, int(rest), address)
         return
     notice, _, language = rest.partition(":")
     if kind != "notice" or notice not in set(Kind) or language not in SUPPORTED_LANGUAGES:

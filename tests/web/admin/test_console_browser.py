@@ -30,6 +30,7 @@ from newsletter.delivery.suppression import suppress
 from newsletter.models import Delivery, Digest, DigestStatus, ReviewMode, Subscriber
 from newsletter.services import Services
 from tests.loopback import free_port
+from tests.support import DEV_HASH_KEY
 from tests.web.admin.console_helpers import OPERATOR, PASSWORD
 from tests.web.site_helpers import add_reader
 from tests.web.test_browser import CHROMIUM, Inbox, check, chromium
@@ -207,7 +208,7 @@ def test_csv_import_in_chromium(
 ) -> None:
     add_reader(db, "known@example.com")
     with db.session() as session:
-        suppress(session, [("blocked@example.com", "spam complaint")])
+        suppress(session, [("blocked@example.com", "spam complaint")], hash_key=DEV_HASH_KEY)
     upload = tmp_path / "readers.csv"
     upload.write_text(
         "email,language\nfresh@example.com,zh-TW\nknown@example.com\nnot-an-address\n"

@@ -27,6 +27,7 @@ from newsletter.models import (
     utcnow,
 )
 from newsletter.services import Services
+from tests.support import DEV_HASH_KEY
 from tests.web.admin.console_helpers import post, sign_in
 from tests.web.site_helpers import REDIS_URL, add_reader, outbox
 
@@ -68,6 +69,7 @@ def test_the_dashboard_counts_readers_growth_digests_and_complaints(
                 ("bounce@example.com", "bounced: 550 5.1.1 no such user"),
                 ("angry@example.com", "spam complaint"),
             ],
+            hash_key=DEV_HASH_KEY,
         )
         source = Source(
             topic_id=session.scalar(select(Digest.topic_id)),
@@ -107,8 +109,11 @@ def test_a_finished_digests_counts_are_kept_and_cleared_by_a_retry(
     extra = [add_reader(db, f"r{n}@example.com") for n in range(2)]
     with db.session() as session:
         digest = session.scalars(select(Digest).where(Digest.language == "en")).one()
-        for subscriber_id, error in zip(
-            extra, ["451 4.2.1 mailbox busy, try later", "550 5.1.1 no such user"], strict=True
+        for subscriber_id, error, permanent in zip(
+            extra,
+            ["451 4.2.1 mailbox busy, try later", "550 5.1.1 no such user"],
+            [False, True],  # as the send loop marks them
+            strict=True,
         ):
             session.add(
                 Delivery(
@@ -117,6 +122,7 @@ def test_a_finished_digests_counts_are_kept_and_cleared_by_a_retry(
                     state=DeliveryState.FAILED,
                     attempts=5,
                     last_error=error,
+                    permanent=permanent,
                 )
             )
     page = f"/admin/digests/{digest.id}"

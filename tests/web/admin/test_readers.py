@@ -14,6 +14,7 @@ from newsletter.config import Settings
 from newsletter.db import Database
 from newsletter.delivery.suppression import suppress
 from newsletter.models import Subscriber, SubscriberStatus
+from tests.support import DEV_HASH_KEY
 from tests.web.admin.console_helpers import OPERATOR
 from tests.web.site_helpers import add_reader, csrf_token, outbox
 
@@ -57,7 +58,7 @@ def test_an_import_reports_each_line_and_asks_new_readers_to_confirm(
 ) -> None:
     add_reader(db, "reader@example.com")
     with db.session() as session:
-        suppress(session, [("blocked@example.com", "spam complaint")])
+        suppress(session, [("blocked@example.com", "spam complaint")], hash_key=DEV_HASH_KEY)
     page = _import(console, {})
     assert "Imported 3 reader(s); 5 line(s) skipped." in page
     for line, outcome in (
@@ -95,8 +96,8 @@ def test_attested_consent_confirms_and_is_recorded(
     )
     readers = _readers(db)
     assert {r.status for r in readers.values()} == {SubscriberStatus.CONFIRMED}
-    assert readers["a@example.com"].consent.startswith(f"imported by {OPERATOR} on ")
-    assert readers["a@example.com"].consent.endswith(
+    assert readers["a@example.com"].consent_note.startswith(f"imported by {OPERATOR} on ")
+    assert readers["a@example.com"].consent_note.endswith(
         "existing consent attested: signed up at our booth, Nov 2026"
     )
     assert outbox(settings) == []  # no confirmation: they consented already
@@ -124,7 +125,11 @@ def test_search_history_export_and_suppressions(
 ) -> None:
     add_reader(db, "=2+3@example.com")
     with db.session() as session:
-        suppress(session, [("gone@example.com", "bounced: 550 5.1.1 no such user")])
+        suppress(
+            session,
+            [("gone@example.com", "bounced: 550 5.1.1 no such user")],
+            hash_key=DEV_HASH_KEY,
+        )
     found = console.get("/admin/subscribers", query_string={"q": "READER@"}).get_data(as_text=True)
     assert "reader@example.com" in found and "lector@example.com" not in found
     assert "No reader matches" in console.get("/admin/subscribers?q=%25").get_data(as_text=True)

@@ -35,7 +35,7 @@ def test_a_digest_goes_to_any_address_as_a_test_and_is_not_a_delivery(
     )
     assert "Test sent to Editor@Example.net" in response.get_data(as_text=True)
     (mail,) = [m for m in outbox(settings) if m["To"] == "editor@example.net"]
-    assert mail["Subject"].startswith("[TEST] CLAUDE 每日動態 - 2026-01-12")
+    assert mail["Subject"].startswith("[TEST] Claude 每日動態：")
     assert "List-Unsubscribe" in mail and "本文由 AI 自動生成" in text_of(mail)
     with db.session() as session:
         assert session.scalar(select(func.count()).select_from(Delivery)) == 0

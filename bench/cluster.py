@@ -1,0 +1,254 @@
+"""Story clustering: time against the number of items, today's algorithm and the old one.
+
+    .venv/bin/python bench/cluster.py [--sizes 100,300,500,1000,2000] [--baseline-up-to 1000]
+
+The items are synthetic but shaped like a real day: each story starts from one report
+of the labelled day in tests/fixtures/dedupe/day.json (English or Chinese) and gets one
+to six reports that keep part of its words and add an amount of its own and four of the
+day's 60 commonest words, so every item draws on the same vocabulary and most pairs of
+items share a word. Both algorithms cluster the same items in the same run; the old one
+(bench/cluster_baseline.py) grows so steeply that it is not run above
+``--baseline-up-to`` items (the page gives its growth exponent instead).
+The figures go to docs/benchmarks/cluster.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import math
+import os
+import platform
+import random
+import sys
+import time
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from itertools import combinations
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench import cluster_baseline  # noqa: E402
+from newsletter.sources.dedupe import Story, cluster_stories  # noqa: E402
+
+DAY = ROOT / "tests" / "fixtures" / "dedupe" / "day.json"
+REPORT = ROOT / "docs" / "benchmarks" / "cluster.md"
+START = datetime(2026, 3, 10, tzinfo=UTC)
+COMMON_WORDS = 60
+"""Each report adds four of the day's commonest words, so most pairs share a word."""
+
+
+@dataclass
+class Item:
+    id: int
+    title: str
+    summary: str
+    outlet: str
+    published_at: datetime
+    canonical_url: str = ""
+
+
+def _words(text: str, chinese: bool) -> list[str]:
+    if chinese:  # no spaces: cut into runs of two to four characters
+        return [text[i : i + 3] for i in range(0, len(text), 3)]
+    return text.split()
+
+
+def synthetic_day(count: int, seed: int = 13) -> list[Item]:
+    """``count`` items in stories of 1-6 reports, all drawing on one day's vocabulary."""
+    rng = random.Random(seed)
+    seeds = json.loads(DAY.read_text(encoding="utf-8"))["items"]
+    counts = Counter(
+        w.lower().strip(".,;:'\"")
+        for item in seeds
+        for w in item["summary"].split()
+        if w.isascii() and w.isalpha() and len(w) > 3
+    )
+    vocabulary = [word for word, _ in counts.most_common(COMMON_WORDS)]
+    items: list[Item] = []
+    story = 0
+    while len(items) < count:
+        base = seeds[story % len(seeds)]
+        chinese = base["lang"] == "zh-TW"
+        title, summary = _words(base["title"], chinese), _words(base["summary"], chinese)
+        amount = f"${story % 997 + 1}.{story % 7} billion"
+        for _ in range(min(rng.randint(1, 6), count - len(items))):
+            kept_title = [w for w in title if rng.random() < 0.7]
+            kept_summary = [w for w in summary if rng.random() < 0.6]
+            extra = rng.sample(vocabulary, 4)
+            joiner = "" if chinese else " "
+            items.append(
+                Item(
+                    len(items) + 1,
+                    joiner.join(kept_title) + f" {amount}",
+                    joiner.join(kept_summary) + " " + " ".join(extra),
+                    f"Outlet {rng.randint(1, 40)}",
+                    START + timedelta(minutes=rng.randint(0, 24 * 60)),
+                )
+            )
+        story += 1
+    return items
+
+
+def timed(function: Callable[[Sequence[Item]], list[Story]], items: list[Item]) -> float:
+    started = time.perf_counter()
+    function(items)
+    return time.perf_counter() - started
+
+
+def measure(sizes: list[int], baseline_up_to: int) -> list[dict]:
+    rows = []
+    for size in sizes:
+        items = synthetic_day(size)
+        ours = min(timed(cluster_stories, items) for _ in range(3))
+        old = timed(cluster_baseline.cluster_stories, items) if size <= baseline_up_to else None
+        rows.append({"items": size, "ours": ours, "old": old})
+        print(
+            f"{size:>5} items: ours {ours:.3f} s"
+            + (f", old {old:.2f} s ({old / ours:.0f}x)" if old is not None else ", old skipped"),
+            flush=True,
+        )
+    return rows
+
+
+def _growth(rows: list[dict], key: str) -> str:
+    """The exponent k in time ~ items^k between the two largest measured sizes."""
+    measured = [row for row in rows if row[key] is not None]
+    if len(measured) < 2:
+        return "n/a"
+    small, large = measured[-2], measured[-1]
+    exponent = math.log(large[key] / small[key]) / math.log(large["items"] / small["items"])
+    return f"{exponent:.1f}"
+
+
+def report(rows: list[dict]) -> str:
+    lines = [
+        "# Benchmark: story clustering against the number of items (`bench/cluster.py`)",
+        "",
+        f"Run {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {os.cpu_count()} CPU(s) (`nproc`), "
+        f"{platform.machine()} (`uname -m`), Python {platform.python_version()}, on a machine "
+        "shared with other jobs (read the ratios more than the absolute times). Ours: the "
+        "best of 3 runs; old: one run.",
+        "",
+        "Synthetic day: every story starts from one report of the labelled day "
+        "(`tests/fixtures/dedupe/day.json`, 45% Traditional Chinese) and gets 1-6 reports "
+        "that keep part of its words and add an amount of its own and four of the day's 60 "
+        "commonest words, so all items share one vocabulary and most pairs share a word.",
+        "",
+        "| items | `cluster_stories` now | before issue 13 | old / now |",
+        "|---|---|---|---|",
+    ]
+    for row in rows:
+        old = f"{row['old']:.2f} s" if row["old"] is not None else "not run"
+        ratio = f"{row['old'] / row['ours']:,.0f}x" if row["old"] is not None else ""
+        lines.append(f"| {row['items']:,} | {row['ours'] * 1000:.0f} ms | {old} | {ratio} |")
+    lines += [
+        "",
+        f"Growth between the two largest sizes measured: time ~ items^{_growth(rows, 'ours')} "
+        f"now, items^{_growth(rows, 'old')} before.",
+        "",
+        "Why it scales: candidate pairs come from an inverted index over the items' tokens, "
+        "so only items that share a token are compared, and tokens found in more than 30% "
+        "of the day's items (at least 12, at most 50: no story has that many reports) "
+        "neither make candidates nor count; the pair "
+        "similarities are accumulated through the index (one pass per item over its "
+        "tokens' posting lists). Average link then runs on that sparse graph with a heap: "
+        "a merge re-scores only the merged group's neighbours. The old code computed every "
+        "pair and re-scanned every pair of groups after each merge (cubic). Above 1,000 "
+        "items the synthetic day reuses its 170 seed reports, so their words reach more "
+        "items and more pairs meet; a real day's vocabulary grows with its items.",
+        "",
+        "## Quality on the labelled day, side by side",
+        "",
+        "Pairwise scores on `tests/fixtures/dedupe/day.json` (170 items, 49 stories, 77 in "
+        "Traditional Chinese). The held-out part (stories whose sha256 starts with a byte "
+        "that is 0 or 1 modulo 5) was scored three times while the algorithm was built, the "
+        "first time before tuning had ended; every choice was judged on the tuning part, "
+        "the older 44-item set (`stories.json`) and the demo day, never on held-out "
+        "scores. Each topic's items are also clustered alone, as a topic's digest does; "
+        "the worst held-out topic is OpenAI (11 items, 3 OpenAI stories).",
+        "",
+        "| part | algorithm | precision | recall | F1 | en-zh pair recall | worst topic F1 |",
+        "|---|---|---|---|---|---|---|",
+        *quality_rows(),
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def _pairwise(items: list[dict], stories: list[Story]) -> tuple[float, float, float, float]:
+    cluster = {item.id: n for n, story in enumerate(stories) for item in story.items}
+    found = wrong = missed = cross = cross_found = 0
+    for left, right in combinations(items, 2):
+        same_story = left["story"] == right["story"]
+        together = cluster[left["id"]] == cluster[right["id"]]
+        found += same_story and together
+        wrong += together and not same_story
+        missed += same_story and not together
+        if same_story and left["lang"] != right["lang"]:
+            cross += 1
+            cross_found += together
+    precision = found / ((found + wrong) or 1)
+    recall = found / ((found + missed) or 1)
+    f1 = 2 * precision * recall / ((precision + recall) or 1)
+    return precision, recall, f1, cross_found / (cross or 1)
+
+
+def _as_items(raw: list[dict]) -> list[Item]:
+    return [
+        Item(item["id"], item["title"], item["summary"], item["outlet"], item["when"])
+        for item in raw
+    ]
+
+
+def quality_rows() -> list[str]:
+    document = json.loads(DAY.read_text(encoding="utf-8"))
+    raw = [
+        {**item, "id": n, "when": datetime.fromisoformat(item["at"].replace("Z", "+00:00"))}
+        for n, item in enumerate(document["items"], start=1)
+    ]
+    held_out = {
+        item["story"] for item in raw if hashlib.sha256(item["story"].encode()).digest()[0] % 5 < 2
+    }
+    parts = {
+        "tuning": [item for item in raw if item["story"] not in held_out],
+        "held-out": [item for item in raw if item["story"] in held_out],
+        "whole day": raw,
+    }
+    rows = []
+    for name, items in parts.items():
+        for label, function in (
+            ("now", cluster_stories),
+            ("before", cluster_baseline.cluster_stories),
+        ):
+            precision, recall, f1, cross = _pairwise(items, function(_as_items(items)))
+            worst = min(
+                _pairwise(subset, function(_as_items(subset)))[2]
+                for stories in document["topics"].values()
+                if (subset := [item for item in items if item["story"] in stories])
+            )
+            rows.append(
+                f"| {name} | {label} | {precision:.3f} | {recall:.3f} | **{f1:.3f}** | "
+                f"{cross:.3f} | {worst:.3f} |"
+            )
+    return rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--sizes", default="100,300,500,1000,2000")
+    parser.add_argument("--baseline-up-to", type=int, default=1000)
+    args = parser.parse_args()
+    sizes = [int(size) for size in args.sizes.split(",")]
+    text = report(measure(sizes, args.baseline_up_to))
+    REPORT.write_text(text, encoding="utf-8")
+    print(f"\nWrote {REPORT.relative_to(ROOT)}")
+
+
+if __name__ == "__main__":
+    main()
