@@ -17,12 +17,14 @@ from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from newsletter.digest.build import items_in_window
+from newsletter.digest.build import items_in_window, primary_digest
 from newsletter.digest.grounding import citation_problems, remove_foreign_urls
+from newsletter.digest.quality import GateContext, check, context_for, describe
 from newsletter.digest.schema import DigestContent, WrittenDigest
-from newsletter.digest.writer import WriterError
+from newsletter.digest.writer import WriteRequest, WriterError
 from newsletter.errors import InputError
 from newsletter.models import Digest, DigestStatus, ReviewMode, Topic, utcnow
+from newsletter.sources.dedupe import cluster_stories
 
 # An operator may approve what waits or what they held; nothing else.
 APPROVABLE = (DigestStatus.AWAITING_REVIEW, DigestStatus.REJECTED)
@@ -172,10 +174,11 @@ def grounding_problems(
 
 
 def edit(session: Session, digest: Digest, key: str, text: str) -> None:
-    """Rewrite one part of a digest awaiting review, grounded again.
+    """Rewrite one part of a digest awaiting review, grounded and gated again.
 
     ReviewError (nothing saved) for a part that does not exist, text that breaks the
-    schema, or a link or citation that does not rest on the day's ingested items.
+    schema, a link or citation that does not rest on the day's ingested items, or text
+    the quality gate refuses (another language, a repeated sentence, ...).
     """
     if digest.status not in APPROVABLE or digest.content is None:
         raise ReviewError(
@@ -193,7 +196,25 @@ def edit(session: Session, digest: Digest, key: str, text: str) -> None:
     problems = grounding_problems(session, digest, written)
     if problems:
         raise ReviewError("; ".join(problems))
+    findings = check(written, gate_context(session, digest))
+    if findings:
+        raise ReviewError(describe(findings))
     digest.content = DigestContent.model_validate(updated).model_dump(mode="json")
+
+
+def gate_context(session: Session, digest: Digest) -> GateContext:
+    """The quality gate's view of a stored digest: the day's items as they were written
+    from (the same stories, outlets and titles the build gave it)."""
+    topic = digest.topic
+    request = WriteRequest(
+        topic.name,
+        digest.date,
+        digest.language,
+        cluster_stories(items_in_window(session, topic, digest.date)),
+        primary=primary_digest(session, topic, digest.date, digest.language),
+        keywords=tuple(topic.keywords or ()),
+    )
+    return context_for(request)
 
 
 def same_day(session: Session, digest: Digest) -> list[Digest]:

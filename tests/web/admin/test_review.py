@@ -120,6 +120,15 @@ def test_an_edit_is_grounded_again_and_reaches_the_readers(
             console, f"{page}/edit", page, {"part": part, "text": "x"}, follow_redirects=True
         )
         assert "no such part" in bad.get_data(as_text=True)
+    chinese = "這段中文不該出現在英文的摘要裡，讀者看不懂。"
+    gated = post(
+        console,
+        f"{page}/edit",
+        page,
+        {"part": "highlights.0.body", "text": chinese},
+        follow_redirects=True,
+    )
+    assert "language" in gated.get_data(as_text=True)  # the quality gate's rule, named
     assert _digests(db)["en"].content == before
 
     grounded = f"Edited by an operator; see {link_site}/story/9001 for the details."
