@@ -41,23 +41,27 @@ class ConfigError(ValueError):
 
 @dataclass(frozen=True)
 class Settings:
+    """Every setting, grouped by the part of the service that owns it; each group is
+    checked by its own method below (``validate`` calls them all)."""
+
+    # -- the service: where it runs and what it is ----------------------------------------
     env: str = "development"
     secret_key: str = DEV_SECRET_KEY
     instance_dir: Path = field(default_factory=lambda: Path.cwd() / "instance")
     database_url: str = ""
     redis_url: str = ""
     base_url: str = "http://localhost:5000"
-    transport: str = "outbox"
-    outbox_dir: Path | None = None
-    smtp_host: str = "localhost"
-    smtp_port: int = 25
-    smtp_username: str = ""
-    smtp_password: str = ""
-    smtp_security: str = "none"
-    smtp_ca_file: Path | None = None
     from_address: str = "digest@localhost"
     from_name: str = "AI Daily Digest"
     postal_address: str = PLACEHOLDER_POSTAL_ADDRESS
+
+    # -- sources: fetching the news --------------------------------------------------------
+    fetch_timeout: float = 15.0
+    fetch_retries: int = 2
+    fetch_per_host: int = 4
+    fetch_max_bytes: int = 5_000_000
+
+    # -- the writer: Claude ----------------------------------------------------------------
     anthropic_api_key: str = field(default="", repr=False)
     anthropic_base_url: str = ""
     anthropic_model: str = ""  # empty: the newest Sonnet alias, chosen when a key is set
@@ -70,26 +74,35 @@ class Settings:
     anthropic_effort: str = ""
     anthropic_max_retries: int = 4
     anthropic_budget_seconds: float = 300.0
-    confirm_max_age_days: int = 7
-    resend_interval_minutes: int = 10
-    check_deliverability: bool = False
-    signup_rate_limit: str = "10/minute;100/hour"
-    signup_address_rate_limit: str = "3/hour;10/day"
-    proxy_hops: int = 0
-    fetch_timeout: float = 15.0
-    fetch_retries: int = 2
-    fetch_per_host: int = 4
-    fetch_max_bytes: int = 5_000_000
+
+    # -- the daily chain: queue, cron, operators' alerts -----------------------------------
     queue_name: str = "newsletter"
+    sweep_interval: int = 60
+    # how late the cron may still start a send time it missed (a restart, an outage)
+    cron_grace_minutes: int = 60
+    # who hears of a failed or empty day (a topic's chain that sent nothing)
+    operator_emails: tuple[str, ...] = ()
+    operator_alerts: bool = True
+
+    # -- delivery: the send loop and its transports ----------------------------------------
+    transport: str = "outbox"
+    outbox_dir: Path | None = None
     send_batch_size: int = 500
     lease_seconds: int = 300
     max_attempts: int = 5
     retry_base_seconds: float = 60.0
     rate_limit: float = 0.0
+    journal_dir: Path | None = None
+    # a message whose reply was lost after its final dot: "retry" later, or "drop" it
+    ambiguous: str = "retry"
+    smtp_host: str = "localhost"
+    smtp_port: int = 25
+    smtp_username: str = ""
+    smtp_password: str = ""
+    smtp_security: str = "none"
+    smtp_ca_file: Path | None = None
     smtp_pool_size: int = 4
     smtp_timeout: float = 30.0
-    sweep_interval: int = 60
-    journal_dir: Path | None = None
     dkim_selector: str = ""
     dkim_private_key: Path | None = None
     postmark_token: str = ""
@@ -97,21 +110,25 @@ class Settings:
     postmark_stream: str = "broadcast"
     # messages per /email/batch call: a crash mid-call can resend at most this many
     postmark_batch_size: int = 50
-    webhook_secret: str = ""
     # Show the digest's infographic at the top of the email (a remote image from the archive)
     email_infographic: bool = False
-    # who hears of a failed or empty day (a topic's chain that sent nothing)
-    operator_emails: tuple[str, ...] = ()
-    operator_alerts: bool = True
-    # how late the cron may still start a send time it missed (a restart, an outage)
-    cron_grace_minutes: int = 60
-    # a message whose reply was lost after its final dot: "retry" later, or "drop" it
-    ambiguous: str = "retry"
+
+    # -- bounces and complaints ------------------------------------------------------------
+    webhook_secret: str = ""
     bounce_address: str = ""  # VERP base: bounces+<token>@domain per message; empty: off
     bounce_mailbox: str = field(default="", repr=False)  # pop3(s)://user:password@host:port
     soft_bounce_limit: int = 3  # soft bounces within SOFT_BOUNCE_DAYS that suppress
     ses_topic_arns: tuple[str, ...] = ()  # SNS topics whose SES notifications are taken
-    # the operator's console (/admin)
+
+    # -- the reader site -------------------------------------------------------------------
+    confirm_max_age_days: int = 7
+    resend_interval_minutes: int = 10
+    check_deliverability: bool = False
+    signup_rate_limit: str = "10/minute;100/hour"
+    signup_address_rate_limit: str = "3/hour;10/day"
+    proxy_hops: int = 0
+
+    # -- the operator's console (/admin) ---------------------------------------------------
     admin_session_minutes: int = 60
     admin_login_rate_limit: str = "10/minute;50/hour"
     review_grace_minutes: int = 120
@@ -163,6 +180,17 @@ class Settings:
         return not self.redis_url
 
     def validate(self) -> None:
+        """Each group of settings checked by its own method; the first problem raises."""
+        self._check_service()
+        self._check_sources()
+        self._check_writer()
+        self._check_daily()
+        self._check_delivery()
+        self._check_bounces()
+        self._check_site()
+        self._check_console()
+
+    def _check_service(self) -> None:
         if self.env not in ("development", "production"):
             raise ConfigError("NEWSLETTER_ENV must be 'development' or 'production'")
         if self.production and (self.secret_key == DEV_SECRET_KEY or len(self.secret_key) < 32):
@@ -172,22 +200,21 @@ class Settings:
             )
         if self.production:
             self._validate_production()
-        if self.transport not in TRANSPORTS:
-            raise ConfigError(f"NEWSLETTER_TRANSPORT must be one of {', '.join(TRANSPORTS)}")
-        if self.bounce_address and not re.fullmatch(r"[^@\s+]+@[^@\s]+", self.bounce_address):
+        if not re.match(r"https?://[^\s/]+(/\S*)?\Z", self.base_url):
             raise ConfigError(
-                "NEWSLETTER_BOUNCE_ADDRESS must be an address without '+', like bounces@example.org"
+                "NEWSLETTER_BASE_URL must be an absolute http(s) URL, like https://news.example.org"
             )
-        if self.bounce_mailbox and not re.match(r"pop3s?://[^@/]+@[^/:]+", self.bounce_mailbox):
+
+    def _check_sources(self) -> None:
+        if self.fetch_timeout <= 0 or self.fetch_retries < 0 or self.fetch_per_host < 1:
             raise ConfigError(
-                "NEWSLETTER_BOUNCE_MAILBOX must look like pop3s://user:password@host[:port]"
+                "NEWSLETTER_FETCH_TIMEOUT must be > 0, NEWSLETTER_FETCH_RETRIES >= 0 "
+                "and NEWSLETTER_FETCH_PER_HOST >= 1"
             )
-        if self.soft_bounce_limit < 1:
-            raise ConfigError("NEWSLETTER_SOFT_BOUNCE_LIMIT must be at least 1")
-        if self.ambiguous not in AMBIGUOUS_POLICIES:
-            raise ConfigError("NEWSLETTER_AMBIGUOUS must be 'retry' or 'drop'")
-        if self.smtp_security not in ("none", "starttls", "ssl"):
-            raise ConfigError("NEWSLETTER_SMTP_SECURITY must be 'none', 'starttls' or 'ssl'")
+        if self.fetch_max_bytes < 1024:
+            raise ConfigError("NEWSLETTER_FETCH_MAX_BYTES must be at least 1024")
+
+    def _check_writer(self) -> None:
         if not 1 <= self.anthropic_max_tokens <= MAX_NONSTREAMING_TOKENS:
             raise ConfigError(
                 f"NEWSLETTER_ANTHROPIC_MAX_TOKENS must be between 1 and {MAX_NONSTREAMING_TOKENS}"
@@ -202,39 +229,20 @@ class Settings:
             raise ConfigError("NEWSLETTER_ANTHROPIC_MAX_RETRIES must be 0 or more")
         if self.anthropic_budget_seconds <= 0:
             raise ConfigError("NEWSLETTER_ANTHROPIC_BUDGET_SECONDS must be more than 0")
-        if not re.match(r"https?://[^\s/]+(/\S*)?\Z", self.base_url):
-            raise ConfigError(
-                "NEWSLETTER_BASE_URL must be an absolute http(s) URL, like https://news.example.org"
-            )
+
+    def _check_daily(self) -> None:
         if self.cron_grace_minutes < 0:
             raise ConfigError("NEWSLETTER_CRON_GRACE_MINUTES must not be negative")
         if any("@" not in address for address in self.operator_emails):
             raise ConfigError("NEWSLETTER_OPERATOR_EMAILS must be email addresses, comma separated")
-        if self.confirm_max_age_days < 1:
-            raise ConfigError("NEWSLETTER_CONFIRM_MAX_AGE_DAYS must be at least 1")
-        if not 0 <= self.proxy_hops <= 5:
-            raise ConfigError("NEWSLETTER_PROXY_HOPS must be between 0 and 5")
-        if self.resend_interval_minutes < 0:
-            raise ConfigError("NEWSLETTER_RESEND_INTERVAL_MINUTES must not be negative")
-        if self.admin_session_minutes < 1 or self.review_grace_minutes < 0:
-            raise ConfigError(
-                "NEWSLETTER_ADMIN_SESSION_MINUTES must be at least 1 and "
-                "NEWSLETTER_REVIEW_GRACE_MINUTES not negative"
-            )
-        for name in ("signup_rate_limit", "signup_address_rate_limit", "admin_login_rate_limit"):
-            try:
-                parse_many(getattr(self, name))
-            except ValueError:
-                raise ConfigError(
-                    f"NEWSLETTER_{name.upper()} must look like '10/minute;100/hour'"
-                ) from None
-        if self.fetch_timeout <= 0 or self.fetch_retries < 0 or self.fetch_per_host < 1:
-            raise ConfigError(
-                "NEWSLETTER_FETCH_TIMEOUT must be > 0, NEWSLETTER_FETCH_RETRIES >= 0 "
-                "and NEWSLETTER_FETCH_PER_HOST >= 1"
-            )
-        if self.fetch_max_bytes < 1024:
-            raise ConfigError("NEWSLETTER_FETCH_MAX_BYTES must be at least 1024")
+
+    def _check_delivery(self) -> None:
+        if self.transport not in TRANSPORTS:
+            raise ConfigError(f"NEWSLETTER_TRANSPORT must be one of {', '.join(TRANSPORTS)}")
+        if self.ambiguous not in AMBIGUOUS_POLICIES:
+            raise ConfigError("NEWSLETTER_AMBIGUOUS must be 'retry' or 'drop'")
+        if self.smtp_security not in ("none", "starttls", "ssl"):
+            raise ConfigError("NEWSLETTER_SMTP_SECURITY must be 'none', 'starttls' or 'ssl'")
         for name in ("send_batch_size", "lease_seconds", "max_attempts", "smtp_pool_size"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"NEWSLETTER_{name.upper()} must be at least 1")
@@ -259,6 +267,44 @@ class Settings:
             raise ConfigError(
                 "NEWSLETTER_DKIM_* is for SMTP: Postmark signs with your domain's key itself"
             )
+
+    def _check_bounces(self) -> None:
+        if self.bounce_address and not re.fullmatch(r"[^@\s+]+@[^@\s]+", self.bounce_address):
+            raise ConfigError(
+                "NEWSLETTER_BOUNCE_ADDRESS must be an address without '+', like bounces@example.org"
+            )
+        if self.bounce_mailbox and not re.match(r"pop3s?://[^@/]+@[^/:]+", self.bounce_mailbox):
+            raise ConfigError(
+                "NEWSLETTER_BOUNCE_MAILBOX must look like pop3s://user:password@host[:port]"
+            )
+        if self.soft_bounce_limit < 1:
+            raise ConfigError("NEWSLETTER_SOFT_BOUNCE_LIMIT must be at least 1")
+
+    def _check_site(self) -> None:
+        if self.confirm_max_age_days < 1:
+            raise ConfigError("NEWSLETTER_CONFIRM_MAX_AGE_DAYS must be at least 1")
+        if not 0 <= self.proxy_hops <= 5:
+            raise ConfigError("NEWSLETTER_PROXY_HOPS must be between 0 and 5")
+        if self.resend_interval_minutes < 0:
+            raise ConfigError("NEWSLETTER_RESEND_INTERVAL_MINUTES must not be negative")
+        self._check_rate_limits("signup_rate_limit", "signup_address_rate_limit")
+
+    def _check_console(self) -> None:
+        if self.admin_session_minutes < 1 or self.review_grace_minutes < 0:
+            raise ConfigError(
+                "NEWSLETTER_ADMIN_SESSION_MINUTES must be at least 1 and "
+                "NEWSLETTER_REVIEW_GRACE_MINUTES not negative"
+            )
+        self._check_rate_limits("admin_login_rate_limit")
+
+    def _check_rate_limits(self, *names: str) -> None:
+        for name in names:
+            try:
+                parse_many(getattr(self, name))
+            except ValueError:
+                raise ConfigError(
+                    f"NEWSLETTER_{name.upper()} must look like '10/minute;100/hour'"
+                ) from None
 
     def _validate_production(self) -> None:
         """What a real sender must have set: every email carries these to its readers."""
