@@ -12,6 +12,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
+from functools import cached_property
 from pathlib import Path
 from types import UnionType
 from typing import get_args, get_origin, get_type_hints
@@ -160,12 +161,12 @@ class Settings:
         """The domain of the From address: Message-IDs, List-Id and DKIM use it."""
         return self.from_address.rpartition("@")[2] or "localhost"
 
-    @property
+    @cached_property
     def suppression_key(self) -> bytes:
         """The HMAC key of the suppression list's address hashes (see ``email_hash``)."""
         return derive_key(self.secret_key, "suppression")
 
-    @property
+    @cached_property
     def message_id_key(self) -> bytes:
         """The HMAC key that makes digest Message-IDs opaque and this installation's own."""
         return derive_key(self.secret_key, "message-id")
