@@ -143,13 +143,12 @@ _WORDING = {
         "import_consent": "I attest that every address in this file already consented",
         "import_consent_note": "How and when they consented (recorded with each reader)",
         "import_button": "Import",
-        "import_report": "Imported {added} reader(s); {skipped} line(s) skipped.",
+        "import_report": (
+            "Imported {added} reader(s); {merged} already known (topics added); "
+            "{duplicates} repeated line(s) merged; {skipped} line(s) skipped."
+        ),
         "import_line": "Line",
-        "outcome_added": "added",
-        "outcome_duplicate": "already a reader (or twice in the file)",
-        "outcome_malformed": "not an email address",
-        "outcome_suppressed": "on the suppression list",
-        "outcome_bad_language": "unknown language",
+        "import_skipped": "Skipped because",
         "reader_title": "Reader {email}",
         "history": "Deliveries",
         "consent": "Consent",
@@ -311,13 +310,12 @@ _WORDING = {
         "import_consent": "我聲明此檔案中的每個地址都已同意訂閱",
         "import_consent_note": "取得同意的方式與時間（會記錄在每位讀者）",
         "import_button": "匯入",
-        "import_report": "已匯入 {added} 位讀者；略過 {skipped} 行。",
+        "import_report": (
+            "已匯入 {added} 位讀者；{merged} 位已是讀者（已加上主題）；"
+            "合併 {duplicates} 個重複行；略過 {skipped} 行。"
+        ),
         "import_line": "行",
-        "outcome_added": "已新增",
-        "outcome_duplicate": "已是讀者（或檔案中重複）",
-        "outcome_malformed": "不是有效的電子郵件地址",
-        "outcome_suppressed": "在停止寄送名單中",
-        "outcome_bad_language": "不支援的語言",
+        "import_skipped": "略過原因",
         "reader_title": "讀者 {email}",
         "history": "寄送紀錄",
         "consent": "同意紀錄",

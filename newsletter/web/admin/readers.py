@@ -3,7 +3,9 @@ suppression list."""
 
 from __future__ import annotations
 
-from flask import Response, abort, flash, render_template, request, stream_with_context
+import io
+
+from flask import Response, abort, flash, render_template, request
 
 from newsletter import readers as reader_queries
 from newsletter.catalog import list_topics
@@ -11,13 +13,15 @@ from newsletter.daily import jobs
 from newsletter.daily.dispatch import dispatcher_for
 from newsletter.errors import InputError
 from newsletter.i18n import SUPPORTED_LANGUAGES
+from newsletter.models import utcnow
+from newsletter.readers_csv import export_readers, import_readers
 from newsletter.render.notices import Kind
 from newsletter.services import current
-from newsletter.subscriber_csv import MAX_LINES, export_readers, import_readers
 from newsletter.web.admin import bp
 from newsletter.web.admin.auth import current_admin
 
 IMPORT_MAX_BYTES = 5 * 1024 * 1024
+CONSENT_MAX = 300  # of the 500 characters kept: who imported, when, and their account
 
 
 def _page(**context: object) -> str:
@@ -34,7 +38,6 @@ def _page(**context: object) -> str:
         found=found,
         topics=topics,
         languages=SUPPORTED_LANGUAGES,
-        max_lines=MAX_LINES,
         **context,
     )
 
@@ -67,18 +70,20 @@ def subscribers_import() -> str | tuple[str, int]:
             text = upload.read(IMPORT_MAX_BYTES + 1).decode("utf-8-sig")
         except UnicodeDecodeError:
             raise InputError("the file must be UTF-8 text") from None
-        attested = request.form.get("consent") == "on"
+        if len(text) > IMPORT_MAX_BYTES:
+            raise InputError(f"at most {IMPORT_MAX_BYTES // (1024 * 1024)} MB per import")
+        topics = request.form.getlist("topics")
+        if not topics and "topics" not in text.partition("\n")[0].lower():
+            raise InputError("choose at least one topic (or give the file a topics column)")
+        consent = _consent_note(admin.email) if request.form.get("consent") == "on" else None
         with app.db.session() as session:
-            slugs = set(request.form.getlist("topics"))
-            chosen = [topic for topic in list_topics(session) if topic.slug in slugs]
             report = import_readers(
                 session,
-                text,
-                chosen,
-                language=request.form.get("language", ""),
-                operator=admin.email,
+                io.StringIO(text),
+                topics=topics,
+                language=request.form.get("language") or "en",
+                consent_note=consent,
                 hash_key=app.settings.suppression_key,
-                consent=request.form.get("consent_note", "") if attested else None,
             )
     except InputError as error:
         flash(str(error), "error")
@@ -91,15 +96,23 @@ def subscribers_import() -> str | tuple[str, int]:
 
 @bp.get("/subscribers/export.csv")
 def subscribers_export() -> Response:
-    def lines():  # type: ignore[no-untyped-def]
-        with current().db.session() as session:
-            yield from export_readers(session)
-
+    """Everyone, as ``newsletter subscribers export`` writes it (and imports it again)."""
+    out = io.StringIO()
+    with current().db.session() as session:
+        export_readers(session, out)
     return Response(
-        stream_with_context(lines()),
+        out.getvalue(),
         mimetype="text/csv",
         headers={"Content-Disposition": 'attachment; filename="subscribers.csv"'},
     )
+
+
+def _consent_note(operator: str) -> str:
+    """The operator's account of how the file's readers agreed, recorded with who and when."""
+    account = " ".join(request.form.get("consent_note", "").split())[:CONSENT_MAX]
+    if not account:
+        raise InputError("say how and when these readers consented")
+    return f"imported by {operator} on {utcnow():%Y-%m-%d}; existing consent attested: {account}"
 
 
 @bp.get("/suppressions")

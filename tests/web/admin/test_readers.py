@@ -60,18 +60,17 @@ def test_an_import_reports_each_line_and_asks_new_readers_to_confirm(
     with db.session() as session:
         suppress(session, [("blocked@example.com", "spam complaint")], hash_key=DEV_HASH_KEY)
     page = _import(console, {})
-    assert "Imported 3 reader(s); 5 line(s) skipped." in page
-    for line, outcome in (
-        (2, "added"),
-        (3, "added"),
-        (4, "duplicate"),
-        (5, "duplicate"),
-        (6, "malformed"),
-        (7, "suppressed"),
-        (8, "bad_language"),
-        (10, "added"),
+    assert (
+        "Imported 3 reader(s); 1 already known (topics added); 1 repeated line(s) merged; "
+        "3 line(s) skipped." in page
+    )
+    skipped = page.split('class="import-report"', 1)[1]
+    for line, why in (
+        (6, "not an address: "),
+        (7, "blocked@example.com: on the suppression list"),
+        (8, "third@example.com: unknown language &#39;fr&#39;"),
     ):
-        assert f'<tr class="outcome-{outcome}"><td class="number">{line}</td>' in page, line
+        assert f'<td class="number">{line}</td><td>{why}' in skipped, line
     readers = _readers(db)
     assert readers["new.two@example.com"].language == "zh-TW"
     assert readers["new.one@example.com"].status == SubscriberStatus.PENDING
