@@ -1,16 +1,28 @@
-"""Who reads what, as operators count it: each reader's real state (a bounced address is
-suppressed, whatever its subscription says) and the readers of each topic by state and
-by language. The CLI and the operator console show the same numbers from here."""
+"""Who reads what, as operators see it: each reader's real state (a bounced address is
+suppressed, whatever its subscription says), the readers of each topic by state and by
+language, a search by address and one reader's history, and the suppression list. The
+CLI and the operator console show the same numbers from here."""
 
 from __future__ import annotations
 
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from sqlalchemy import case, exists, false, func, select
 from sqlalchemy.orm import Session
 
-from newsletter.models import Subscriber, SubscriberStatus, Subscription, Suppression, Topic
+from newsletter.models import (
+    Delivery,
+    DeliveryState,
+    Digest,
+    Subscriber,
+    SubscriberStatus,
+    Subscription,
+    Suppression,
+    Topic,
+)
+from newsletter.models import email_hash as hash_of
 
 # A reader's state for an operator: the subscription status, unless something overrides it.
 SUPPRESSED = "suppressed"
@@ -102,3 +114,86 @@ def topic_readers(session: Session) -> dict[str, TopicReaders]:
         if value == SubscriberStatus.CONFIRMED.value:
             counts[slug].by_language[language] += count
     return counts
+
+
+SEARCH_LIMIT = 50
+HISTORY_LIMIT = 100
+
+
+def search(session: Session, text: str, limit: int = SEARCH_LIMIT) -> list[Subscriber]:
+    """Readers whose address contains ``text`` (case-insensitive), by address."""
+    text = text.strip().lower()[:320]
+    if not text:
+        return []
+    pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    found = session.scalars(
+        select(Subscriber)
+        .where(Subscriber.email.like(pattern, escape="\\"))
+        .order_by(Subscriber.email)
+        .limit(limit)
+    ).all()
+    for reader in found:
+        reader.topics  # noqa: B018 - loaded while the session is open
+    return list(found)
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    digest_id: int
+    topic: str
+    day: str
+    language: str
+    state: DeliveryState
+    attempts: int
+    error: str | None
+    sent_at: datetime | None
+
+
+@dataclass(frozen=True)
+class ReaderHistory:
+    reader: Subscriber
+    deliveries: list[HistoryEntry]
+    suppression: str | None
+
+
+def history(session: Session, subscriber_id: int, hash_key: bytes) -> ReaderHistory | None:
+    reader = session.get(Subscriber, subscriber_id)
+    if reader is None:
+        return None
+    reader.topics  # noqa: B018 - loaded while the session is open
+    found = session.execute(
+        select(
+            Digest.id,
+            Topic.name,
+            Digest.date,
+            Digest.language,
+            Delivery.state,
+            Delivery.attempts,
+            Delivery.last_error,
+            Delivery.sent_at,
+        )
+        .join(Digest, Digest.id == Delivery.digest_id)
+        .join(Topic, Topic.id == Digest.topic_id)
+        .where(Delivery.subscriber_id == subscriber_id)
+        .order_by(Digest.date.desc(), Digest.id.desc())
+        .limit(HISTORY_LIMIT)
+    )
+    entries = [
+        HistoryEntry(i, topic, day.isoformat(), language, state, attempts, error, sent_at)
+        for i, topic, day, language, state, attempts, error, sent_at in found
+    ]
+    reason = session.scalar(
+        select(Suppression.reason).where(Suppression.email_hash == hash_of(reader.email, hash_key))
+    )
+    return ReaderHistory(reader, entries, reason)
+
+
+def recent_suppressions(session: Session, limit: int = 500) -> tuple[int, list[Suppression]]:
+    """How many addresses are suppressed, and the latest ``limit`` of them."""
+    total = session.scalar(select(func.count()).select_from(Suppression)) or 0
+    latest = session.scalars(
+        select(Suppression)
+        .order_by(Suppression.created_at.desc(), Suppression.id.desc())
+        .limit(limit)
+    ).all()
+    return total, list(latest)

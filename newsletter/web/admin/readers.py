@@ -7,7 +7,7 @@ import io
 
 from flask import Response, abort, flash, render_template, request
 
-from newsletter import readers as reader_queries
+from newsletter import audience
 from newsletter.catalog import list_topics
 from newsletter.daily import jobs
 from newsletter.daily.dispatch import dispatcher_for
@@ -31,7 +31,7 @@ def _page(**context: object) -> str:
     found = None
     if query.strip():
         with current().db.session() as session:
-            found = reader_queries.search(session, query)
+            found = audience.search(session, query)
     return render_template(
         "admin/subscribers.html",
         query=query,
@@ -51,7 +51,7 @@ def subscribers() -> str:
 def reader(subscriber_id: int) -> str:
     app = current()
     with app.db.session() as session:
-        found = reader_queries.history(session, subscriber_id, app.settings.suppression_key)
+        found = audience.history(session, subscriber_id, app.settings.suppression_key)
         if found is None:
             abort(404)
         return render_template("admin/reader.html", history=found)
@@ -118,5 +118,5 @@ def _consent_note(operator: str) -> str:
 @bp.get("/suppressions")
 def suppressions() -> str:
     with current().db.session() as session:
-        total, entries = reader_queries.recent_suppressions(session)
+        total, entries = audience.recent_suppressions(session)
         return render_template("admin/suppressions.html", entries=entries, total=total)
