@@ -40,10 +40,6 @@ def list_topics(session: Session) -> list[Topic]:
     return list(session.scalars(select(Topic).order_by(Topic.slug)))
 
 
-def list_subscribers(session: Session) -> list[Subscriber]:
-    return list(session.scalars(select(Subscriber).order_by(Subscriber.email)))
-
-
 def add_topic(
     session: Session,
     slug: str,
