@@ -29,7 +29,10 @@ from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 
+from newsletter.sources import glosses
+
 TITLE_WEIGHT = 2
+GLOSS_WEIGHT = 1.0
 STEM_CHARS = 6
 MIN_COMPOUND_CHARS = 6
 CJK_SHARE = 1 / 3
@@ -89,6 +92,10 @@ class ItemTerms:
     chinese: bool
     companies: frozenset[str]
     """The companies the item names, directly or through a product or a person."""
+    glossed: Counter[str]
+    """The English senses of its Chinese words (``glosses``), as Latin tokens: kept apart
+    from ``counts`` because they only serve to compare it with English reports (two
+    Chinese reports already compare by their characters)."""
 
 
 @dataclass(frozen=True)
@@ -254,6 +261,8 @@ class _Part:
     known: list[str]
     words: list[str]
     cjk: list[str]
+    glossed: Counter[str]
+    """Latin tokens of the English senses of its Chinese words, each word counting once."""
 
 
 def _versions(text: str) -> list[str]:
@@ -269,8 +278,28 @@ def _split(text: str) -> _Part:
     known = _versions(normal)
     rest = _amounts(normal, known)
     words = _latin_aliases(_LATIN_WORD.findall(rest), known)
+    glued = {token[2:].replace(" ", "") for token in known if token.startswith("v:")}
+    words = [w.removesuffix("'s") for w in words if w not in glued]  # "Product9" once
     pieces = [p for run in _CJK_RUN.findall(rest) for p in _chinese_aliases(run, known)]
-    return _Part(known, [w.removesuffix("'s") for w in words], _bigrams(pieces))
+    return _Part(known, words, _bigrams(pieces), _glossed(pieces))
+
+
+@cache
+def _gloss_tokens(senses: str) -> frozenset[str]:
+    tokens: list[str] = []
+    rest = _latin_aliases(_LATIN_WORD.findall(senses), tokens)
+    tokens += ["w:" + _stem(w) for w in rest if w not in _STOPWORDS and len(w) > 2]
+    return frozenset(tokens)
+
+
+def _glossed(pieces: list[str]) -> Counter[str]:
+    counts: Counter[str] = Counter()
+    for piece in pieces:
+        for _, senses in glosses.words(piece):
+            tokens = _gloss_tokens(senses)
+            for token in tokens:
+                counts[token] += GLOSS_WEIGHT / len(tokens)
+    return counts
 
 
 def _is_chinese(title: str, summary: str) -> bool:
@@ -288,6 +317,7 @@ def item_terms(items: Iterable[tuple[str, str]]) -> list[ItemTerms]:
     result = []
     for (title_text, summary_text), fields in zip(pairs, parts, strict=True):
         counts: Counter[str] = Counter()
+        glossed: Counter[str] = Counter()
         for part, weight in zip(fields, (TITLE_WEIGHT, 1), strict=True):
             words = _fold_compounds(part.words, vocabulary)
             tokens = part.known + part.cjk
@@ -298,7 +328,9 @@ def item_terms(items: Iterable[tuple[str, str]]) -> list[ItemTerms]:
             ]
             for token in tokens:
                 counts[token] += weight
+            for token, value in part.glossed.items():
+                glossed[token] += weight * value
         company = _table().company
         companies = frozenset(company[token] for token in counts if token in company)
-        result.append(ItemTerms(counts, _is_chinese(title_text, summary_text), companies))
+        result.append(ItemTerms(counts, _is_chinese(title_text, summary_text), companies, glossed))
     return result
