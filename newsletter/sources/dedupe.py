@@ -2,11 +2,14 @@
 
 Items are compared by TF-IDF cosine similarity of the tokens ``storyterms`` gives them
 (amounts by value, names and news terms through a bilingual table, Latin word stems,
-Chinese character pairs). Tokens that most of the day's items share weigh little.
+Chinese character pairs, and the English senses of Chinese words from CC-CEDICT).
+Tokens that most of the day's items share weigh little.
 
-Two reports in the same language are compared on all their tokens. An English and a
-Chinese report can only share names, terms, amounts and Latin words, so every pair is
-also compared on those alone (the "anchors": the tokens of the day that occur in both
+Two reports in the same language are compared on all their tokens, less half the
+strongest name they share (``NAME_DISCOUNT``): two stories about one product share its
+name. An English and a Chinese report can only share names, terms, amounts and Latin
+words (a Chinese report's through the senses of its words), so every pair is also
+compared on those alone (the "anchors": the tokens of the day that occur in both
 languages), leaving out the one shared anchor that contributes most: what two reports
 have in common there must not rest on a single word, so one Latin name ("Claude",
 "Gemini") cannot put a Chinese item into an unrelated English story. A pair in one
@@ -19,9 +22,12 @@ compared, and tokens found in a large share of the day's items (``BLOCK_SHARE``)
 make candidates nor count in the score. Stories are then formed by average-link
 clustering over the candidate graph (``linkage.average_link``), and a report left alone
 joins the story of the item it matches best if that match is strong
-(``ATTACH_THRESHOLD``, ``linkage.attach_loners``). Last, groups whose centroids are alike
-join (``CENTROID_THRESHOLD``, ``centroids.join_alike``): outlets that frame one event
-differently ("launches X" against "chases a rival into X") leave it in two groups.
+(``ATTACH_THRESHOLD``, ``linkage.attach_loners``). Neither step puts two reports of one
+outlet in one story: an outlet tells a story once, while a company's two stories of a
+day are often reported by the same outlets in much the same words. Last, groups whose
+centroids are alike join (``CENTROID_THRESHOLD``, ``centroids.join_alike``): outlets that
+frame one event differently ("launches X" against "chases a rival into X") leave it in
+two groups.
 """
 
 from __future__ import annotations
@@ -33,11 +39,18 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
-from newsletter.sources.centroids import Centroid, join_alike
+from newsletter.sources.centroids import NAME_PREFIXES, Centroid, join_alike
 from newsletter.sources.linkage import attach_loners, average_link
 from newsletter.sources.storyterms import ItemTerms, item_terms
 
-SIMILARITY_THRESHOLD = 0.19
+SIMILARITY_THRESHOLD = 0.1
+"""Average similarity at which two groups of reports are one story. Low, because short
+paraphrased headlines share little; what keeps stories apart is mostly the outlet rule
+(two reports of one outlet are two stories) and the discounts for names and rivals."""
+NAME_DISCOUNT = 0.5
+"""Share of the strongest name two reports in one language have in common (``e:``,
+``v:`` tokens) that their similarity leaves out: two stories about one product share
+its name and little else."""
 ATTACH_THRESHOLD = 0.3
 CENTROID_THRESHOLD = 0.2
 """Similarity of two groups' centroids at which they are one story told in two framings
@@ -97,20 +110,27 @@ def _normalised(weights: dict[str, float]) -> dict[str, float]:
 
 def _vectors(items: Sequence[StoryItem], terms: list[ItemTerms]) -> list[_Vector]:
     total = len(items)
-    frequency = Counter(token for item in terms for token in item.counts)
+    frequency = Counter(token for item in terms for token in item.counts.keys() | item.glossed)
     limit = max(MIN_BLOCK_ITEMS, min(BLOCK_SHARE * total, MAX_BLOCK_ITEMS))
     by_language: dict[bool, set[str]] = defaultdict(set)
     for item in terms:
-        by_language[item.chinese].update(item.counts)
+        by_language[item.chinese].update(item.counts.keys() | item.glossed)
     shared = {t for t in by_language[True] & by_language[False] if not t.startswith("z:")}
-    vectors = []
-    for item, tokens in zip(items, terms, strict=True):
-        weights = {
+
+    def weighted(counts: Counter[str]) -> dict[str, float]:
+        return {
             token: count * math.log((1 + total) / (1 + frequency[token]))
-            for token, count in tokens.counts.items()
+            for token, count in counts.items()
             if frequency[token] <= limit
         }
+
+    vectors = []
+    for item, tokens in zip(items, terms, strict=True):
+        weights = weighted(tokens.counts)
         anchors = {token: value for token, value in weights.items() if token in shared}
+        for token, value in weighted(tokens.glossed).items():
+            if token in shared:
+                anchors[token] = anchors.get(token, 0.0) + value
         vectors.append(
             _Vector(
                 _normalised(weights),
@@ -149,18 +169,25 @@ def _edges(vectors: list[_Vector]) -> list[tuple[int, int, float]]:
         words: dict[int, float] = defaultdict(float)
         anchors: dict[int, float] = defaultdict(float)
         strongest: dict[int, float] = defaultdict(float)
-        for token, value in left.weights.items():
+        named: dict[int, float] = defaultdict(float)
+        for token in left.weights.keys() | left.anchors.keys():
+            value = left.weights.get(token)
             anchor = left.anchors.get(token)
             for j in postings[token]:
                 right = vectors[j]
-                if right.chinese == left.chinese:
-                    words[j] += value * right.weights[token]
-                if anchor is not None:
+                if value is not None and right.chinese == left.chinese:
+                    product = value * right.weights.get(token, 0.0)
+                    words[j] += product
+                    if token.startswith(NAME_PREFIXES) and product > named[j]:
+                        named[j] = product
+                if anchor is not None and token in right.anchors:
                     product = anchor * right.anchors[token]
                     anchors[j] += product
                     if product > strongest[j]:
                         strongest[j] = product
             postings[token].append(i)
+        for j, product in named.items():
+            words[j] -= NAME_DISCOUNT * product
         for j, value in anchors.items():
             value -= strongest[j]
             if value > words.get(j, 0.0):
@@ -183,8 +210,9 @@ def cluster_stories(
     """Stories, most-reported first (then most recent); items in each by publish time."""
     vectors = _vectors(items, item_terms((item.title, item.summary) for item in items))
     edges = _edges(vectors)
-    groups = attach_loners(average_link(len(items), edges, threshold), edges, ATTACH_THRESHOLD)
     outlets = [item.outlet for item in items]
+    groups = average_link(len(items), edges, threshold, outlets)
+    groups = attach_loners(groups, edges, ATTACH_THRESHOLD, outlets)
     groups = join_alike(groups, vectors, outlets, CENTROID_THRESHOLD, _group_factor)
     stories = [
         Story(sorted((items[i] for i in group), key=lambda item: (item.published_at, item.id)))

@@ -15,7 +15,6 @@ from tests.sources.test_dedupe import (
     easy_day,
     hard_day,
     item,
-    parts,
     scores,
     together,
 )
@@ -98,8 +97,7 @@ def test_the_pass_does_not_hang_on_its_exact_threshold(
     factor: float, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(dedupe, "CENTROID_THRESHOLD", dedupe.CENTROID_THRESHOLD * factor)
-    tuning, _, _ = parts()
-    for day in (easy_day(), tuning, hard_day()[0]):
+    for day in (easy_day(), hard_day()[0]):
         result = scores(day, cluster_stories(day))
         assert result.f1 >= MIN_F1 and result.precision >= MIN_PRECISION
     assert together(cluster_stories([*LAUNCH, *RIVALRY, *FILLER]), 1, 2, 3, 4, 5, 6)

@@ -1,18 +1,19 @@
 """Story clustering measured on labelled days of news: pairwise precision and recall.
 
-``day.json`` is the hard set: 170 items, 49 stories, 45% in Traditional Chinese, with
-amounts written many ways, paraphrased headlines, same-company-same-day stories and
-Chinese items that share one Latin name with an unrelated English story. It is split by
-story id into a tuning part and a held-out part (stories whose sha256 starts with a byte
-that is 0 or 1 modulo 5), fixed before any tuning; the goals are asserted on the held-out
-part. Choices were judged on the tuning part, ``stories.json`` (the older, easier
-44-item set, kept as a regression check) and the demo day, never on held-out scores
-(which were printed three times along the way: see docs/benchmarks/cluster.md).
+Five labelled sets, each a day or so of AI news in English and Traditional Chinese with
+same-company-same-day stories, amounts written many ways and paraphrased reports:
+
+- tuning: ``day.json`` (170 items, written alongside the algorithm), ``may.json`` (224
+  items, written by helper sessions that never saw the code; scored blind once, F1 0.69,
+  then used for tuning) and ``stories.json`` (the older, easier 44-item set);
+- held out: ``august.json`` and ``october.json`` (124 and 126 items, written the same
+  blind way and never used for tuning). The goals are asserted on these two days.
+
+Each day is clustered as a whole and, as a topic's digest does, topic by topic.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import time
 from dataclasses import dataclass
@@ -26,6 +27,8 @@ from newsletter.sources.dedupe import SIMILARITY_THRESHOLD, Story, cluster_stori
 from newsletter.sources.storyterms import item_terms
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "dedupe"
+TUNING_DAYS = ("day", "may")
+HELD_OUT_DAYS = ("august", "october")
 MIN_F1 = 0.9
 MIN_TOPIC_F1 = 0.85
 MIN_PRECISION = 0.95
@@ -45,12 +48,37 @@ class Labelled:
 
 
 @dataclass(frozen=True)
+class Pairs:
+    """Pair counts of one or more clusterings, summed before the scores are taken."""
+
+    true_positive: int = 0
+    false_positive: int = 0
+    false_negative: int = 0
+    cross_found: int = 0
+    cross_total: int = 0
+    clusters: int = 0
+
+    def __add__(self, other: Pairs) -> Pairs:
+        return Pairs(
+            *(a + b for a, b in zip(vars(self).values(), vars(other).values(), strict=True))
+        )
+
+
+@dataclass(frozen=True)
 class Scores:
     precision: float
     recall: float
     f1: float
     cross_language_recall: float | None
     clusters: int
+
+    @classmethod
+    def of(cls, pairs: Pairs) -> Scores:
+        precision = pairs.true_positive / ((pairs.true_positive + pairs.false_positive) or 1)
+        recall = pairs.true_positive / ((pairs.true_positive + pairs.false_negative) or 1)
+        f1 = 2 * precision * recall / ((precision + recall) or 1)
+        cross = pairs.cross_found / pairs.cross_total if pairs.cross_total else None
+        return cls(precision, recall, f1, cross, pairs.clusters)
 
     def line(self) -> str:
         cross = self.cross_language_recall
@@ -76,8 +104,9 @@ def easy_day() -> list[Labelled]:
     ]
 
 
-def hard_day() -> tuple[list[Labelled], dict[str, list[str]]]:
-    document = json.loads((FIXTURES / "day.json").read_text(encoding="utf-8"))
+def labelled_day(name: str) -> tuple[list[Labelled], dict[str, list[str]]]:
+    """A labelled day's items and, per topic, the stories its feeds would bring in."""
+    document = json.loads((FIXTURES / f"{name}.json").read_text(encoding="utf-8"))
     items = [
         Labelled(
             n,
@@ -93,12 +122,11 @@ def hard_day() -> tuple[list[Labelled], dict[str, list[str]]]:
     return items, document["topics"]
 
 
-def held_out(story: str) -> bool:
-    """Fixed before any tuning: about 40% of the stories, whatever their content."""
-    return hashlib.sha256(story.encode()).digest()[0] % 5 < 2
+def hard_day() -> tuple[list[Labelled], dict[str, list[str]]]:
+    return labelled_day("day")
 
 
-def scores(items: list[Labelled], stories: list[Story]) -> Scores:
+def pairs(items: list[Labelled], stories: list[Story]) -> Pairs:
     predicted = {item.id: index for index, story in enumerate(stories) for item in story.items}
     true_positive = false_positive = false_negative = 0
     cross_found = cross_total = 0
@@ -111,11 +139,13 @@ def scores(items: list[Labelled], stories: list[Story]) -> Scores:
         if same_label and left.language != right.language:
             cross_total += 1
             cross_found += same_cluster
-    precision = true_positive / ((true_positive + false_positive) or 1)
-    recall = true_positive / ((true_positive + false_negative) or 1)
-    f1 = 2 * precision * recall / ((precision + recall) or 1)
-    cross = cross_found / cross_total if cross_total else None
-    return Scores(precision, recall, f1, cross, len(stories))
+    return Pairs(
+        true_positive, false_positive, false_negative, cross_found, cross_total, len(stories)
+    )
+
+
+def scores(items: list[Labelled], stories: list[Story]) -> Scores:
+    return Scores.of(pairs(items, stories))
 
 
 def mistakes(stories: list[Story]) -> list[list[str]]:
@@ -126,78 +156,58 @@ def mistakes(stories: list[Story]) -> list[list[str]]:
     ]
 
 
-def _report(name: str, items: list[Labelled], topics: dict[str, list[str]]) -> dict[str, Scores]:
-    """Scores of a part as one day, then of each topic's items alone, printed."""
-    found = {"all": scores(items, cluster_stories(items))}
-    for topic, stories in topics.items():
-        subset = [item for item in items if item.story in stories]
-        found[topic] = scores(subset, cluster_stories(subset))
-    chinese = sum(item.language == "zh-TW" for item in items)
-    print(
-        f"\n[dedupe] {name}: {len(items)} items ({chinese} zh-TW), "
-        f"{len({i.story for i in items})} labelled stories: {found['all'].line()}"
-    )
-    for topic in topics:
-        print(f"[dedupe]   topic {topic:8} {found[topic].line()}")
+def topic_items(items: list[Labelled], stories: list[str]) -> list[Labelled]:
+    return [item for item in items if item.story in stories]
+
+
+def day_pairs(names: tuple[str, ...]) -> dict[str, Pairs]:
+    """Pair counts of each day clustered whole ("all") and of each topic's items
+    clustered alone, summed over the days."""
+    found: dict[str, Pairs] = {}
+    for name in names:
+        items, topics = labelled_day(name)
+        parts = {"all": items} | {t: topic_items(items, s) for t, s in topics.items()}
+        for part, subset in parts.items():
+            found[part] = found.get(part, Pairs()) + pairs(subset, cluster_stories(subset))
     return found
 
 
-def parts() -> tuple[list[Labelled], list[Labelled], dict[str, list[str]]]:
-    items, topics = hard_day()
-    tuning = [item for item in items if not held_out(item.story)]
-    test = [item for item in items if held_out(item.story)]
-    return tuning, test, topics
+def _report(title: str, names: tuple[str, ...]) -> dict[str, Scores]:
+    found = {part: Scores.of(counts) for part, counts in day_pairs(names).items()}
+    print(f"\n[dedupe] {title} ({', '.join(names)}): {found['all'].line()}")
+    for topic, result in found.items():
+        if topic != "all":
+            print(f"[dedupe]   topic {topic:8} {result.line()}")
+    return found
 
 
-def test_the_labelled_day_is_large_and_hard_enough() -> None:
-    items, topics = hard_day()
-    assert len(items) >= 150
-    assert len({item.story for item in items}) >= 40
-    assert sum(item.language == "zh-TW" for item in items) >= 0.25 * len(items)
-    tuning, test, _ = parts()
-    assert {i.story for i in tuning}.isdisjoint({i.story for i in test})
-    assert all(any(i.story in stories for i in test) for stories in topics.values())
+def test_the_labelled_days_are_large_and_hard_enough() -> None:
+    for name in TUNING_DAYS + HELD_OUT_DAYS:
+        items, topics = labelled_day(name)
+        assert len(items) >= 120, name
+        assert len({item.story for item in items}) >= 32, name
+        assert sum(item.language == "zh-TW" for item in items) >= 0.25 * len(items), name
+        assert {item.story for item in items} == {s for stories in topics.values() for s in stories}
+    held_out = [item for name in HELD_OUT_DAYS for item in labelled_day(name)[0]]
+    assert len(held_out) >= 150
+    assert len({item.story for item in held_out}) >= 40
 
 
-def test_the_held_out_day_reaches_the_goals(capsys: pytest.CaptureFixture[str]) -> None:
-    tuning, test, topics = parts()
+def test_the_held_out_days_reach_the_goals(capsys: pytest.CaptureFixture[str]) -> None:
     with capsys.disabled():
-        _report("tuning part", tuning, topics)
-        overall = _report("held-out part", test, topics)["all"]
-        _report("whole day", tuning + test, topics)
-    wrong = mistakes(cluster_stories(test))
-    assert overall.f1 >= MIN_F1, wrong
-    assert overall.precision >= MIN_PRECISION, wrong
-    assert overall.cross_language_recall is not None
-    assert overall.cross_language_recall >= MIN_CROSS_LANGUAGE_RECALL
-
-
-TOPIC_SHORTFALL = (
-    "Known shortfall: the held-out OpenAI subset (11 items, 3 OpenAI stories on one day) "
-    "scores F1 0.64; its reports share few words beyond the company itself"
-)
-
-
-@pytest.mark.parametrize(
-    "topic",
-    [
-        "claude",
-        pytest.param("openai", marks=pytest.mark.xfail(strict=True, reason=TOPIC_SHORTFALL)),
-        "google",
-        "chips",
-        "bigtech",
-        "policy",
-    ],
-)
-def test_each_topic_of_the_held_out_day_reaches_the_goal(topic: str) -> None:
-    _, test, topics = parts()
-    subset = [item for item in test if item.story in topics[topic]]
-    stories = cluster_stories(subset)
-    result = scores(subset, stories)
-    assert result.f1 >= MIN_TOPIC_F1, mistakes(stories)
-    assert result.precision >= MIN_PRECISION
-    if result.cross_language_recall is not None:
-        assert result.cross_language_recall >= MIN_CROSS_LANGUAGE_RECALL
+        _report("tuning days", TUNING_DAYS)
+        found = _report("held-out days", HELD_OUT_DAYS)
+    for name in HELD_OUT_DAYS:
+        items, _ = labelled_day(name)
+        result = scores(items, stories := cluster_stories(items))
+        assert result.f1 >= MIN_F1, (name, mistakes(stories))
+        assert result.precision >= MIN_PRECISION, (name, mistakes(stories))
+        assert result.cross_language_recall is not None
+        assert result.cross_language_recall >= MIN_CROSS_LANGUAGE_RECALL, name
+    for topic, result in found.items():
+        assert result.f1 >= (MIN_F1 if topic == "all" else MIN_TOPIC_F1), topic
+        if result.cross_language_recall is not None:
+            assert result.cross_language_recall >= MIN_CROSS_LANGUAGE_RECALL, topic
 
 
 def test_the_easy_day_still_clusters_into_its_stories(capsys: pytest.CaptureFixture[str]) -> None:
@@ -211,8 +221,7 @@ def test_the_easy_day_still_clusters_into_its_stories(capsys: pytest.CaptureFixt
 
 @pytest.mark.parametrize("factor", [0.9, 1.1])
 def test_quality_does_not_hang_on_the_exact_threshold(factor: float) -> None:
-    items, _ = hard_day()
-    for day in (easy_day(), items):
+    for day in (easy_day(), hard_day()[0]):
         assert scores(day, cluster_stories(day, SIMILARITY_THRESHOLD * factor)).f1 >= MIN_F1
 
 
@@ -328,6 +337,28 @@ def test_numbers_match_by_value() -> None:
         ]
     )
     assert len(stories[0].items) == 2
+
+
+def test_a_name_glued_to_its_number_is_one_token() -> None:
+    (terms,) = item_terms([("Product9 ships", "")])
+    assert "v:product 9" in terms.counts
+    assert "w:product9" not in terms.counts
+
+
+def test_two_reports_of_one_outlet_are_two_stories() -> None:
+    """An outlet tells a story once: a company's two stories of the day, both reported by
+    Bloomberg and told in much the same words, stay apart."""
+    stories = cluster_stories(
+        [
+            item(1, "Apple to pay Google $1 billion a year for Siri AI", outlet="Bloomberg"),
+            item(2, "Apple's AI chief to step down after Siri delays", outlet="Bloomberg"),
+            item(3, "Gemini will power Siri, costing Apple $1B a year", outlet="The Verge"),
+            item(4, "Apple AI head leaving after Siri setbacks", outlet="Reuters"),
+            *FILLER,
+        ]
+    )
+    assert not together(stories, 1, 2)
+    assert together(stories, 1, 3)
 
 
 def test_one_loose_pair_does_not_chain_two_stories() -> None:
