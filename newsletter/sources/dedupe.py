@@ -22,9 +22,10 @@ compared, and tokens found in a large share of the day's items (``BLOCK_SHARE``)
 make candidates nor count in the score. Stories are then formed by average-link
 clustering over the candidate graph (``linkage.average_link``), and a report left alone
 joins the story of the item it matches best if that match is strong
-(``ATTACH_THRESHOLD``, ``linkage.attach_loners``). Neither step puts two reports of one
-outlet in one story: an outlet tells a story once, while a company's two stories of a
-day are often reported by the same outlets in much the same words. Last, groups whose
+(``ATTACH_THRESHOLD``, ``linkage.attach_loners``). Two reports of one outlet join only
+on a strong match (``SAME_OUTLET_THRESHOLD``): an outlet tells a story once, while a
+company's two stories of a day are often reported by the same outlets in much the same
+words. Last, groups whose
 centroids are alike join (``CENTROID_THRESHOLD``, ``centroids.join_alike``): outlets that
 frame one event differently ("launches X" against "chases a rival into X") leave it in
 two groups.
@@ -52,6 +53,11 @@ NAME_DISCOUNT = 0.5
 ``v:`` tokens) that their similarity leaves out: two stories about one product share
 its name and little else."""
 ATTACH_THRESHOLD = 0.3
+SAME_OUTLET_THRESHOLD = ATTACH_THRESHOLD
+"""Average similarity from which two groups holding reports of one outlet still merge:
+an outlet tells a story once, but a forum's members (an outlet such as "Reddit
+r/ClaudeAI") post one outage many times, in words this alike. A lone report joins a
+group only this strongly (``ATTACH_THRESHOLD``), so that step needs no outlet rule."""
 CENTROID_THRESHOLD = 0.2
 """Similarity of two groups' centroids at which they are one story told in two framings
 (``centroids.join_alike``)."""
@@ -211,8 +217,8 @@ def cluster_stories(
     vectors = _vectors(items, item_terms((item.title, item.summary) for item in items))
     edges = _edges(vectors)
     outlets = [item.outlet for item in items]
-    groups = average_link(len(items), edges, threshold, outlets)
-    groups = attach_loners(groups, edges, ATTACH_THRESHOLD, outlets)
+    groups = average_link(len(items), edges, threshold, outlets, SAME_OUTLET_THRESHOLD)
+    groups = attach_loners(groups, edges, ATTACH_THRESHOLD)
     groups = join_alike(groups, vectors, outlets, CENTROID_THRESHOLD, _group_factor)
     stories = [
         Story(sorted((items[i] for i in group), key=lambda item: (item.published_at, item.id)))

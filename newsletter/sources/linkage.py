@@ -12,6 +12,7 @@ square of the number of items.
 from __future__ import annotations
 
 import heapq
+import math
 from collections.abc import Iterable, Sequence
 
 
@@ -20,11 +21,13 @@ def average_link(
     edges: Iterable[tuple[int, int, float]],
     threshold: float,
     outlets: Sequence[str] | None = None,
+    same_outlet_threshold: float = math.inf,
 ) -> list[list[int]]:
     """Groups of the indexes ``0..count-1``: repeatedly merge the two groups whose
     average pairwise similarity is highest while it reaches ``threshold``. Given each
-    index's outlet, two groups that hold a report of the same outlet never merge: an
-    outlet tells a story once."""
+    index's outlet, two groups that hold a report of the same outlet merge only from
+    ``same_outlet_threshold``: an outlet tells a story once, but a forum's members post
+    one story many times."""
     members: dict[int, list[int]] = {index: [index] for index in range(count)}
     sources: dict[int, set[str]] = {
         index: {outlets[index]} if outlets else set() for index in range(count)
@@ -47,7 +50,7 @@ def average_link(
             break
         if version[a] != version_a or version[b] != version_b:
             continue  # a or b has merged since this entry was pushed
-        if not sources[a].isdisjoint(sources[b]):
+        if -negative < same_outlet_threshold and not sources[a].isdisjoint(sources[b]):
             continue
         if len(members[a]) < len(members[b]):
             a, b = b, a
@@ -70,24 +73,17 @@ def average_link(
 
 
 def attach_loners(
-    groups: list[list[int]],
-    edges: Iterable[tuple[int, int, float]],
-    threshold: float,
-    outlets: Sequence[str] | None = None,
+    groups: list[list[int]], edges: Iterable[tuple[int, int, float]], threshold: float
 ) -> list[list[int]]:
     """Move each group of one into the group of its most similar item, if that similarity
-    reaches ``threshold`` (and, given the outlets, the group has no report of its
-    outlet). A report told in other words than the rest of its story matches one of them
-    well but the story as a whole only loosely; a lone item joins at most one group, so
-    this cannot chain two stories."""
+    reaches ``threshold``. A report told in other words than the rest of its story
+    matches one of them well but the story as a whole only loosely; a lone item joins
+    at most one group, so this cannot chain two stories."""
     home = {index: number for number, group in enumerate(groups) for index in group}
-    taken = [{outlets[index] for index in group} if outlets else set() for group in groups]
     best: dict[int, tuple[float, int]] = {}
     for a, b, value in edges:
         for loner, other in ((a, b), (b, a)):
             alone = len(groups[home[loner]]) == 1 and len(groups[home[other]]) > 1
-            if outlets and outlets[loner] in taken[home[other]]:
-                continue
             if alone and value >= threshold and value > best.get(loner, (0.0, -1))[0]:
                 best[loner] = (value, other)
     merged = [list(group) for group in groups]

@@ -361,6 +361,22 @@ def test_two_reports_of_one_outlet_are_two_stories() -> None:
     assert together(stories, 1, 3)
 
 
+def test_a_forums_posts_on_one_story_are_one_story() -> None:
+    """A forum is one outlet whose members post one story many times."""
+    forum = "Reddit r/ClaudeAI"
+    stories = cluster_stories(
+        [
+            item(1, "Claude is down again? API returning overloaded errors", outlet=forum),
+            item(2, "Anyone else getting overloaded errors from the Claude API?", outlet=forum),
+            item(3, "Claude API down: overloaded errors for an hour", outlet=forum),
+            item(4, "Claude Code is great at refactoring Rust", outlet=forum),
+            *FILLER,
+        ]
+    )
+    assert together(stories, 1, 2, 3)
+    assert not together(stories, 1, 4)
+
+
 def test_one_loose_pair_does_not_chain_two_stories() -> None:
     opus = [
         item(1, "Introducing Claude Opus 4.6", "Our best model for coding and agents."),

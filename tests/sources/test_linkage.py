@@ -18,13 +18,13 @@ def test_groups_merge_while_their_average_similarity_reaches_the_threshold() -> 
     assert sorted_groups(average_link(4, EDGES, 0.12)) == [[0, 1, 2, 3]]
 
 
-def test_groups_holding_a_report_of_the_same_outlet_never_merge() -> None:
+def test_groups_holding_a_report_of_the_same_outlet_merge_only_on_a_strong_match() -> None:
     outlets = ["Reuters", "Bloomberg", "Reuters", "CNBC"]
-    assert sorted_groups(average_link(4, EDGES, 0.12, outlets)) == [[0, 1], [2, 3]]
-    assert sorted_groups(average_link(2, [(0, 1, 0.9)], 0.1, ["Reuters", "Reuters"])) == [
-        [0],
-        [1],
-    ]
+    assert sorted_groups(average_link(4, EDGES, 0.12, outlets, 0.3)) == [[0, 1], [2, 3]]
+    assert sorted_groups(average_link(4, EDGES, 0.12, outlets, 0.1)) == [[0, 1, 2, 3]]
+    same = ["Reddit r/ClaudeAI", "Reddit r/ClaudeAI"]
+    assert sorted_groups(average_link(2, [(0, 1, 0.9)], 0.1, same, 0.3)) == [[0, 1]]
+    assert sorted_groups(average_link(2, [(0, 1, 0.2)], 0.1, same, 0.3)) == [[0], [1]]
 
 
 def test_a_loner_joins_the_group_of_the_item_it_matches_best() -> None:
@@ -32,12 +32,3 @@ def test_a_loner_joins_the_group_of_the_item_it_matches_best() -> None:
     edges = [(0, 2, 0.35), (1, 2, 0.05)]
     assert sorted_groups(attach_loners(groups, edges, 0.3)) == [[0, 1, 2]]
     assert sorted_groups(attach_loners(groups, edges, 0.4)) == [[0, 1], [2]]
-
-
-def test_a_loner_does_not_join_a_group_that_has_its_outlet() -> None:
-    groups = [[0, 1], [2]]
-    edges = [(0, 2, 0.35)]
-    assert sorted_groups(attach_loners(groups, edges, 0.3, ["FT", "Reuters", "Reuters"])) == [
-        [0, 1],
-        [2],
-    ]
