@@ -25,10 +25,9 @@ joins the story of the item it matches best if that match is strong
 (``ATTACH_THRESHOLD``, ``linkage.attach_loners``). Two reports of one outlet join only
 on a strong match (``SAME_OUTLET_THRESHOLD``): an outlet tells a story once, while a
 company's two stories of a day are often reported by the same outlets in much the same
-words. Last, groups whose
-centroids are alike join (``CENTROID_THRESHOLD``, ``centroids.join_alike``): outlets that
-frame one event differently ("launches X" against "chases a rival into X") leave it in
-two groups.
+words. Last, groups whose centroids are alike join (``CENTROID_THRESHOLD``,
+``centroids.join_alike``): outlets that frame one event differently ("launches X"
+against "chases a rival into X") leave it in two groups.
 """
 
 from __future__ import annotations
@@ -47,7 +46,7 @@ from newsletter.sources.storyterms import ItemTerms, item_terms
 SIMILARITY_THRESHOLD = 0.1
 """Average similarity at which two groups of reports are one story. Low, because short
 paraphrased headlines share little; what keeps stories apart is mostly the outlet rule
-(two reports of one outlet are two stories) and the discounts for names and rivals."""
+(``SAME_OUTLET_THRESHOLD``) and the discounts for names and rivals."""
 NAME_DISCOUNT = 0.5
 """Share of the strongest name two reports in one language have in common (``e:``,
 ``v:`` tokens) that their similarity leaves out: two stories about one product share

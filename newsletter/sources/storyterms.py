@@ -14,6 +14,10 @@ Story clustering compares items by the tokens this module gives them:
 - ``z:`` overlapping pairs of Chinese characters, since Chinese has no spaces and a
   pair is the commonest word length.
 
+A Chinese item also gets its words' English senses (``glosses``, CC-CEDICT) as ``w:``
+and ``t:`` tokens, kept apart in ``ItemTerms.glossed``: they let it meet an English
+report on plain words ("廣告" and "advertisement").
+
 Only ``z:`` tokens are language-bound; the others can match between an English and a
 Chinese report of the same story.
 """
@@ -33,6 +37,7 @@ from newsletter.sources import glosses
 
 TITLE_WEIGHT = 2
 GLOSS_WEIGHT = 1.0
+"""What the senses of one Chinese word count for in all, however many they are."""
 STEM_CHARS = 6
 MIN_COMPOUND_CHARS = 6
 CJK_SHARE = 1 / 3
@@ -67,6 +72,14 @@ _AMOUNT = re.compile(
     rf"{_CURRENCY_AFTER}?"
     r"(?![a-z0-9])"
 )
+_BOILERPLATE = re.compile(
+    r"\bhttps?://\S+|\bwww\.\S+"
+    r"|\b(?:article|comments) url:|#? ?comments: \d+|\bpoints: \d+"
+    r"|\b\d+ points?, \d+ comments?|\bsubmitted by /?u/\S+|\[link\]|\[comments\]|\blinks to\b"
+)
+"""What aggregators' feeds add to every item (Hacker News's "Points: 87 # Comments: 41",
+Reddit's "submitted by /u/name [link] [comments]") and web addresses: the same words in
+every item of a feed say nothing about its story."""
 _UNIT = re.compile(r"(\d)(gw|mw|kw|gb|tb|x|nm)(?![a-z0-9])")
 """Units glued to a number ("6GW", "3nm") are split off so that the number reads alone."""
 _CJK_ONLY_AMOUNT = re.compile(rf"(?<![\d.])(?P<cjk>[十百千][萬億兆]){_CURRENCY_AFTER}?")
@@ -144,8 +157,9 @@ def _table() -> _Table:
 
 
 def _normal(text: str) -> str:
-    """Full-width forms folded (ＮＴ＄１２０ -> nt$120), lower case, dashes as spaces."""
-    text = unicodedata.normalize("NFKC", text).lower()
+    """Full-width forms folded (ＮＴ＄１２０ -> nt$120), lower case, feed boilerplate and
+    addresses out, dashes as spaces."""
+    text = _BOILERPLATE.sub(" ", unicodedata.normalize("NFKC", text).lower())
     return _UNIT.sub(r"\1 \2", re.sub(r"[-‐‑‒–—_/]", " ", text))
 
 

@@ -1,13 +1,15 @@
 """Story clustering measured on labelled days of news: pairwise precision and recall.
 
-Five labelled sets, each a day or so of AI news in English and Traditional Chinese with
+Labelled sets, each a day or so of AI news in English and Traditional Chinese with
 same-company-same-day stories, amounts written many ways and paraphrased reports:
 
-- tuning: ``day.json`` (170 items, written alongside the algorithm), ``may.json`` (224
-  items, written by helper sessions that never saw the code; scored blind once, F1 0.69,
-  then used for tuning) and ``stories.json`` (the older, easier 44-item set);
-- held out: ``august.json`` and ``october.json`` (124 and 126 items, written the same
-  blind way and never used for tuning). The goals are asserted on these two days.
+- tuning: ``day.json`` (170 items, written alongside the algorithm); ``may.json`` (224
+  items, 42% Chinese), ``june.json`` and ``september.json`` (91 and 93 items, mostly
+  English, as an aggregator sees a day), each written by a helper session that never saw
+  the code and scored blind once before it was used for tuning; ``stories.json`` (the
+  older, easier 44-item set);
+- held out: ``august.json`` and ``october.json`` (124 and 126 items, 41% Chinese,
+  written the same blind way and never used for tuning). The goals are asserted on them.
 
 Each day is clustered as a whole and, as a topic's digest does, topic by topic.
 """
@@ -27,7 +29,7 @@ from newsletter.sources.dedupe import SIMILARITY_THRESHOLD, Story, cluster_stori
 from newsletter.sources.storyterms import item_terms
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "dedupe"
-TUNING_DAYS = ("day", "may")
+TUNING_DAYS = ("day", "may", "june", "september")
 HELD_OUT_DAYS = ("august", "october")
 MIN_F1 = 0.9
 MIN_TOPIC_F1 = 0.85
@@ -184,13 +186,14 @@ def _report(title: str, names: tuple[str, ...]) -> dict[str, Scores]:
 def test_the_labelled_days_are_large_and_hard_enough() -> None:
     for name in TUNING_DAYS + HELD_OUT_DAYS:
         items, topics = labelled_day(name)
-        assert len(items) >= 120, name
-        assert len({item.story for item in items}) >= 32, name
-        assert sum(item.language == "zh-TW" for item in items) >= 0.25 * len(items), name
+        assert len(items) >= 90, name
+        assert len({item.story for item in items}) >= 30, name
+        assert sum(item.language == "zh-TW" for item in items) >= 0.1 * len(items), name
         assert {item.story for item in items} == {s for stories in topics.values() for s in stories}
     held_out = [item for name in HELD_OUT_DAYS for item in labelled_day(name)[0]]
     assert len(held_out) >= 150
     assert len({item.story for item in held_out}) >= 40
+    assert sum(item.language == "zh-TW" for item in held_out) >= 0.25 * len(held_out)
 
 
 def test_the_held_out_days_reach_the_goals(capsys: pytest.CaptureFixture[str]) -> None:
@@ -359,6 +362,26 @@ def test_two_reports_of_one_outlet_are_two_stories() -> None:
     )
     assert not together(stories, 1, 2)
     assert together(stories, 1, 3)
+
+
+def test_an_aggregators_boilerplate_does_not_make_its_items_one_story() -> None:
+    """Every item of a Hacker News or Reddit feed carries the same words: addresses,
+    points and comments counts, "submitted by"."""
+    hn = "Article URL: {}\nComments URL: https://news.ycombinator.com/item?id={}\nPoints: {}"
+    stories = cluster_stories(
+        [
+            item(1, "Veo 4", hn.format("https://deepmind.google/models/veo/", 47104388, 356)),
+            item(2, "Elevated errors on Claude.ai", hn.format("https://status.claude.com/", 1, 2)),
+            item(
+                3, "Rust 2.0 ships", "312 points, 88 comments; links to https://blog.rust-lang.org"
+            ),
+            item(4, "Veo 4 makes two-minute videos", "Google's video model.", outlet="The Verge"),
+            *FILLER,
+        ]
+    )
+    assert not together(stories, 1, 2)
+    assert not together(stories, 2, 3)
+    assert together(stories, 1, 4)
 
 
 def test_a_forums_posts_on_one_story_are_one_story() -> None:
