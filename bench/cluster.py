@@ -276,7 +276,7 @@ ABLATIONS: dict[str, dict[tuple[object, str], object]] = {
     "as it is": {},
     "no CC-CEDICT senses for Chinese words": {(storyterms, "GLOSS_WEIGHT"): 0.0},
     "no outlet rule": {(dedupe, "SAME_OUTLET_THRESHOLD"): 0.0},
-    "no discount for a shared name": {(dedupe, "NAME_DISCOUNT"): 0.0},
+    "no limit on a shared name": {(dedupe, "NAME_LIMIT"): math.inf},
     "threshold 0.19 (before the outlet rule)": {(dedupe, "SIMILARITY_THRESHOLD"): 0.19},
 }
 

@@ -5,16 +5,16 @@ Items are compared by TF-IDF cosine similarity of the tokens ``storyterms`` give
 Chinese character pairs, and the English senses of Chinese words from CC-CEDICT).
 Tokens that most of the day's items share weigh little.
 
-Two reports in the same language are compared on all their tokens, less half the
-strongest name they share (``NAME_DISCOUNT``): two stories about one product share its
-name. An English and a Chinese report can only share names, terms, amounts and Latin
-words (a Chinese report's through the senses of its words), so every pair is also
-compared on those alone (the "anchors": the tokens of the day that occur in both
-languages), leaving out the one shared anchor that contributes most: what two reports
-have in common there must not rest on a single word, so one Latin name ("Claude",
-"Gemini") cannot put a Chinese item into an unrelated English story. A pair in one
-language takes the better of its two scores, so paraphrased reports that share facts
-but few words still meet. Reports published far apart weigh less (``time_factor``), and
+Two reports in the same language are compared on all their tokens, except that the
+strongest name they share (``e:``, ``v:`` tokens) counts at most as much as all the rest
+they share (``NAME_LIMIT``). An English and a Chinese report can only share names,
+terms, amounts and Latin words (a Chinese report's through the senses of its words), so
+every pair is also compared on those alone (the "anchors": the tokens of the day that
+occur in both languages), leaving out the one shared anchor that contributes most: what
+two reports have in common there must not rest on a single word, so one Latin name
+("Claude", "Gemini") cannot put a Chinese item into an unrelated English story. A pair
+in one language takes the better of its two scores, so paraphrased reports that share
+facts but few words still meet. Reports published far apart weigh less (``time_factor``), and
 so do reports about different companies (``RIVALS``).
 
 Candidate pairs come from an inverted index: only items that share a token are ever
@@ -46,11 +46,11 @@ from newsletter.sources.storyterms import ItemTerms, item_terms
 SIMILARITY_THRESHOLD = 0.1
 """Average similarity at which two groups of reports are one story. Low, because short
 paraphrased headlines share little; what keeps stories apart is mostly the outlet rule
-(``SAME_OUTLET_THRESHOLD``) and the discounts for names and rivals."""
-NAME_DISCOUNT = 0.5
-"""Share of the strongest name two reports in one language have in common (``e:``,
-``v:`` tokens) that their similarity leaves out: two stories about one product share
-its name and little else."""
+(``SAME_OUTLET_THRESHOLD``) and the limits on shared names and rivals."""
+NAME_LIMIT = 1.0
+"""The most the strongest name two reports in one language share counts for, as a
+multiple of all else they share: a company's or a product's two stories of a day share
+its name and little else, and one name alone is no story."""
 ATTACH_THRESHOLD = 0.3
 SAME_OUTLET_THRESHOLD = ATTACH_THRESHOLD
 """Average similarity from which two groups holding reports of one outlet still merge:
@@ -192,7 +192,8 @@ def _edges(vectors: list[_Vector]) -> list[tuple[int, int, float]]:
                         strongest[j] = product
             postings[token].append(i)
         for j, product in named.items():
-            words[j] -= NAME_DISCOUNT * product
+            rest = words[j] - product
+            words[j] = rest + min(product, NAME_LIMIT * rest)
         for j, value in anchors.items():
             value -= strongest[j]
             if value > words.get(j, 0.0):

@@ -348,6 +348,23 @@ def test_a_name_glued_to_its_number_is_one_token() -> None:
     assert "w:product9" not in terms.counts
 
 
+def test_a_company_name_alone_does_not_make_two_reports_one_story() -> None:
+    """Meta's bond sale and its ads in the Meta AI app share Meta and nothing else."""
+    stories = cluster_stories(
+        [
+            item(
+                1, "Meta kicks off $25 billion bond sale to fund data centers", "Meta sells bonds."
+            ),
+            item(2, "Meta raises $25 billion in a jumbo bond sale", "Meta's debt."),
+            item(3, "Ads come to Meta's assistant", "Meta will test ads in its chatbot."),
+            *FILLER,
+        ]
+    )
+    assert together(stories, 1, 2)
+    assert not together(stories, 1, 3)
+    assert not together(stories, 2, 3)
+
+
 def test_two_reports_of_one_outlet_are_two_stories() -> None:
     """An outlet tells a story once: a company's two stories of the day, both reported by
     Bloomberg and told in much the same words, stay apart."""
