@@ -22,17 +22,19 @@ compared, and tokens found in a large share of the day's items (``BLOCK_SHARE``)
 make candidates nor count in the score. Stories are then formed by average-link
 clustering over the candidate graph (``linkage.average_link``), and a report left alone
 joins the story of the item it matches best if that match is strong
-(``ATTACH_THRESHOLD``, ``linkage.attach_loners``). Two reports of one outlet join only
-on a strong match (``SAME_OUTLET_THRESHOLD``): an outlet tells a story once, while a
-company's two stories of a day are often reported by the same outlets in much the same
-words. Last, groups whose centroids are alike join (``CENTROID_THRESHOLD``,
-``centroids.join_alike``): outlets that frame one event differently ("launches X"
-against "chases a rival into X") leave it in two groups.
+(``ATTACH_THRESHOLD``, ``linkage.attach_loners``). A post that gives another item's
+address (an aggregator's link to the article) is that item's story (``LINKED``). Two
+reports of one outlet join only on a strong match (``SAME_OUTLET_THRESHOLD``): an outlet
+tells a story once, while a company's two stories of a day are often reported by the
+same outlets in much the same words. Last, groups whose centroids are alike join
+(``CENTROID_THRESHOLD``, ``centroids.join_alike``): outlets that frame one event
+differently ("launches X" against "chases a rival into X") leave it in two groups.
 """
 
 from __future__ import annotations
 
 import math
+import re
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -41,6 +43,7 @@ from typing import Protocol
 
 from newsletter.sources.centroids import NAME_PREFIXES, Centroid, join_alike
 from newsletter.sources.linkage import attach_loners, average_link
+from newsletter.sources.normalize import canonical_url
 from newsletter.sources.storyterms import ItemTerms, item_terms
 
 SIMILARITY_THRESHOLD = 0.1
@@ -64,6 +67,10 @@ RIVALS = 0.5
 """Similarity kept by two reports that name companies and none in common (the storyterms
 table maps products and people to their company): OpenAI's health launch and
 Anthropic's share most of their words, yet they are two stories."""
+LINKED = 1.0
+"""Similarity of a post and the article whose address its text gives (a Hacker News or
+Reddit item linking to another item of the day): one story, whatever their words."""
+_ADDRESS = re.compile(r"https?://[^\s<>\"')\]]+")
 EDGE_FLOOR = 0.05
 BLOCK_SHARE = 0.3
 MIN_BLOCK_ITEMS = 12
@@ -210,12 +217,27 @@ def _edges(vectors: list[_Vector]) -> list[tuple[int, int, float]]:
     return edges
 
 
+def _link_edges(items: Sequence[StoryItem]) -> list[tuple[int, int, float]]:
+    """Pairs of an item and another item of the day whose address its summary gives."""
+    home = {item.canonical_url: index for index, item in enumerate(items) if item.canonical_url}
+    edges = []
+    for index, item in enumerate(items):
+        for address in _ADDRESS.findall(item.summary):
+            try:
+                target = home.get(canonical_url(address.rstrip(".,;:")))
+            except ValueError:
+                continue  # not a usable address
+            if target is not None and target != index:
+                edges.append((min(index, target), max(index, target), LINKED))
+    return edges
+
+
 def cluster_stories(
     items: Sequence[StoryItem], threshold: float = SIMILARITY_THRESHOLD
 ) -> list[Story]:
     """Stories, most-reported first (then most recent); items in each by publish time."""
     vectors = _vectors(items, item_terms((item.title, item.summary) for item in items))
-    edges = _edges(vectors)
+    edges = _edges(vectors) + _link_edges(items)
     outlets = [item.outlet for item in items]
     groups = average_link(len(items), edges, threshold, outlets, SAME_OUTLET_THRESHOLD)
     groups = attach_loners(groups, edges, ATTACH_THRESHOLD)

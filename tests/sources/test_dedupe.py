@@ -404,6 +404,23 @@ def test_an_aggregators_boilerplate_does_not_make_its_items_one_story() -> None:
     assert together(stories, 1, 4)
 
 
+def test_a_post_linking_to_an_item_of_the_day_is_its_story() -> None:
+    """An aggregator's post gives the article's address, not its words."""
+    article = item(1, "Introducing Claude Opus 5", "Our most capable model.", "Anthropic")
+    article.canonical_url = "https://www.anthropic.com/news/claude-opus-5"
+    post = item(
+        2,
+        "The new frontier model is out",
+        "Article URL: https://www.anthropic.com/news/claude-opus-5/?utm_source=hn\n"
+        "Comments URL: https://news.ycombinator.com/item?id=1\nPoints: 900",
+        "Hacker News",
+    )
+    stranger = item(3, "A model that writes poems", "Links to https://example.com/poems.")
+    stories = cluster_stories([article, post, stranger, *FILLER])
+    assert together(stories, 1, 2)
+    assert not together(stories, 1, 3)
+
+
 def test_a_forums_posts_on_one_story_are_one_story() -> None:
     """A forum is one outlet whose members post one story many times."""
     forum = "Reddit r/ClaudeAI"
