@@ -32,6 +32,7 @@ from newsletter.digest.schema import (
 )
 from newsletter.digest.writer import WriteRequest, WriteResult
 from newsletter.sources.dedupe import Story, StoryItem
+from newsletter.sources.normalize import without_aggregator_text
 
 SENTENCES_PER_ITEM = 2
 NEAR_SHARE = 0.7  # of the shorter sentence's terms found in an earlier one: a repeat
@@ -364,7 +365,9 @@ def _near(left: frozenset[str], right: frozenset[str]) -> bool:
 
 
 def _substantial(sentence: str) -> bool:
-    """A sentence with something in it (not "Points: 240 · Comments: 180")."""
+    """A sentence with something in it (not "Points: 240 · Comments: 180", nor an
+    aggregator's "Article URL: https://…")."""
+    sentence = without_aggregator_text(sentence)
     return latin_words(re.sub(r"[\d,.:%]+", " ", sentence)) >= 5 or cjk_count(sentence) >= 10
 
 

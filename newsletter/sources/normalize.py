@@ -309,6 +309,22 @@ def _name_keys(name: str) -> set[str]:
     return {key, key.removeprefix("the")} - {""}
 
 
+_AGGREGATOR_TEXT = re.compile(
+    r"\bhttps?://\S+|\bwww\.\S+"
+    r"|\b(?:article|comments) url:|#? ?comments: \d+|\bpoints: \d+"
+    r"|\b\d+ points?, \d+ comments?|\bsubmitted by /?u/\S+|\[link\]|\[comments\]|\blinks to\b",
+    re.IGNORECASE,
+)
+
+
+def without_aggregator_text(text: str) -> str:
+    """``text`` without what aggregators' feeds add to every item (Hacker News's "Points:
+    87 # Comments: 41", Reddit's "submitted by /u/name [link] [comments]", our own
+    "N points, M comments; links to") and without web addresses: words every item of a
+    feed has say nothing about its story, and an address is no sentence."""
+    return _AGGREGATOR_TEXT.sub(" ", text)
+
+
 def cap(text: str, limit: int = SUMMARY_MAX_CHARS) -> str:
     """At most ``limit`` characters, cut at a word boundary with an ellipsis."""
     if len(text) <= limit:

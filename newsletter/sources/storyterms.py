@@ -34,6 +34,7 @@ from functools import cache
 from importlib import resources
 
 from newsletter.sources import glosses
+from newsletter.sources.normalize import without_aggregator_text
 
 TITLE_WEIGHT = 2
 GLOSS_WEIGHT = 1.0
@@ -72,14 +73,6 @@ _AMOUNT = re.compile(
     rf"{_CURRENCY_AFTER}?"
     r"(?![a-z0-9])"
 )
-_BOILERPLATE = re.compile(
-    r"\bhttps?://\S+|\bwww\.\S+"
-    r"|\b(?:article|comments) url:|#? ?comments: \d+|\bpoints: \d+"
-    r"|\b\d+ points?, \d+ comments?|\bsubmitted by /?u/\S+|\[link\]|\[comments\]|\blinks to\b"
-)
-"""What aggregators' feeds add to every item (Hacker News's "Points: 87 # Comments: 41",
-Reddit's "submitted by /u/name [link] [comments]") and web addresses: the same words in
-every item of a feed say nothing about its story."""
 _UNIT = re.compile(r"(\d)(gw|mw|kw|gb|tb|x|nm)(?![a-z0-9])")
 """Units glued to a number ("6GW", "3nm") are split off so that the number reads alone."""
 _CJK_ONLY_AMOUNT = re.compile(rf"(?<![\d.])(?P<cjk>[十百千][萬億兆]){_CURRENCY_AFTER}?")
@@ -159,7 +152,7 @@ def _table() -> _Table:
 def _normal(text: str) -> str:
     """Full-width forms folded (ＮＴ＄１２０ -> nt$120), lower case, feed boilerplate and
     addresses out, dashes as spaces."""
-    text = _BOILERPLATE.sub(" ", unicodedata.normalize("NFKC", text).lower())
+    text = without_aggregator_text(unicodedata.normalize("NFKC", text).lower())
     return _UNIT.sub(r"\1 \2", re.sub(r"[-‐‑‒–—_/]", " ", text))
 
 

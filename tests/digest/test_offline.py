@@ -120,3 +120,19 @@ def test_any_day_passes_the_gate_by_construction(sample_items: list[Item], langu
         other = "en" if language == "zh-TW" else "zh-TW"
         follower = replace(request(day, other), primary=written)
         assert check(OfflineWriter().write(follower).digest, context_for(follower)) == []
+
+
+def test_an_aggregators_boilerplate_is_never_a_sentence_of_the_digest(
+    sample_items: list[Item],
+) -> None:
+    """Hacker News feeds (hnrss) give every item the same lines of addresses and counts."""
+    for item in sample_items:
+        if item.outlet == "Hacker News":
+            item.summary = (
+                f"Article URL: {item.canonical_url}\n"
+                f"Comments URL: https://news.ycombinator.com/item?id={item.id}\n"
+                "Points: 87\n# Comments: 41"
+            )
+    for language in ("en", "zh-TW"):
+        written = OfflineWriter().write(request(sample_items, language)).digest.model_dump_json()
+        assert "URL" not in written and "Points" not in written, language
